@@ -1,0 +1,31 @@
+export { parseArn, canonicalPrincipalArn, type Arn } from "./arn.js";
+export { readAuthQuery, buildAuthLocation, MAX_TOKEN_LENGTH, type AuthQuery } from "./auth-query.js";
+export { decodeStrictBase64, encodeBase64 } from "./base64.js";
+export {
+  findIamChallenge,
+  formatIamChallenge,
+  type IamChallenge,
+  type ChallengeLookup,
+} from "./challenge.js";
+export {
+  encodeEncryptionContext,
+  decodeEncryptionContext,
+  checkEncryptionContext,
+  type EncryptionContext,
+} from "./encryption-context.js";
+export { ProtocolError, type ProtocolErrorCode } from "./errors.js";
+export {
+  WWW_AUTHENTICATE_HEADER,
+  KMS_KEY_ID_HEADER,
+  KMS_ENCRYPTION_CONTEXT_HEADER,
+  AUTH_PATH,
+  IAM_AUTH_SCHEME,
+  SESSION_TOKEN_DURATION_SECONDS,
+} from "./headers.js";
+export { formatLogLine, type LogValue } from "./log-line.js";
+export { checkReturnUrl, MAX_RETURN_URL_LENGTH } from "./return-url.js";
+export {
+  serializeSessionCredentials,
+  parseSessionCredentials,
+  type SessionCredentials,
+} from "./session-credentials.js";
