@@ -1,0 +1,135 @@
+import { request } from "node:http";
+import type { AddressInfo } from "node:net";
+import express from "express";
+import { iamAuth, type IamAuthOptions } from "../../../server-middleware/index.js";
+import { ACCOUNT_ID, CONTEXT, credentialsPlaintext, FakeKms, FakeSts, KEY_ARN } from "./fake-aws.js";
+
+export const SECRET_A = "unit-test-session-secret-A-0123456789abcdef";
+export const SECRET_B = "unit-test-session-secret-B-0123456789abcdef";
+export const START_TIME = new Date("2030-01-01T00:00:00.000Z");
+
+export interface TestApp {
+  readonly url: string;
+  readonly kms: FakeKms;
+  readonly sts: FakeSts;
+  /** Every line the middleware logged. */
+  readonly lines: string[];
+  /** The middleware's clock: assign `now` to move time. */
+  readonly clock: { now: Date };
+  close(): Promise<void>;
+}
+
+export interface TestAppOptions {
+  readonly options?: Partial<IamAuthOptions>;
+  readonly kms?: FakeKms;
+  readonly sts?: FakeSts;
+}
+
+/**
+ * An Express app with iamAuth (fake KMS and STS unless `options` replaces them) on 127.0.0.1:0.
+ * Routes: `/` and `/check` answer the signed-in ARN (or "anonymous"); `/health` and `/static/*` are public.
+ */
+export async function startTestApp(setup: TestAppOptions = {}): Promise<TestApp> {
+  const kms = setup.kms ?? new FakeKms();
+  const sts = setup.sts ?? new FakeSts();
+  const lines: string[] = [];
+  const clock = { now: START_TIME };
+  const app = express();
+  app.use(
+    iamAuth({
+      accountId: ACCOUNT_ID,
+      kms: { keyId: KEY_ARN, encryptionContext: CONTEXT },
+      sessionSecrets: [SECRET_A],
+      publicPaths: ["/health", "/static/*"],
+      kmsClient: kms.asClient(),
+      createStsClient: sts.factory,
+      clock: () => clock.now,
+      logger: (line) => lines.push(line),
+      ...setup.options,
+    }),
+  );
+  const whoAmI = (req: express.Request, res: express.Response): void => {
+    res.type("text/plain").send(req.iamIdentity?.arn ?? "anonymous");
+  };
+  app.get("/", whoAmI);
+  app.get("/docs", whoAmI);
+  app.get("/health", whoAmI);
+  app.get("/static/app.css", whoAmI);
+  const server = app.listen(0, "127.0.0.1");
+  await new Promise<void>((resolve, reject) => {
+    server.once("listening", resolve);
+    server.once("error", reject);
+  });
+  const { port } = server.address() as AddressInfo;
+  return {
+    url: `http://127.0.0.1:${port}`,
+    kms,
+    sts,
+    lines,
+    clock,
+    close: () =>
+      new Promise<void>((resolve, reject) => {
+        server.closeAllConnections();
+        server.close((error) => (error ? reject(error) : resolve()));
+      }),
+  };
+}
+
+export interface HttpResult {
+  readonly status: number;
+  readonly headers: Readonly<Record<string, string | string[] | undefined>>;
+  readonly body: string;
+  /** Set-Cookie fields, [] when none. */
+  readonly setCookies: readonly string[];
+}
+
+/** One HTTP request with node:http, the path sent exactly as given (no URL normalisation). */
+export function send(
+  baseUrl: string,
+  path: string,
+  init: { method?: string; headers?: Record<string, string> } = {},
+): Promise<HttpResult> {
+  const { hostname, port } = new URL(baseUrl);
+  return new Promise((resolve, reject) => {
+    const req = request(
+      { host: hostname, port, path, method: init.method ?? "GET", headers: init.headers, agent: false },
+      (res) => {
+        let body = "";
+        res.setEncoding("utf8");
+        res.on("data", (chunk: string) => (body += chunk));
+        res.on("end", () =>
+          resolve({
+            status: res.statusCode ?? 0,
+            headers: res.headers,
+            body,
+            setCookies: res.headers["set-cookie"] ?? [],
+          }),
+        );
+        res.on("error", reject);
+      },
+    );
+    req.on("error", reject);
+    req.end();
+  });
+}
+
+/** The Cookie header a browser would send back after these Set-Cookie fields. */
+export function cookieHeader(setCookies: readonly string[]): string {
+  return setCookies.map((field) => field.split(";")[0]).join("; ");
+}
+
+/** Builds `/auth?token=…&return_url=…` with both values URL-encoded, as the proxy does. */
+export function authPath(token: string, returnUrl?: string): string {
+  const query = new URLSearchParams({ token });
+  if (returnUrl !== undefined) query.set("return_url", returnUrl);
+  return `/auth?${query.toString()}`;
+}
+
+/** Signs in as alice through GET /auth and returns the Cookie header to send afterwards. */
+export async function signIn(app: TestApp, returnUrl?: string): Promise<string> {
+  const expiration = new Date(app.clock.now.getTime() + 900_000);
+  const token = app.kms.encrypt(credentialsPlaintext(expiration));
+  const result = await send(app.url, authPath(token, returnUrl));
+  if (result.status !== 302) throw new Error(`sign-in failed: ${result.status} ${result.body}`);
+  return cookieHeader(result.setCookies);
+}
