@@ -13,7 +13,9 @@ export type ProtocolErrorCode =
   | "CREDENTIALS_INVALID"
   | "RETURN_URL_REPEATED"
   | "RETURN_URL_UNSAFE"
-  | "ARN_INVALID";
+  | "ARN_INVALID"
+  | "STS_PROOF_MALFORMED"
+  | "STS_PROOF_REJECTED";
 
 /**
  * A message on the wire did not follow the protocol. `message` is one line that says

@@ -29,3 +29,19 @@ export {
   parseSessionCredentials,
   type SessionCredentials,
 } from "./session-credentials.js";
+export { normalizeAuthority } from "./authority.js";
+export { isAwsStsHost, regionOfStsHost } from "./sts-hosts.js";
+export {
+  STS_PROOF_PREFIX,
+  SERVER_ID_HEADER,
+  NONCE_HEADER,
+  MAX_STS_PROOF_LENGTH,
+  STS_PROOF_SIGNED_HEADERS,
+  formatStsProof,
+  isStsProofToken,
+  parseStsProof,
+  checkPresignedCallerIdentity,
+  type StsProof,
+  type PresignedCallRules,
+  type CheckedPresignedCall,
+} from "./sts-proof.js";
