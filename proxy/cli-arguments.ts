@@ -1,0 +1,218 @@
+import { readFileSync } from "node:fs";
+import yargs from "yargs";
+import { isRoleArn, type AwsLoginOptions } from "./aws-login.js";
+import { parseBindAddress } from "./bind-address.js";
+
+/** What the proxy runs with, from the command line (and AWS_REGION / AWS_DEFAULT_REGION). */
+export interface CliConfig {
+  /** Checked with parseBindAddress. */
+  readonly bind: string;
+  readonly aws: AwsLoginOptions;
+}
+
+/** Either run the proxy, or exit now: 0 after --help / --version (output to stdout), 2 on a usage error (stderr). */
+export type CliParseResult =
+  | { readonly kind: "run"; readonly config: CliConfig }
+  | { readonly kind: "exit"; readonly code: 0 | 2; readonly output: string };
+
+export const PROGRAM_NAME = "iam-auth-proxy";
+const DEFAULT_BIND = ":8080";
+const DEFAULT_SESSION_NAME = "iam-auth-proxy";
+
+// AWS's own patterns (IAM/STS API reference) for the values we pass to STS.
+const sessionNamePattern = /^[\w+=,.@-]{2,64}$/;
+const externalIdPattern = /^[\w+=,.@:/-]{2,1224}$/;
+const mfaSerialPattern = /^[\w+=/:,.@-]{9,256}$/;
+const mfaCodePattern = /^\d{6}$/;
+const regionPattern = /^[a-z]{2,}(?:-[a-z]+)+-\d{1,2}$/;
+
+const stringFlags = [
+  "bind",
+  "socks-proxy",
+  "assume-role-arn",
+  "assume-role-external-id",
+  "assume-role-session-name",
+  "region",
+  "mfa-serial-number",
+  "mfa-token-code",
+  "profile",
+] as const;
+type StringFlag = (typeof stringFlags)[number];
+
+/** Reads the version from package.json (dist/proxy/ → the package root). */
+export function readPackageVersion(): string {
+  const text = readFileSync(new URL("../../package.json", import.meta.url), "utf8");
+  const version = (JSON.parse(text) as { version?: unknown }).version;
+  return typeof version === "string" ? version : "unknown";
+}
+
+/**
+ * Parses and checks the command line. Reports every problem at once, each naming its flag.
+ *
+ * @example parseCliArguments(["--bind", "127.0.0.1:0"], {}) // { kind: "run", config: { bind: "127.0.0.1:0", aws: {} } }
+ * @example parseCliArguments(["--mfa-token-code", "123456"], {}).code // 2
+ */
+export function parseCliArguments(
+  argv: readonly string[],
+  env: Readonly<Record<string, string | undefined>>,
+): CliParseResult {
+  const parser = yargs()
+    .scriptName(PROGRAM_NAME)
+    .usage(
+      `Usage: ${PROGRAM_NAME} [options]\n\nA local HTTP proxy that signs you in to IAM-protected web apps with your AWS identity.`,
+    )
+    .parserConfiguration({ "boolean-negation": false, "parse-numbers": false, "dot-notation": false })
+    .option("bind", {
+      type: "string",
+      describe: "Address to listen on: :PORT (127.0.0.1 and ::1 only), HOST:PORT or [IPV6]:PORT",
+      defaultDescription: DEFAULT_BIND,
+    })
+    .option("socks-proxy", {
+      type: "string",
+      describe: "SOCKS5 proxy host:port to reach apps through (not supported yet)",
+    })
+    .option("assume-role-arn", { type: "string", describe: "IAM role to assume with your credentials" })
+    .option("assume-role-external-id", { type: "string", describe: "External ID the role requires" })
+    .option("assume-role-session-name", {
+      type: "string",
+      describe: "Role session name",
+      defaultDescription: DEFAULT_SESSION_NAME,
+    })
+    .option("region", {
+      type: "string",
+      describe: "AWS region for STS and KMS",
+      defaultDescription: "AWS_REGION, AWS_DEFAULT_REGION or the profile, else us-east-1",
+    })
+    .option("mfa-serial-number", { type: "string", describe: "MFA device ARN or serial number" })
+    .option("mfa-token-code", { type: "string", describe: "The code your MFA device shows now" })
+    .option("profile", {
+      type: "string",
+      describe: "AWS profile to use",
+      defaultDescription: "AWS_PROFILE, else default",
+    })
+    .version("version", "Show the version", readPackageVersion())
+    .alias("v", "version")
+    .help("help", "Show this help")
+    .strict()
+    .exitProcess(false)
+    .fail(false);
+
+  let parsed: Record<string, unknown> | undefined;
+  let output = "";
+  try {
+    // With a callback (and fail(false)) yargs parses synchronously, prints nothing and never exits.
+    void parser.parse([...argv], {}, (_error, args, text) => {
+      parsed = args;
+      output = text;
+    });
+  } catch (error) {
+    return usageError([(error as Error).message]);
+  }
+  if (parsed === undefined) return usageError(["could not parse the command line"]);
+  if (parsed.help === true || parsed.version === true)
+    return { kind: "exit", code: 0, output: `${output}\n` };
+  return checkFlags(parsed, env);
+}
+
+function checkFlags(
+  args: Record<string, unknown>,
+  env: Readonly<Record<string, string | undefined>>,
+): CliParseResult {
+  const problems: string[] = [];
+  const flags = new Map<StringFlag, string>();
+  for (const name of stringFlags) {
+    const value = args[name];
+    if (value === undefined) continue;
+    if (Array.isArray(value)) problems.push(`--${name} was given more than once`);
+    else if (typeof value !== "string" || value === "") problems.push(`--${name} needs a value`);
+    else flags.set(name, value);
+  }
+  const flag = (name: StringFlag): string | undefined => flags.get(name);
+  const shown = (name: StringFlag): string => JSON.stringify(flag(name));
+
+  const bind = flag("bind") ?? DEFAULT_BIND;
+  try {
+    parseBindAddress(bind);
+  } catch (error) {
+    problems.push((error as Error).message);
+  }
+  if (flag("socks-proxy") !== undefined) {
+    problems.push(
+      "--socks-proxy is not supported yet: reaching apps through a SOCKS proxy comes in a later release; run without it for now",
+    );
+  }
+
+  const roleArn = flag("assume-role-arn");
+  if (roleArn !== undefined && !isRoleArn(roleArn)) {
+    problems.push(
+      `--assume-role-arn must be an IAM role ARN like arn:aws:iam::123456789012:role/NAME (got ${shown("assume-role-arn")})`,
+    );
+  }
+  for (const name of ["assume-role-external-id", "assume-role-session-name"] as const) {
+    if (flag(name) !== undefined && roleArn === undefined) problems.push(`--${name} needs --assume-role-arn`);
+  }
+  const externalId = flag("assume-role-external-id");
+  if (externalId !== undefined && !externalIdPattern.test(externalId)) {
+    problems.push(
+      `--assume-role-external-id must be 2 to 1224 characters of letters, digits and +=,.@:/-_ (got ${shown("assume-role-external-id")})`,
+    );
+  }
+  const sessionName = flag("assume-role-session-name");
+  if (sessionName !== undefined && !sessionNamePattern.test(sessionName)) {
+    problems.push(
+      `--assume-role-session-name must be 2 to 64 characters of letters, digits and +=,.@-_ (got ${shown("assume-role-session-name")})`,
+    );
+  }
+
+  const serialNumber = flag("mfa-serial-number");
+  const tokenCode = flag("mfa-token-code");
+  if (tokenCode !== undefined && serialNumber === undefined)
+    problems.push("--mfa-token-code needs --mfa-serial-number");
+  if (serialNumber !== undefined && tokenCode === undefined) {
+    problems.push("--mfa-serial-number needs --mfa-token-code (the code your MFA device shows now)");
+  }
+  if (serialNumber !== undefined && !mfaSerialPattern.test(serialNumber)) {
+    problems.push(
+      `--mfa-serial-number must be an MFA device ARN like arn:aws:iam::123456789012:mfa/NAME or a serial number (got ${shown("mfa-serial-number")})`,
+    );
+  }
+  // The code is a one-time secret: never echo it.
+  if (tokenCode !== undefined && !mfaCodePattern.test(tokenCode))
+    problems.push("--mfa-token-code must be 6 digits");
+
+  const region = flag("region") ?? nonEmpty(env.AWS_REGION) ?? nonEmpty(env.AWS_DEFAULT_REGION);
+  if (flag("region") !== undefined && !regionPattern.test(region ?? "")) {
+    problems.push(`--region must be an AWS region like us-east-1 (got ${shown("region")})`);
+  }
+  if (problems.length > 0) return usageError(problems);
+
+  const mfa = serialNumber !== undefined && tokenCode !== undefined ? { serialNumber, tokenCode } : undefined;
+  const aws: AwsLoginOptions = {
+    ...(flag("profile") === undefined ? {} : { profile: flag("profile") }),
+    ...(region === undefined ? {} : { region }),
+    ...(roleArn === undefined
+      ? {}
+      : {
+          assumeRole: {
+            roleArn,
+            sessionName: sessionName ?? DEFAULT_SESSION_NAME,
+            ...(externalId === undefined ? {} : { externalId }),
+          },
+        }),
+    ...(mfa === undefined ? {} : { mfa }),
+  };
+  return { kind: "run", config: Object.freeze({ bind, aws: Object.freeze(aws) }) };
+}
+
+function nonEmpty(value: string | undefined): string | undefined {
+  return value === undefined || value === "" ? undefined : value;
+}
+
+function usageError(problems: readonly string[]): CliParseResult {
+  const lines = problems.map((problem) => `${PROGRAM_NAME}: ${problem}`);
+  return {
+    kind: "exit",
+    code: 2,
+    output: `${lines.join("\n")}\nRun ${PROGRAM_NAME} --help to see the options.\n`,
+  };
+}

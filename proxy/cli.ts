@@ -1,0 +1,86 @@
+#!/usr/bin/env node
+import { realpathSync } from "node:fs";
+import { fileURLToPath } from "node:url";
+import { hideBin } from "yargs/helpers";
+import { createAwsLoginDependencies } from "./aws-login.js";
+import { PROGRAM_NAME, parseCliArguments } from "./cli-arguments.js";
+import { reportCredentialStatus } from "./credential-check.js";
+import { toOneLine } from "./errors.js";
+import { createStreamLogger, type ProxyLogger } from "./log.js";
+import { createProxyServer } from "./proxy-server.js";
+
+/**
+ * Runs the iam-auth-proxy command line. Resolves with the exit code: 0 after --help / --version
+ * (or once a signal has closed the proxy), 1 when it cannot listen, 2 on a usage error.
+ *
+ * @example await main(["--bind", "127.0.0.1:8080", "--profile", "work"])
+ */
+export async function main(
+  argv: readonly string[],
+  env: Readonly<Record<string, string | undefined>> = process.env,
+): Promise<number> {
+  const parsed = parseCliArguments(argv, env);
+  if (parsed.kind === "exit") {
+    (parsed.code === 0 ? process.stdout : process.stderr).write(parsed.output);
+    return parsed.code;
+  }
+  const logger = createStreamLogger();
+  reportProcessWarningsAsLogLines(logger);
+  const login = createAwsLoginDependencies(parsed.config.aws);
+  const proxy = createProxyServer({ bind: parsed.config.bind, login, logger });
+  try {
+    await proxy.listen();
+  } catch (error) {
+    process.stderr.write(
+      `${PROGRAM_NAME}: cannot listen on ${parsed.config.bind}: ${(error as Error).message}\n`,
+    );
+    await proxy.close();
+    return 1;
+  }
+  // Check the credentials in the background: the proxy serves either way, and a failure is only reported.
+  reportCredentialStatus(login, logger).catch((error: unknown) => {
+    logger.warn("credentials", { outcome: "error", reason: String(error) });
+  });
+
+  const signal = await new Promise<NodeJS.Signals>((resolve) => {
+    process.once("SIGINT", resolve);
+    process.once("SIGTERM", resolve);
+  });
+  logger.info("shutdown", { signal });
+  await proxy.close();
+  return 0;
+}
+
+/**
+ * Node prints warnings (e.g. the AWS SDK's NodeVersionSupportWarning) as several free-form lines;
+ * log them as one event each instead, so the output stays one event per line.
+ */
+function reportProcessWarningsAsLogLines(logger: ProxyLogger): void {
+  process.removeAllListeners("warning");
+  process.on("warning", (warning: Error) => {
+    logger.warn("node-warning", { name: warning.name, message: toOneLine(warning.message) });
+  });
+}
+
+function isEntryPoint(): boolean {
+  const entry = process.argv[1];
+  if (entry === undefined) return false;
+  try {
+    // npm links the bin through a symlink: compare real paths.
+    return realpathSync(entry) === realpathSync(fileURLToPath(import.meta.url));
+  } catch {
+    return false;
+  }
+}
+
+if (isEntryPoint()) {
+  main(hideBin(process.argv)).then(
+    (code) => process.exit(code),
+    (error: unknown) => {
+      process.stderr.write(
+        `${PROGRAM_NAME}: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`,
+      );
+      process.exit(1);
+    },
+  );
+}

@@ -1,0 +1,36 @@
+import { ProxyError } from "./errors.js";
+import { fetchCallerIdentity, type CallerIdentity, type KmsLoginDependencies } from "./kms-login.js";
+import type { ProxyLogger } from "./log.js";
+
+/**
+ * Checks at start-up whose credentials the proxy will answer challenges with and logs it:
+ * `credentials identity=<arn> account=<id>`, or a warning saying what to do. The proxy keeps serving
+ * either way; each challenge resolves credentials again. Resolves with the identity, if any.
+ *
+ * @example void reportCredentialStatus(login, logger)
+ */
+export async function reportCredentialStatus(
+  login: KmsLoginDependencies,
+  logger: ProxyLogger,
+): Promise<CallerIdentity | undefined> {
+  try {
+    const identity = await fetchCallerIdentity(login);
+    logger.info("credentials", { identity: identity.arn, account: identity.account });
+    return identity;
+  } catch (error) {
+    if (!(error instanceof ProxyError)) throw error;
+    if (error.code === "NO_CREDENTIALS") {
+      logger.warn("credentials", {
+        outcome: "missing",
+        message:
+          "no usable AWS credentials: set AWS_PROFILE or run `aws configure` / `aws sso login`; " +
+          "IAM challenges get 503 until then",
+        // The SDK's own words (e.g. "Could not load credentials from any providers"), never a secret.
+        reason: error.cause instanceof Error ? error.cause.message : error.message,
+      });
+    } else {
+      logger.warn("credentials", { outcome: "error", code: error.code, reason: error.message });
+    }
+    return undefined;
+  }
+}

@@ -1,0 +1,68 @@
+/**
+ * Every way the proxy can refuse or fail a request. Code branches on these, never on message text.
+ *
+ * | code                         | status | when                                                                |
+ * | ---------------------------- | ------ | ------------------------------------------------------------------- |
+ * | `CHALLENGE_INVALID`          | 403    | the IAM challenge is malformed (realm, repeated headers)            |
+ * | `KMS_KEY_ID_MISSING`         | 403    | the challenge has no Iam-Auth-Kms-Key-Id                            |
+ * | `ENCRYPTION_CONTEXT_MISSING` | 403    | the challenge has no Iam-Auth-Kms-Encryption-Context                |
+ * | `ENCRYPTION_CONTEXT_INVALID` | 403    | the context is not base64 of a JSON object of strings               |
+ * | `REALM_MISMATCH`             | 403    | your AWS identity is in another account than the realm              |
+ * | `AWS_REQUEST_FAILED`         | 403    | STS or KMS answered with an error (AccessDenied, ExpiredToken, …)   |
+ * | `AWS_UNREACHABLE`            | 502    | STS or KMS could not be reached (refused, reset, DNS, timeout)      |
+ * | `NO_CREDENTIALS`             | 503    | no usable AWS credentials were found                                |
+ * | `UPSTREAM_UNREACHABLE`       | 502    | the app (or the CONNECT target) could not be reached                |
+ * | `NOT_A_PROXY_REQUEST`        | 400    | an origin-form request (`GET /`) was sent to the proxy itself       |
+ * | `REQUEST_TARGET_INVALID`     | 400    | the request target is not an http:// URL (or host:port for CONNECT) |
+ */
+export type ProxyErrorCode =
+  | "CHALLENGE_INVALID"
+  | "KMS_KEY_ID_MISSING"
+  | "ENCRYPTION_CONTEXT_MISSING"
+  | "ENCRYPTION_CONTEXT_INVALID"
+  | "REALM_MISMATCH"
+  | "AWS_REQUEST_FAILED"
+  | "AWS_UNREACHABLE"
+  | "NO_CREDENTIALS"
+  | "UPSTREAM_UNREACHABLE"
+  | "NOT_A_PROXY_REQUEST"
+  | "REQUEST_TARGET_INVALID";
+
+const statusByCode: Readonly<Record<ProxyErrorCode, number>> = {
+  CHALLENGE_INVALID: 403,
+  KMS_KEY_ID_MISSING: 403,
+  ENCRYPTION_CONTEXT_MISSING: 403,
+  ENCRYPTION_CONTEXT_INVALID: 403,
+  REALM_MISMATCH: 403,
+  AWS_REQUEST_FAILED: 403,
+  AWS_UNREACHABLE: 502,
+  NO_CREDENTIALS: 503,
+  UPSTREAM_UNREACHABLE: 502,
+  NOT_A_PROXY_REQUEST: 400,
+  REQUEST_TARGET_INVALID: 400,
+};
+
+/**
+ * A request the proxy refuses or cannot complete. `message` is one line that is safe to send
+ * to the client and to log: it never holds a secret key, session token, plaintext or token.
+ *
+ * @example new ProxyError("REALM_MISMATCH", "The IAM identity does not match the server realm (expected: 111122223333)").status // 403
+ */
+export class ProxyError extends Error {
+  override readonly name = "ProxyError";
+  readonly code: ProxyErrorCode;
+  /** The HTTP status the client gets; fixed per code. */
+  readonly status: number;
+
+  constructor(code: ProxyErrorCode, message: string, options?: { cause?: unknown }) {
+    super(toOneLine(message), options);
+    this.code = code;
+    this.status = statusByCode[code];
+  }
+}
+
+/** Collapses whitespace (including newlines from AWS or socket messages) so a message stays one line. */
+export function toOneLine(text: string, maxLength = 500): string {
+  const line = text.replace(/\s+/g, " ").trim();
+  return line.length > maxLength ? `${line.slice(0, maxLength - 1)}…` : line;
+}

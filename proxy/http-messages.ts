@@ -1,0 +1,108 @@
+import type { IncomingHttpHeaders, ServerResponse } from "node:http";
+import type { Socket } from "node:net";
+import { STATUS_CODES } from "node:http";
+
+// RFC 9110 §7.6.1: fields that describe one connection, not the message; a proxy must not forward them.
+const hopByHopFields = [
+  "connection",
+  "keep-alive",
+  "proxy-connection",
+  "te",
+  "trailer",
+  "transfer-encoding",
+  "upgrade",
+];
+
+/** The fields a Connection header names (RFC 9110 §7.6.1), lower-cased. */
+function readConnectionOptions(values: readonly string[]): Set<string> {
+  const names = new Set<string>();
+  for (const value of values) {
+    for (const name of value.split(",")) {
+      const trimmed = name.trim().toLowerCase();
+      if (trimmed !== "") names.add(trimmed);
+    }
+  }
+  return names;
+}
+
+/**
+ * Copies a rawHeaders list (`[name, value, name, value, …]`, as IncomingMessage#rawHeaders) without
+ * hop-by-hop fields: Connection and the fields it names, Keep-Alive, Proxy-Connection, TE, Trailer,
+ * Transfer-Encoding, Upgrade. Names keep their case and repeated fields (Set-Cookie) their order.
+ *
+ * @example removeHopByHopHeaders(["Connection", "close, X-A", "X-A", "1", "X-B", "2"]) // ["X-B", "2"]
+ */
+export function removeHopByHopHeaders(rawHeaders: readonly string[]): string[] {
+  const connectionValues: string[] = [];
+  for (let i = 0; i + 1 < rawHeaders.length; i += 2) {
+    if (rawHeaders[i]?.toLowerCase() === "connection") connectionValues.push(rawHeaders[i + 1] ?? "");
+  }
+  const drop = new Set([...hopByHopFields, ...readConnectionOptions(connectionValues)]);
+  const kept: string[] = [];
+  for (let i = 0; i + 1 < rawHeaders.length; i += 2) {
+    const name = rawHeaders[i] ?? "";
+    if (!drop.has(name.toLowerCase())) kept.push(name, rawHeaders[i + 1] ?? "");
+  }
+  return kept;
+}
+
+/**
+ * Rewrites a client request's headers (in place) for forwarding to `host`:
+ * - drops hop-by-hop fields and those Connection names, Proxy-Authorization (meant for this proxy,
+ *   and it must not leak to the app) and Expect (Node already answered "100 Continue" to the client);
+ * - keeps Transfer-Encoding and Content-Length: they frame the body Node re-sends, and dropping
+ *   Transfer-Encoding on a GET would send its body unframed (a request-smuggling hazard);
+ * - sets Host from the request target (RFC 9112 §3.2.2: a proxy must ignore the Host it received).
+ */
+export function prepareForwardedRequestHeaders(headers: IncomingHttpHeaders, host: string): void {
+  const connection = headers.connection;
+  const named = readConnectionOptions(connection === undefined ? [] : [connection]);
+  const drop = new Set([...hopByHopFields, ...named, "proxy-authorization", "expect"]);
+  drop.delete("transfer-encoding");
+  drop.delete("content-length");
+  drop.delete("host");
+  for (const name of drop) delete headers[name];
+  headers.host = host;
+}
+
+/**
+ * Ends `res` with a one-line text/plain body (plus newline). Never put a secret in `message`.
+ * Does nothing if the client is gone or a response was already started.
+ */
+export function sendPlainText(
+  res: ServerResponse,
+  status: number,
+  message: string,
+  headers: Readonly<Record<string, string>> = {},
+): void {
+  if (res.headersSent || res.destroyed || res.writableEnded) {
+    if (!res.writableEnded) res.destroy();
+    return;
+  }
+  const body = Buffer.from(`${message}\n`, "utf8");
+  res.writeHead(status, {
+    ...headers,
+    "Content-Type": "text/plain; charset=utf-8",
+    "Content-Length": String(body.length),
+    // These answers come from the proxy, never from the app: do not let anything cache them.
+    "Cache-Control": "no-store",
+  });
+  res.end(body);
+}
+
+/** Writes a complete one-line text/plain HTTP/1.1 response on a raw socket (CONNECT, clientError) and ends it. */
+export function writeRawPlainText(socket: Socket, status: number, message: string): void {
+  if (!socket.writable) {
+    socket.destroy();
+    return;
+  }
+  const body = Buffer.from(`${message}\n`, "utf8");
+  socket.end(
+    `HTTP/1.1 ${status} ${STATUS_CODES[status] ?? "Error"}\r\n` +
+      "Content-Type: text/plain; charset=utf-8\r\n" +
+      `Content-Length: ${body.length}\r\n` +
+      "Cache-Control: no-store\r\n" +
+      "Connection: close\r\n\r\n" +
+      body.toString("utf8"),
+  );
+}

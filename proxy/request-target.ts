@@ -1,0 +1,80 @@
+import { formatHostPort } from "./bind-address.js";
+import { ProxyError } from "./errors.js";
+
+/** Where a forwarded request goes and how the client addressed it. */
+export interface ForwardTarget {
+  /** Host to connect to, without IPv6 brackets. */
+  readonly hostname: string;
+  readonly port: number;
+  /** `host[:port]` as addressed (normalised, default port left out): the Host field and the /auth Location use it. */
+  readonly host: string;
+  /** Path and query exactly as sent (never re-encoded), always starting with "/". */
+  readonly path: string;
+}
+
+/** Where a CONNECT tunnel goes. */
+export type ConnectTarget = Pick<ForwardTarget, "hostname" | "port" | "host">;
+
+const absoluteForm = /^([A-Za-z][A-Za-z0-9+.-]*):\/\/([^/?#]*)(.*)$/;
+const authorityForm = /^(\[[^\]]*\]|[^:[\]]+):(\d{1,5})$/;
+
+/**
+ * Reads an absolute-form request target (RFC 9112 §3.2.2), e.g. `http://app:3000/a?b=1`;
+ * throws ProxyError REQUEST_TARGET_INVALID naming what is wrong.
+ *
+ * @example parseAbsoluteTarget("http://App:3000/a//b?c") // { hostname: "app", port: 3000, host: "app:3000", path: "/a//b?c" }
+ */
+export function parseAbsoluteTarget(requestTarget: string): ForwardTarget {
+  const shown = JSON.stringify(requestTarget.slice(0, 200));
+  const match = absoluteForm.exec(requestTarget);
+  if (match === null) {
+    throw invalid(`The request target must be an absolute http:// URL (got ${shown})`);
+  }
+  const [, scheme = "", authority = "", rest = ""] = match;
+  if (scheme.toLowerCase() === "https") {
+    throw invalid(
+      `https:// URLs must be tunnelled with CONNECT, not sent to the proxy as requests (got ${shown})`,
+    );
+  }
+  if (scheme.toLowerCase() !== "http") throw invalid(`Only http:// URLs can be forwarded (got ${shown})`);
+  // Credentials in the URL would be sent nowhere (HTTP has no userinfo on the wire): refuse rather than drop them.
+  if (authority.includes("@"))
+    throw invalid(`The request target must not contain user credentials (got ${shown})`);
+  const { hostname, port, host } = parseHostAndPort(authority, 80, shown);
+  const withoutFragment = rest.split("#", 1)[0] ?? "";
+  const path = withoutFragment.startsWith("/") ? withoutFragment : `/${withoutFragment}`;
+  return { hostname, port, host, path };
+}
+
+/**
+ * Reads a CONNECT request target (authority-form, RFC 9112 §3.2.3): `host:port` or `[v6]:port`;
+ * throws ProxyError REQUEST_TARGET_INVALID.
+ *
+ * @example parseConnectTarget("[::1]:443") // { hostname: "::1", port: 443, host: "[::1]:443" }
+ */
+export function parseConnectTarget(requestTarget: string): ConnectTarget {
+  const shown = JSON.stringify(requestTarget.slice(0, 200));
+  const match = authorityForm.exec(requestTarget);
+  const port = Number(match?.[2]);
+  if (match === null || !(port >= 1 && port <= 65535)) {
+    throw invalid(`CONNECT needs a host:port target with a port from 1 to 65535 (got ${shown})`);
+  }
+  const { hostname } = parseHostAndPort(requestTarget, port, shown);
+  return { hostname, port, host: formatHostPort(hostname, port) };
+}
+
+function parseHostAndPort(authority: string, defaultPort: number, shown: string): ConnectTarget {
+  let url: URL;
+  try {
+    url = new URL(`http://${authority}/`);
+  } catch {
+    throw invalid(`The request target has an invalid host or port (got ${shown})`);
+  }
+  if (url.hostname === "") throw invalid(`The request target has no host (got ${shown})`);
+  const hostname = url.hostname.startsWith("[") ? url.hostname.slice(1, -1) : url.hostname;
+  return { hostname, port: url.port === "" ? defaultPort : Number(url.port), host: url.host };
+}
+
+function invalid(message: string): ProxyError {
+  return new ProxyError("REQUEST_TARGET_INVALID", message);
+}

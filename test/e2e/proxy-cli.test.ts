@@ -1,0 +1,325 @@
+import assert from "node:assert/strict";
+import { spawnSync } from "node:child_process";
+import { once } from "node:events";
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import http from "node:http";
+import net, { type AddressInfo } from "node:net";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { after, before, describe, it } from "node:test";
+import { DecryptCommand, KMSClient } from "@aws-sdk/client-kms";
+import { GetCallerIdentityCommand, STSClient } from "@aws-sdk/client-sts";
+import { demoAccount } from "../../local-aws/demo-account.js";
+import { httpRequest } from "../helpers/http-client.js";
+import { awsEnvFor, startLocalAws, type LocalAws } from "../helpers/local-aws.js";
+import { repoRoot, startService, type RunningService } from "../helpers/service.js";
+
+const cli = join(repoRoot, "dist", "proxy", "cli.js");
+const salt = "proxy-cli-e2e-salt";
+const listeningLine = /^\S+ listening url=(\S+)$/gm;
+
+/** A stand-in app: /plain answers 200, /private sends the IAM challenge as example-server.py does. */
+function createUpstream(): http.Server {
+  return http.createServer((req, res) => {
+    if (req.url?.startsWith("/private") === true) {
+      res.writeHead(401, {
+        "WWW-Authenticate": `IAM realm="${demoAccount.accountId}"`,
+        "Iam-Auth-Kms-Key-Id": demoAccount.keys.demo.arn,
+        "Iam-Auth-Kms-Encryption-Context": Buffer.from(`{"salt": "${salt}"}`).toString("base64"),
+      });
+      res.end("Please log in");
+      return;
+    }
+    res.end(`hello from upstream ${req.url ?? ""}`);
+  });
+}
+
+async function listen(server: net.Server, host = "127.0.0.1"): Promise<number> {
+  server.listen(0, host);
+  await once(server, "listening");
+  return (server.address() as AddressInfo).port;
+}
+
+async function closedPort(): Promise<number> {
+  const server = net.createServer();
+  const port = await listen(server);
+  await new Promise((resolve) => server.close(resolve));
+  return port;
+}
+
+async function hasIpv6Loopback(): Promise<boolean> {
+  const server = net.createServer();
+  try {
+    await listen(server, "::1");
+    return true;
+  } catch {
+    return false;
+  } finally {
+    server.close();
+  }
+}
+
+async function waitForOutput(service: RunningService, pattern: RegExp, timeoutMs = 10_000): Promise<string> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const match = pattern.exec(service.output());
+    if (match !== null) return match[0];
+    if (Date.now() > deadline)
+      throw new Error(`no output matching ${String(pattern)}; output:\n${service.output()}`);
+    await new Promise((resolve) => setTimeout(resolve, 25));
+  }
+}
+
+function listeningUrls(service: RunningService): string[] {
+  return [...service.output().matchAll(listeningLine)].map((match) => match[1] ?? "");
+}
+
+describe("iam-auth-proxy CLI (real process)", () => {
+  const upstream = createUpstream();
+  let upstreamHost = "";
+  let tempDir = "";
+  /** No credentials anywhere: empty shared files, no metadata service, AWS endpoints on a closed port. */
+  let noCredentialsEnv: Record<string, string> = {};
+
+  before(async () => {
+    upstreamHost = `127.0.0.1:${await listen(upstream)}`;
+    tempDir = mkdtempSync(join(tmpdir(), "iam-auth-proxy-cli-"));
+    writeFileSync(join(tempDir, "config"), "");
+    writeFileSync(join(tempDir, "credentials"), "");
+    noCredentialsEnv = {
+      AWS_CONFIG_FILE: join(tempDir, "config"),
+      AWS_SHARED_CREDENTIALS_FILE: join(tempDir, "credentials"),
+      AWS_EC2_METADATA_DISABLED: "true",
+      AWS_ENDPOINT_URL: `http://127.0.0.1:${await closedPort()}`,
+    };
+  });
+  after(async () => {
+    upstream.closeAllConnections();
+    await new Promise((resolve) => upstream.close(resolve));
+    rmSync(tempDir, { recursive: true, force: true });
+  });
+
+  describe("--bind 127.0.0.1:0", () => {
+    let proxy: RunningService;
+    before(async () => {
+      proxy = await startService({
+        script: "proxy/cli.js",
+        args: ["--bind", "127.0.0.1:0"],
+        env: noCredentialsEnv,
+        logName: "proxy-cli/bind-ipv4.log",
+      });
+    });
+    after(() => proxy.stop());
+
+    it("prints one listening line for 127.0.0.1", () => {
+      assert.match(proxy.url, /^http:\/\/127\.0\.0\.1:\d+$/);
+      assert.deepEqual(listeningUrls(proxy), [proxy.url]);
+    });
+
+    it("forwards an absolute-form request to the app", async () => {
+      const response = await httpRequest(`http://${upstreamHost}/plain?x=1`, { proxy: proxy.url });
+      assert.equal(response.status, 200);
+      assert.equal(response.body, "hello from upstream /plain?x=1");
+    });
+
+    it("exits 0 on SIGTERM", async () => {
+      await proxy.stop();
+      assert.equal(proxy.process.exitCode, 0);
+      assert.match(proxy.output(), /\bshutdown signal=SIGTERM\b/);
+    });
+  });
+
+  describe("--bind :0", () => {
+    let proxy: RunningService;
+    before(async () => {
+      proxy = await startService({
+        script: "proxy/cli.js",
+        args: ["--bind", ":0"],
+        env: noCredentialsEnv,
+        logName: "proxy-cli/bind-loopback.log",
+      });
+    });
+    after(() => proxy.stop());
+
+    it("listens on 127.0.0.1 first and on ::1 with the same port (loopback only)", async () => {
+      const port = new URL(proxy.url).port;
+      assert.equal(proxy.url, `http://127.0.0.1:${port}`);
+      if (await hasIpv6Loopback()) {
+        await waitForOutput(proxy, /listening url=http:\/\/\[::1\]:\d+/);
+        assert.deepEqual(listeningUrls(proxy), [`http://127.0.0.1:${port}`, `http://[::1]:${port}`]);
+        const response = await httpRequest(`http://${upstreamHost}/plain`, { proxy: `http://[::1]:${port}` });
+        assert.equal(response.body, "hello from upstream /plain");
+      } else {
+        await waitForOutput(proxy, /listen-skipped address=::1 port=\d+ code=\S+/);
+        assert.deepEqual(listeningUrls(proxy), [`http://127.0.0.1:${port}`]);
+      }
+      assert.doesNotMatch(proxy.output(), /\bwarning\b/);
+    });
+  });
+
+  describe("with no usable AWS credentials", () => {
+    let proxy: RunningService;
+    before(async () => {
+      proxy = await startService({
+        script: "proxy/cli.js",
+        args: ["--bind", "127.0.0.1:0"],
+        env: noCredentialsEnv,
+        logName: "proxy-cli/no-credentials.log",
+      });
+    });
+    after(() => proxy.stop());
+
+    it("says what to do, keeps serving, and answers challenges with 503", async () => {
+      await waitForOutput(
+        proxy,
+        /credentials outcome=missing message="no usable AWS credentials: set AWS_PROFILE or run `aws configure` \/ `aws sso login`; IAM challenges get 503 until then"/,
+      );
+      const response = await httpRequest(`http://${upstreamHost}/private`, { proxy: proxy.url });
+      assert.equal(response.status, 503);
+      assert.equal(response.headers["content-type"], "text/plain; charset=utf-8");
+      assert.match(
+        response.body,
+        /^No usable AWS credentials \(.+\): set AWS_PROFILE or run `aws configure` \/ `aws sso login`, then retry \(see --profile, --assume-role-arn\)\n$/,
+      );
+      await waitForOutput(
+        proxy,
+        new RegExp(
+          `login host=${upstreamHost} identity=unknown method=kms outcome=denied code=NO_CREDENTIALS reason=`,
+        ),
+      );
+      const plain = await httpRequest(`http://${upstreamHost}/plain`, { proxy: proxy.url });
+      assert.equal(plain.status, 200);
+    });
+  });
+
+  describe("usage", () => {
+    const run = (...args: string[]): { status: number | null; stdout: string; stderr: string } => {
+      const result = spawnSync(process.execPath, [cli, ...args], {
+        encoding: "utf8",
+        env: { PATH: process.env.PATH ?? "", ...noCredentialsEnv },
+        timeout: 15_000,
+      });
+      return { status: result.status, stdout: result.stdout, stderr: result.stderr };
+    };
+    const hint = "Run iam-auth-proxy --help to see the options.\n";
+
+    it("exits 2 on an unknown flag", () => {
+      assert.deepEqual(run("--bogus"), {
+        status: 2,
+        stdout: "",
+        stderr: `iam-auth-proxy: Unknown argument: bogus\n${hint}`,
+      });
+    });
+
+    it("exits 2 on --socks-proxy, which is not supported yet", () => {
+      assert.deepEqual(run("--socks-proxy", "127.0.0.1:8081"), {
+        status: 2,
+        stdout: "",
+        stderr:
+          "iam-auth-proxy: --socks-proxy is not supported yet: reaching apps through a SOCKS proxy comes in a later " +
+          `release; run without it for now\n${hint}`,
+      });
+    });
+
+    it("prints the package version with --version and -v", () => {
+      const { version } = JSON.parse(readFileSync(join(repoRoot, "package.json"), "utf8")) as {
+        version: string;
+      };
+      assert.deepEqual(run("--version"), { status: 0, stdout: `${version}\n`, stderr: "" });
+      assert.deepEqual(run("-v"), { status: 0, stdout: `${version}\n`, stderr: "" });
+    });
+
+    it("exits 1 when the address is taken", async () => {
+      const taken = net.createServer();
+      const port = await listen(taken);
+      try {
+        const result = run("--bind", `127.0.0.1:${port}`);
+        assert.equal(result.status, 1);
+        assert.match(
+          result.stderr,
+          new RegExp(`^iam-auth-proxy: cannot listen on 127\\.0\\.0\\.1:${port}: listen EADDRINUSE`),
+        );
+      } finally {
+        taken.close();
+      }
+    });
+  });
+
+  describe("logging in to an app through the local AWS", () => {
+    const { users, region } = demoAccount;
+    let localAws: LocalAws;
+    let proxy: RunningService;
+    const clients: { destroy(): void }[] = [];
+
+    before(async () => {
+      localAws = await startLocalAws("proxy-cli");
+      proxy = await startService({
+        script: "proxy/cli.js",
+        args: ["--bind", "127.0.0.1:0"],
+        env: awsEnvFor(localAws.url, users.demo),
+        logName: "proxy-cli/login.log",
+      });
+    });
+    after(async () => {
+      for (const client of clients) client.destroy();
+      await proxy.stop();
+      await localAws.stop();
+    });
+
+    it("reports whose credentials it uses at start-up", async () => {
+      await waitForOutput(
+        proxy,
+        new RegExp(`credentials identity=${users.demo.arn} account=${demoAccount.accountId}`),
+      );
+    });
+
+    it("answers the challenge with a token the app can decrypt into credentials of the demo user", async () => {
+      const response = await httpRequest(`http://${upstreamHost}/private?x=1`, { proxy: proxy.url });
+      assert.equal(response.status, 302);
+      const location = response.headers.location ?? "";
+      const prefix = `//${upstreamHost}/auth?return_url=%2Fprivate%3Fx%3D1&token=`;
+      assert.ok(location.startsWith(prefix), location);
+      const token = decodeURIComponent(location.slice(prefix.length));
+      assert.ok(!response.body.includes(token));
+
+      // What the app does at /auth: decrypt with its own identity and the context, then ask STS who it is.
+      const kms = new KMSClient({
+        endpoint: localAws.url,
+        region,
+        credentials: users.exampleServer,
+        maxAttempts: 1,
+      });
+      clients.push(kms);
+      const decrypted = await kms.send(
+        new DecryptCommand({ CiphertextBlob: Buffer.from(token, "base64"), EncryptionContext: { salt } }),
+      );
+      const plaintext = JSON.parse(
+        Buffer.from(decrypted.Plaintext ?? new Uint8Array()).toString("utf8"),
+      ) as Record<string, string>;
+      assert.deepEqual(Object.keys(plaintext), [
+        "AccessKeyId",
+        "SecretAccessKey",
+        "SessionToken",
+        "Expiration",
+      ]);
+      const sts = new STSClient({
+        endpoint: localAws.url,
+        region,
+        maxAttempts: 1,
+        credentials: {
+          accessKeyId: plaintext.AccessKeyId ?? "",
+          secretAccessKey: plaintext.SecretAccessKey ?? "",
+          sessionToken: plaintext.SessionToken ?? "",
+        },
+      });
+      clients.push(sts);
+      const identity = await sts.send(new GetCallerIdentityCommand({}));
+      assert.equal(identity.Arn, users.demo.arn);
+
+      await waitForOutput(
+        proxy,
+        new RegExp(`login host=${upstreamHost} identity=${users.demo.arn} method=kms outcome=redirected`),
+      );
+    });
+  });
+});

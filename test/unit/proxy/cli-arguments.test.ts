@@ -1,0 +1,218 @@
+import assert from "node:assert/strict";
+import { readFileSync } from "node:fs";
+import { describe, it } from "node:test";
+import { parseCliArguments, type CliParseResult } from "../../../proxy/cli-arguments.js";
+
+const hint = "Run iam-auth-proxy --help to see the options.\n";
+const roleArn = "arn:aws:iam::111122223333:role/Developer";
+
+function usageError(...problems: string[]): CliParseResult {
+  return {
+    kind: "exit",
+    code: 2,
+    output: `${problems.map((p) => `iam-auth-proxy: ${p}\n`).join("")}${hint}`,
+  };
+}
+
+describe("parseCliArguments", () => {
+  describe("with no flags", () => {
+    it("listens on :8080 (loopback) with the SDK's default credentials and region", () => {
+      assert.deepEqual(parseCliArguments([], {}), { kind: "run", config: { bind: ":8080", aws: {} } });
+    });
+  });
+
+  describe("--bind", () => {
+    it("is passed on", () => {
+      const result = parseCliArguments(["--bind", "127.0.0.1:0"], {});
+      assert.equal(result.kind === "run" && result.config.bind, "127.0.0.1:0");
+    });
+    it("is checked, naming the flag", () => {
+      assert.deepEqual(
+        parseCliArguments(["--bind", "8080"], {}),
+        usageError('--bind must be HOST:PORT, :PORT or [IPV6]:PORT (got "8080")'),
+      );
+    });
+    it("needs a value", () => {
+      assert.deepEqual(parseCliArguments(["--bind"], {}), usageError("--bind needs a value"));
+    });
+    it("may be given only once", () => {
+      assert.deepEqual(
+        parseCliArguments(["--bind", ":1", "--bind", ":2"], {}),
+        usageError("--bind was given more than once"),
+      );
+    });
+  });
+
+  describe("--socks-proxy", () => {
+    it("is refused as not supported yet rather than ignored", () => {
+      assert.deepEqual(
+        parseCliArguments(["--socks-proxy", "127.0.0.1:8081"], {}),
+        usageError(
+          "--socks-proxy is not supported yet: reaching apps through a SOCKS proxy comes in a later release; run without it for now",
+        ),
+      );
+    });
+  });
+
+  describe("unknown flags and arguments", () => {
+    it("are usage errors (exit 2)", () => {
+      assert.deepEqual(parseCliArguments(["--bogus"], {}), usageError("Unknown argument: bogus"));
+      assert.deepEqual(parseCliArguments(["extra"], {}), usageError("Unknown argument: extra"));
+    });
+  });
+
+  describe("--version and -v", () => {
+    it("print the package.json version and exit 0", () => {
+      const { version } = JSON.parse(
+        readFileSync(new URL("../../../../package.json", import.meta.url), "utf8"),
+      ) as { version: string };
+      assert.deepEqual(parseCliArguments(["--version"], {}), {
+        kind: "exit",
+        code: 0,
+        output: `${version}\n`,
+      });
+      assert.deepEqual(parseCliArguments(["-v"], {}), { kind: "exit", code: 0, output: `${version}\n` });
+    });
+  });
+
+  describe("--help", () => {
+    it("lists every flag and exits 0", () => {
+      const result = parseCliArguments(["--help"], {});
+      assert.equal(result.kind === "exit" && result.code, 0);
+      const output = result.kind === "exit" ? result.output : "";
+      for (const flag of [
+        "--bind",
+        "--socks-proxy",
+        "--assume-role-arn",
+        "--assume-role-external-id",
+        "--assume-role-session-name",
+        "--region",
+        "--mfa-serial-number",
+        "--mfa-token-code",
+        "--profile",
+        "--version",
+        "--help",
+      ]) {
+        assert.ok(output.includes(flag), flag);
+      }
+    });
+  });
+
+  describe("--assume-role-arn", () => {
+    it("assumes the role with session name iam-auth-proxy by default", () => {
+      assert.deepEqual(parseCliArguments(["--assume-role-arn", roleArn], {}), {
+        kind: "run",
+        config: { bind: ":8080", aws: { assumeRole: { roleArn, sessionName: "iam-auth-proxy" } } },
+      });
+    });
+    it("takes the external id and session name", () => {
+      const result = parseCliArguments(
+        [
+          "--assume-role-arn",
+          roleArn,
+          "--assume-role-external-id",
+          "ext-0001",
+          "--assume-role-session-name",
+          "alice",
+        ],
+        {},
+      );
+      assert.deepEqual(result.kind === "run" && result.config.aws.assumeRole, {
+        roleArn,
+        sessionName: "alice",
+        externalId: "ext-0001",
+      });
+    });
+    it("must be an IAM role ARN", () => {
+      assert.deepEqual(
+        parseCliArguments(["--assume-role-arn", "arn:aws:iam::111122223333:user/alice"], {}),
+        usageError(
+          '--assume-role-arn must be an IAM role ARN like arn:aws:iam::123456789012:role/NAME (got "arn:aws:iam::111122223333:user/alice")',
+        ),
+      );
+    });
+    it("is needed by --assume-role-external-id and --assume-role-session-name", () => {
+      assert.deepEqual(
+        parseCliArguments(["--assume-role-external-id", "ext-0001"], {}),
+        usageError("--assume-role-external-id needs --assume-role-arn"),
+      );
+      assert.deepEqual(
+        parseCliArguments(["--assume-role-session-name", "alice"], {}),
+        usageError("--assume-role-session-name needs --assume-role-arn"),
+      );
+    });
+    it("checks the session name", () => {
+      assert.deepEqual(
+        parseCliArguments(["--assume-role-arn", roleArn, "--assume-role-session-name", "a b"], {}),
+        usageError(
+          '--assume-role-session-name must be 2 to 64 characters of letters, digits and +=,.@-_ (got "a b")',
+        ),
+      );
+    });
+  });
+
+  describe("--mfa-serial-number and --mfa-token-code", () => {
+    const serial = "arn:aws:iam::111122223333:mfa/alice";
+    it("go to GetSessionToken (without a role) via the mfa option", () => {
+      const result = parseCliArguments(["--mfa-serial-number", serial, "--mfa-token-code", "012345"], {});
+      assert.deepEqual(result.kind === "run" && result.config.aws, {
+        mfa: { serialNumber: serial, tokenCode: "012345" },
+      });
+    });
+    it("are needed together", () => {
+      assert.deepEqual(
+        parseCliArguments(["--mfa-token-code", "123456"], {}),
+        usageError("--mfa-token-code needs --mfa-serial-number"),
+      );
+      assert.deepEqual(
+        parseCliArguments(["--mfa-serial-number", serial], {}),
+        usageError("--mfa-serial-number needs --mfa-token-code (the code your MFA device shows now)"),
+      );
+    });
+    it("reject a code that is not 6 digits without echoing it", () => {
+      assert.deepEqual(
+        parseCliArguments(["--mfa-serial-number", serial, "--mfa-token-code", "12345x"], {}),
+        usageError("--mfa-token-code must be 6 digits"),
+      );
+    });
+  });
+
+  describe("--region", () => {
+    it("wins over AWS_REGION, which wins over AWS_DEFAULT_REGION (as in the AWS CLI)", () => {
+      const env = { AWS_REGION: "eu-west-1", AWS_DEFAULT_REGION: "eu-central-1" };
+      const region = (argv: string[], e: Record<string, string>): unknown => {
+        const result = parseCliArguments(argv, e);
+        return result.kind === "run" ? result.config.aws.region : result;
+      };
+      assert.equal(region(["--region", "ap-southeast-2"], env), "ap-southeast-2");
+      assert.equal(region([], env), "eu-west-1");
+      assert.equal(region([], { AWS_DEFAULT_REGION: "eu-central-1" }), "eu-central-1");
+      assert.equal(region([], {}), undefined);
+    });
+    it("is checked", () => {
+      assert.deepEqual(
+        parseCliArguments(["--region", "Mars"], {}),
+        usageError('--region must be an AWS region like us-east-1 (got "Mars")'),
+      );
+    });
+  });
+
+  describe("--profile", () => {
+    it("is passed on", () => {
+      const result = parseCliArguments(["--profile", "work"], {});
+      assert.deepEqual(result.kind === "run" && result.config.aws, { profile: "work" });
+    });
+  });
+
+  it("reports every problem at once", () => {
+    assert.deepEqual(
+      parseCliArguments(["--bind", "x", "--mfa-token-code", "1", "--socks-proxy", "h:1"], {}),
+      usageError(
+        '--bind must be HOST:PORT, :PORT or [IPV6]:PORT (got "x")',
+        "--socks-proxy is not supported yet: reaching apps through a SOCKS proxy comes in a later release; run without it for now",
+        "--mfa-token-code needs --mfa-serial-number",
+        "--mfa-token-code must be 6 digits",
+      ),
+    );
+  });
+});

@@ -1,0 +1,73 @@
+import assert from "node:assert/strict";
+import { describe, it } from "node:test";
+import { parseAbsoluteTarget, parseConnectTarget } from "../../../proxy/request-target.js";
+
+describe("parseAbsoluteTarget", () => {
+  it("keeps the path and query exactly, and normalises the host", () => {
+    assert.deepEqual(parseAbsoluteTarget("http://App.Internal:3000/a//b?c=%2F"), {
+      hostname: "app.internal",
+      port: 3000,
+      host: "app.internal:3000",
+      path: "/a//b?c=%2F",
+    });
+  });
+
+  it("defaults the port to 80 and the path to /", () => {
+    assert.deepEqual(parseAbsoluteTarget("http://app"), {
+      hostname: "app",
+      port: 80,
+      host: "app",
+      path: "/",
+    });
+    assert.equal(parseAbsoluteTarget("http://app?x=1").path, "/?x=1");
+  });
+
+  it("connects to IPv6 literals without brackets but keeps them in host", () => {
+    const target = parseAbsoluteTarget("http://[::1]:3000/");
+    assert.equal(target.hostname, "::1");
+    assert.equal(target.host, "[::1]:3000");
+  });
+
+  const bad: [string, string][] = [
+    ["*", 'The request target must be an absolute http:// URL (got "*")'],
+    ["app:80", 'The request target must be an absolute http:// URL (got "app:80")'],
+    ["ftp://app/", 'Only http:// URLs can be forwarded (got "ftp://app/")'],
+    [
+      "http://user:pw@app/",
+      'The request target must not contain user credentials (got "http://user:pw@app/")',
+    ],
+    ["http://app:99999/", 'The request target has an invalid host or port (got "http://app:99999/")'],
+    ["http:///x", 'The request target has an invalid host or port (got "http:///x")'],
+  ];
+  for (const [value, message] of bad) {
+    it(`rejects ${JSON.stringify(value)} with 400 REQUEST_TARGET_INVALID`, () => {
+      assert.throws(() => parseAbsoluteTarget(value), {
+        name: "ProxyError",
+        code: "REQUEST_TARGET_INVALID",
+        status: 400,
+        message,
+      });
+    });
+  }
+});
+
+describe("parseConnectTarget", () => {
+  it("reads host:port and [v6]:port, keeping the port even when it is a default one", () => {
+    assert.deepEqual(parseConnectTarget("app.internal:443"), {
+      hostname: "app.internal",
+      port: 443,
+      host: "app.internal:443",
+    });
+    assert.deepEqual(parseConnectTarget("app:80"), { hostname: "app", port: 80, host: "app:80" });
+    assert.deepEqual(parseConnectTarget("[::1]:8443"), { hostname: "::1", port: 8443, host: "[::1]:8443" });
+  });
+
+  for (const value of ["app", "app:0", "app:70000", "http://app:443", "[::1]", ":443"]) {
+    it(`rejects ${JSON.stringify(value)}`, () => {
+      assert.throws(() => parseConnectTarget(value), {
+        code: "REQUEST_TARGET_INVALID",
+        message: `CONNECT needs a host:port target with a port from 1 to 65535 (got ${JSON.stringify(value)})`,
+      });
+    });
+  }
+});
