@@ -1,0 +1,52 @@
+import assert from "node:assert/strict";
+import { readdirSync, readFileSync } from "node:fs";
+import { join } from "node:path";
+import { describe, it } from "node:test";
+import { demoAccount } from "../../local-aws/demo-account.js";
+import { testLogsDir } from "../helpers/service.js";
+
+// Runs after every other test file (scripts/run-tests.mjs orders it last). Every process the
+// end-to-end tests started wrote its output under test-logs/, and every local AWS recorded the
+// secrets it knew or issued (secret keys, session tokens, KMS plaintexts) in aws-secrets.json.
+// No log line may contain any of them.
+
+function listFiles(dir: string): string[] {
+  return readdirSync(dir, { withFileTypes: true }).flatMap((entry) =>
+    entry.isDirectory() ? listFiles(join(dir, entry.name)) : [join(dir, entry.name)],
+  );
+}
+
+describe("logs written during the test run", () => {
+  const files = listFiles(testLogsDir);
+  const logFiles = files.filter((file) => file.endsWith(".log"));
+  const secretFiles = files.filter((file) => file.endsWith("aws-secrets.json"));
+  const secrets = new Set<string>(Object.values(demoAccount.users).map((user) => user.secretAccessKey));
+  for (const file of secretFiles) {
+    const recorded = JSON.parse(readFileSync(file, "utf8")) as { secrets: string[] };
+    for (const secret of recorded.secrets) if (secret.length >= 8) secrets.add(secret);
+  }
+
+  it("exist, so the audit below has something to read", () => {
+    assert.ok(
+      logFiles.length >= 3,
+      `expected the e2e suites' logs under ${testLogsDir}, found ${logFiles.length}`,
+    );
+    assert.ok(secretFiles.length >= 1, "expected at least one aws-secrets.json recorded by an e2e suite");
+    // Session tokens issued during logins must be among the audited secrets.
+    assert.ok(
+      secrets.size > Object.keys(demoAccount.users).length,
+      "no issued session secrets were recorded",
+    );
+  });
+
+  it("contain no secret access key, session token or KMS plaintext", () => {
+    const leaks: string[] = [];
+    for (const file of logFiles) {
+      const text = readFileSync(file, "utf8");
+      for (const secret of secrets) {
+        if (text.includes(secret)) leaks.push(`${file} contains a secret starting ${secret.slice(0, 4)}…`);
+      }
+    }
+    assert.deepEqual(leaks, []);
+  });
+});

@@ -1,0 +1,372 @@
+import assert from "node:assert/strict";
+import { execFile } from "node:child_process";
+import { randomBytes } from "node:crypto";
+import { mkdtempSync, rmSync } from "node:fs";
+import { createServer, type Server } from "node:http";
+import type { AddressInfo } from "node:net";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { after, before, describe, it } from "node:test";
+import { promisify } from "node:util";
+import { EncryptCommand, KMSClient } from "@aws-sdk/client-kms";
+import { GetSessionTokenCommand, STSClient } from "@aws-sdk/client-sts";
+import { demoAccount } from "../../local-aws/demo-account.js";
+import { encodeEncryptionContext, serializeSessionCredentials } from "../../protocol/index.js";
+import { CookieJar, httpRequest, resolveLocation } from "../helpers/http-client.js";
+import { awsEnvFor, startLocalAws, type LocalAws } from "../helpers/local-aws.js";
+import { startService, type RunningService } from "../helpers/service.js";
+
+const suite = "login-kms";
+const { users, keys, accountId, region } = demoAccount;
+const salt = `salt-${randomBytes(8).toString("hex")}`;
+const authLocation = /^\/\/127\.0\.0\.1:\d+\/auth\?return_url=([^&]+)&token=([A-Za-z0-9%]+)$/;
+
+describe("KMS login through the proxy (local AWS, example server and proxy as real processes)", () => {
+  let aws: LocalAws;
+  let app: RunningService;
+  let proxy: RunningService;
+  let fakeApp: Server;
+  let fakeAppUrl: string;
+  /** What the fake app answers next: the headers of a crafted 401. */
+  let fakeChallenge: Record<string, string> = {};
+
+  before(async () => {
+    aws = await startLocalAws(suite);
+    app = await startService({
+      script: "example-server/main.js",
+      env: {
+        ...awsEnvFor(aws.url, users.exampleServer),
+        KMS_KEY_ID: keys.demo.alias,
+        KMS_SALT: salt,
+        SECRET_KEY: randomBytes(32).toString("hex"),
+        IAM_AUTH_METHODS: "kms",
+        PORT: "0",
+      },
+      logName: `${suite}/example-server.log`,
+    });
+    proxy = await startService({
+      script: "proxy/cli.js",
+      args: ["--bind", "127.0.0.1:0"],
+      env: awsEnvFor(aws.url, users.demo),
+      logName: `${suite}/proxy.log`,
+    });
+    fakeApp = createServer((_req, res) => {
+      res.writeHead(401, { "content-type": "text/plain", ...fakeChallenge });
+      res.end("Please log in");
+    });
+    await new Promise<void>((resolve) => fakeApp.listen(0, "127.0.0.1", resolve));
+    fakeAppUrl = `http://127.0.0.1:${(fakeApp.address() as AddressInfo).port}`;
+  });
+
+  after(async () => {
+    await new Promise((resolve) => fakeApp?.close(resolve));
+    await proxy?.stop();
+    await app?.stop();
+    await aws?.stop();
+  });
+
+  const viaProxy = (url: string, headers: Record<string, string> = {}) =>
+    httpRequest(url, { proxy: proxy.url, headers });
+
+  /** Asks the app for `path` through the proxy and returns the proxy's redirect to /auth. */
+  async function challengeRedirect(path: string): Promise<string> {
+    const response = await viaProxy(`${app.url}${path}`);
+    assert.equal(response.status, 302, response.body);
+    const location = response.headers.location ?? "";
+    assert.match(location, authLocation);
+    return resolveLocation(location, app.url);
+  }
+
+  /** Builds a token the way the original Go proxy does, for the given user and context. */
+  async function originalToken(
+    user: { accessKeyId: string; secretAccessKey: string },
+    encryptAs: { accessKeyId: string; secretAccessKey: string } = user,
+    options: { keyId?: string; context?: Record<string, string> } = {},
+  ): Promise<string> {
+    const endpoint = aws.url;
+    const sts = new STSClient({ endpoint, region, credentials: user, maxAttempts: 1 });
+    const kms = new KMSClient({ endpoint, region, credentials: encryptAs, maxAttempts: 1 });
+    try {
+      const { Credentials: c } = await sts.send(new GetSessionTokenCommand({ DurationSeconds: 900 }));
+      assert.ok(c?.AccessKeyId && c.SecretAccessKey && c.SessionToken && c.Expiration);
+      const plaintext = serializeSessionCredentials({
+        accessKeyId: c.AccessKeyId,
+        secretAccessKey: c.SecretAccessKey,
+        sessionToken: c.SessionToken,
+        expiration: c.Expiration,
+      });
+      const { CiphertextBlob } = await kms.send(
+        new EncryptCommand({
+          KeyId: options.keyId ?? keys.demo.arn,
+          Plaintext: Buffer.from(plaintext),
+          EncryptionContext: options.context ?? { salt },
+        }),
+      );
+      assert.ok(CiphertextBlob);
+      return Buffer.from(CiphertextBlob).toString("base64");
+    } finally {
+      sts.destroy();
+      kms.destroy();
+    }
+  }
+
+  const authUrl = (token: string, returnUrl = "/") =>
+    `${app.url}/auth?return_url=${encodeURIComponent(returnUrl)}&token=${encodeURIComponent(token)}`;
+
+  describe("the happy path", () => {
+    it("challenge → 302 to /auth with a token → session cookie → the protected page shows the ARN", async () => {
+      const auth = await challengeRedirect("/");
+      const jar = new CookieJar();
+      const signedIn = await viaProxy(auth);
+      assert.equal(signedIn.status, 302, signedIn.body);
+      assert.equal(signedIn.headers.location, "/");
+      jar.store(signedIn.headers);
+      // cookie-session sends the session and its signature as two cookies.
+      assert.deepEqual(jar.names(), ["iam-auth-session", "iam-auth-session.sig"]);
+      const page = await viaProxy(`${app.url}/`, jar.header());
+      assert.equal(page.status, 200);
+      assert.equal(page.body, `${users.demo.arn}\n`);
+    });
+
+    it("keeps the original path and query in return_url", async () => {
+      const auth = await challengeRedirect("/?report=q3&x=a%20b");
+      assert.equal(new URL(auth).searchParams.get("return_url"), "/?report=q3&x=a%20b");
+      const signedIn = await viaProxy(auth);
+      assert.equal(signedIn.headers.location, "/?report=q3&x=a%20b");
+    });
+
+    it("passes responses that are not a challenge through untouched", async () => {
+      const check = await viaProxy(`${app.url}/check`);
+      assert.equal(check.status, 200);
+      assert.equal(check.body, ":(\n");
+    });
+
+    it("makes the original's AWS calls: 3 on the proxy, 2 on the server", async () => {
+      await aws.resetCalls();
+      const auth = await challengeRedirect("/");
+      assert.deepEqual(await aws.calls(), {
+        "sts:GetCallerIdentity": 1,
+        "sts:GetSessionToken": 1,
+        "kms:Encrypt": 1,
+      });
+      await aws.resetCalls();
+      assert.equal((await viaProxy(auth)).status, 302);
+      assert.deepEqual(await aws.calls(), { "kms:Decrypt": 1, "sts:GetCallerIdentity": 1 });
+    });
+
+    it("curl with a cookie jar through the proxy prints the demo ARN (the README's line)", async () => {
+      const dir = mkdtempSync(join(tmpdir(), "iam-auth-proxy-curl-"));
+      try {
+        const jar = join(dir, "jar");
+        const { stdout } = await promisify(execFile)("curl", [
+          "-sS",
+          "-L",
+          "-c",
+          jar,
+          "-b",
+          jar,
+          "-x",
+          proxy.url,
+          `${app.url}/`,
+        ]);
+        assert.equal(stdout, `${users.demo.arn}\n`);
+      } finally {
+        rmSync(dir, { recursive: true, force: true });
+      }
+    });
+  });
+
+  describe("the server refuses bad tokens at /auth with 403 and no session", () => {
+    const refused = async (url: string, status: number, message: string) => {
+      const response = await viaProxy(url);
+      assert.equal(response.status, status);
+      assert.equal(response.body, `${message}\n`);
+      assert.equal(response.headers["set-cookie"], undefined);
+    };
+
+    it("a missing token", () =>
+      refused(`${app.url}/auth?return_url=%2F`, 403, "The token query parameter is missing"));
+
+    it("a token that is not base64", () =>
+      refused(authUrl("not*base64"), 403, "The token is not valid base64"));
+
+    it("a tampered token", async () => {
+      const token = Buffer.from(await originalToken(users.demo), "base64");
+      token[token.length - 5] = (token[token.length - 5] ?? 0) ^ 0x01;
+      await refused(
+        authUrl(token.toString("base64")),
+        403,
+        "The token could not be decrypted: it was altered or made for another app (encryption context mismatch)",
+      );
+    });
+
+    it("a token made for another encryption context", async () => {
+      await refused(
+        authUrl(await originalToken(users.demo, users.demo, { context: { salt: "another-app" } })),
+        403,
+        "The token could not be decrypted: it was altered or made for another app (encryption context mismatch)",
+      );
+    });
+
+    it("a token encrypted under another KMS key", async () => {
+      const token = await originalToken(users.outsider, users.outsider, { keyId: keys.outsiderKey.arn });
+      await refused(authUrl(token), 403, "The token was encrypted under a different KMS key");
+    });
+
+    it("credentials that expired", async () => {
+      await refused(authUrl(await issueAndExpire()), 403, "The AWS credentials in the token have expired");
+    });
+
+    it("an identity from another account", async () => {
+      // The outsider's own session credentials, encrypted for this app by someone who may use its key.
+      await refused(
+        authUrl(await originalToken(users.outsider, users.demo)),
+        403,
+        `The identity ${users.outsider.arn} is not allowed to use this app`,
+      );
+    });
+
+    it("a return_url that leaves the site", async () => {
+      await refused(
+        authUrl(await originalToken(users.demo), "//evil.example/"),
+        403,
+        'return_url must be a path on this site: it starts with "//"',
+      );
+    });
+
+    it("a repeated token parameter is bad input, not a crash", async () => {
+      await refused(`${app.url}/auth?token=AQID&token=AQID`, 400, "The token query parameter is repeated");
+      await refused(`${app.url}/auth?token[]=AQID`, 400, "The token query parameter must be a single value");
+    });
+  });
+
+  /** A token whose credentials the local AWS has since expired (as if 15 minutes had passed). */
+  async function issueAndExpire(): Promise<string> {
+    const sts = new STSClient({ endpoint: aws.url, region, credentials: users.demo, maxAttempts: 1 });
+    const kms = new KMSClient({ endpoint: aws.url, region, credentials: users.demo, maxAttempts: 1 });
+    try {
+      const { Credentials: c } = await sts.send(new GetSessionTokenCommand({ DurationSeconds: 900 }));
+      assert.ok(c?.AccessKeyId && c.SecretAccessKey && c.SessionToken && c.Expiration);
+      await aws.expireSession(c.AccessKeyId);
+      const plaintext = serializeSessionCredentials({
+        accessKeyId: c.AccessKeyId,
+        secretAccessKey: c.SecretAccessKey,
+        sessionToken: c.SessionToken,
+        expiration: c.Expiration,
+      });
+      const { CiphertextBlob } = await kms.send(
+        new EncryptCommand({
+          KeyId: keys.demo.arn,
+          Plaintext: Buffer.from(plaintext),
+          EncryptionContext: { salt },
+        }),
+      );
+      return Buffer.from(CiphertextBlob ?? new Uint8Array()).toString("base64");
+    } finally {
+      sts.destroy();
+      kms.destroy();
+    }
+  }
+
+  describe("the proxy answers challenges it cannot use with a one-line reason", () => {
+    const context = encodeEncryptionContext({ salt });
+    const denied = async (challenge: Record<string, string>, status: number, message: string) => {
+      fakeChallenge = challenge;
+      const response = await viaProxy(`${fakeAppUrl}/private`);
+      assert.equal(response.status, status);
+      assert.match(response.headers["content-type"] ?? "", /^text\/plain/);
+      assert.equal(response.body, `${message}\n`);
+    };
+
+    it("passes a 401 of another scheme through untouched", async () => {
+      fakeChallenge = { "www-authenticate": 'Basic realm="intranet"' };
+      const response = await viaProxy(`${fakeAppUrl}/private`);
+      assert.equal(response.status, 401);
+      assert.equal(response.headers["www-authenticate"], 'Basic realm="intranet"');
+      assert.equal(response.body, "Please log in");
+    });
+
+    it("a challenge without the KMS key id", () =>
+      denied(
+        { "www-authenticate": `IAM realm="${accountId}"`, "iam-auth-kms-encryption-context": context },
+        403,
+        "Invalid IAM challenge from the server: Iam-Auth-Kms-Key-Id: the header is missing",
+      ));
+
+    it("a context that is not base64 of a JSON object of strings", () =>
+      denied(
+        {
+          "www-authenticate": `IAM realm="${accountId}"`,
+          "iam-auth-kms-key-id": keys.demo.arn,
+          "iam-auth-kms-encryption-context": Buffer.from('{"salt": 1}').toString("base64"),
+        },
+        403,
+        'Invalid IAM challenge from the server: Iam-Auth-Kms-Encryption-Context: The KMS encryption context value for "salt" must be a string',
+      ));
+
+    it("a realm that is not the person's account", () =>
+      denied(
+        {
+          "www-authenticate": 'IAM realm="444455556666"',
+          "iam-auth-kms-key-id": keys.demo.arn,
+          "iam-auth-kms-encryption-context": context,
+        },
+        403,
+        "The IAM identity does not match the server realm (expected: 444455556666)",
+      ));
+
+    it("a KMS key the person may not use", () =>
+      denied(
+        {
+          "www-authenticate": `IAM realm="${accountId}"`,
+          "iam-auth-kms-key-id": keys.outsiderKey.arn,
+          "iam-auth-kms-encryption-context": context,
+        },
+        403,
+        `AWS KMS Encrypt failed: AccessDeniedException: User: ${users.demo.arn} is not authorized to perform: kms:Encrypt on resource: ${keys.outsiderKey.arn}`,
+      ));
+
+    it("an STS failure", async () => {
+      await aws.addFault({
+        action: "sts:GetSessionToken",
+        error: { status: 403, code: "AccessDenied", message: "Denied by test" },
+        count: 1,
+      });
+      await denied(
+        {
+          "www-authenticate": `IAM realm="${accountId}"`,
+          "iam-auth-kms-key-id": keys.demo.arn,
+          "iam-auth-kms-encryption-context": context,
+        },
+        403,
+        "AWS STS GetSessionToken failed: AccessDenied: Denied by test",
+      );
+    });
+  });
+
+  describe("when AWS is unreachable", () => {
+    let offline: RunningService;
+    before(async () => {
+      const closed = createServer();
+      await new Promise<void>((resolve) => closed.listen(0, "127.0.0.1", resolve));
+      const deadUrl = `http://127.0.0.1:${(closed.address() as AddressInfo).port}`;
+      await new Promise((resolve) => closed.close(resolve));
+      offline = await startService({
+        script: "proxy/cli.js",
+        args: ["--bind", "127.0.0.1:0"],
+        env: awsEnvFor(deadUrl, users.demo),
+        logName: `${suite}/proxy-offline.log`,
+      });
+    });
+    after(() => offline?.stop());
+
+    it("answers 502 with the reason", async () => {
+      const response = await httpRequest(`${app.url}/`, { proxy: offline.url });
+      assert.equal(response.status, 502);
+      assert.match(
+        response.body,
+        /^AWS STS is unreachable: ECONNREFUSED \(connect ECONNREFUSED 127\.0\.0\.1:\d+\)\n$/,
+      );
+    });
+  });
+});
