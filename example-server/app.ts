@@ -5,7 +5,9 @@ import type { ExampleConfig } from "./config.js";
 
 /** What tests (or another host) may inject; by default the middleware makes its own clients and logs to stdout. */
 export interface ExampleAppDependencies {
+  /** KMS method only. */
   readonly kmsClient?: KMSClient;
+  /** KMS method only. */
   readonly createStsClient?: StsClientFactory;
   readonly clock?: () => Date;
   readonly logger?: (line: string) => void;
@@ -15,20 +17,36 @@ export interface ExampleAppDependencies {
  * The example app, the counterpart of example-server.py:
  * - `GET /`      the caller's ARN (text/plain, with a newline), or the IAM challenge;
  * - `GET /check` the caller's ARN, or `:(` when not signed in; always 200, never a challenge;
- * - `GET /auth`  sign-in, served by the middleware.
+ * - `GET /auth`, `POST /auth/sign-out`, `GET /auth/whoami`: served by the middleware.
+ * `config.sts.serverId` must be set (see defaultServerId) when STS is on.
  *
  * @example createExampleApp(config).listen(3000, "127.0.0.1")
  */
 export function createExampleApp(config: ExampleConfig, dependencies: ExampleAppDependencies = {}): Express {
   const app = express();
   app.disable("x-powered-by");
+  const { kms, sts } = config;
   app.use(
     iamAuth({
       accountId: config.accountId,
-      kms: { keyId: config.kmsKeyArn, encryptionContext: config.encryptionContext },
+      ...(kms === undefined
+        ? {}
+        : {
+            kms: { keyId: kms.keyArn, encryptionContext: kms.encryptionContext },
+            region: kms.region,
+          }),
+      ...(sts === undefined
+        ? {}
+        : {
+            sts: {
+              serverId: sts.serverId as string,
+              ...(sts.testStsEndpoint === undefined ? {} : { testStsEndpoint: sts.testStsEndpoint }),
+            },
+          }),
       sessionSecrets: [config.secretKey],
+      ...(config.allowedAccounts === undefined ? {} : { allowedAccounts: config.allowedAccounts }),
+      ...(config.allowedPrincipals === undefined ? {} : { allowedPrincipals: config.allowedPrincipals }),
       publicPaths: ["/check"],
-      region: config.region,
       ...dependencies,
     }),
   );

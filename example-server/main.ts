@@ -1,8 +1,20 @@
 #!/usr/bin/env node
 /*
  * The example server: `node dist/example-server/main.js`, configured by environment variables
- * (see config.ts): AWS_ACCOUNT_ID, AWS_DEFAULT_REGION / AWS_REGION, SECRET_KEY, KMS_KEY_ID,
- * KMS_SALT, HOST (127.0.0.1), PORT (3000). AWS credentials and AWS_ENDPOINT_URL are the SDK's.
+ * (see env.ts and docs/protocol.md):
+ *   AWS_ACCOUNT_ID              the app's account (unset: looked up with sts:GetCallerIdentity)
+ *   AWS_DEFAULT_REGION / AWS_REGION  needed for the KMS method or the account lookup
+ *   SECRET_KEY                  signs the session cookies (at least 32 characters)
+ *   KMS_KEY_ID, KMS_SALT        the KMS method's key and encryption context {"salt": KMS_SALT}
+ *   IAM_AUTH_METHODS            "sts", "kms" or "sts kms" (default: "sts kms" when KMS_KEY_ID is set, else "sts";
+ *                               "kms" alone when HOST is 0.0.0.0 or :: and IAM_AUTH_SERVER_ID is unset)
+ *   IAM_AUTH_SERVER_ID          STS: the host[:port] clients use to reach this server
+ *                               (default: <HOST>:<port it listens on>; required when HOST is 0.0.0.0 or ::)
+ *   IAM_AUTH_TEST_STS_ENDPOINT  TEST ONLY: accept proofs for this http(s) origin (a local STS)
+ *   ALLOWED_ACCOUNTS            comma-separated account ids (default: AWS_ACCOUNT_ID)
+ *   ALLOWED_PRINCIPALS          comma-separated ARN patterns, `*` wildcards (default: anyone in those accounts)
+ *   HOST (127.0.0.1), PORT (3000; 0 picks a free port)
+ * AWS credentials and AWS_ENDPOINT_URL are the SDK's; STS only with AWS_ACCOUNT_ID needs none.
  *
  * Prints one `<time> listening url=http://<host>:<port>` line once ready, then one line per
  * sign-in. Exits 2 when the environment is incomplete, 1 when the start-up AWS lookups fail;
@@ -14,13 +26,8 @@ import { KMSClient } from "@aws-sdk/client-kms";
 import { STSClient } from "@aws-sdk/client-sts";
 import { formatLogLine } from "../protocol/index.js";
 import { createExampleApp } from "./app.js";
-import {
-  ExampleConfigError,
-  ExampleStartError,
-  readExampleEnv,
-  resolveExampleConfig,
-  type ExampleEnv,
-} from "./config.js";
+import { ExampleStartError, resolveExampleConfig, type ExampleConfig } from "./config.js";
+import { defaultServerId, ExampleConfigError, readExampleEnv, type ExampleEnv } from "./env.js";
 
 function exit(code: number, message: string): never {
   process.stderr.write(`${message}\n`);
@@ -36,29 +43,42 @@ async function main(): Promise<void> {
     throw error;
   }
 
-  const kms = new KMSClient({ region: env.region });
-  const sts = new STSClient({ region: env.region });
-  let config;
+  // Only the clients this configuration calls: STS only with AWS_ACCOUNT_ID makes none.
+  const kms = env.kms === undefined ? undefined : new KMSClient({ region: env.region });
+  const sts = env.accountId === undefined ? new STSClient({ region: env.region }) : undefined;
+  let config: ExampleConfig;
   try {
     config = await resolveExampleConfig(env, { kms, sts });
   } catch (error) {
     if (error instanceof ExampleStartError) exit(1, formatLogLine("start-failed", { reason: error.message }));
     throw error;
   } finally {
-    sts.destroy();
+    sts?.destroy();
   }
 
-  const server = createServer(createExampleApp(config, { kmsClient: kms }));
+  const server = createServer();
   server.on("error", (error) => exit(1, formatLogLine("start-failed", { reason: error.message })));
   server.listen(config.port, config.host, () => {
     const { port } = server.address() as AddressInfo;
-    const host = config.host.includes(":") ? `[${config.host}]` : config.host;
-    process.stdout.write(`${formatLogLine("listening", { url: `http://${host}:${port}` })}\n`);
+    // The default server-id needs the port actually bound (PORT=0), so the app is made now.
+    const listening: ExampleConfig =
+      config.sts === undefined || config.sts.serverId !== undefined
+        ? config
+        : { ...config, sts: { ...config.sts, serverId: defaultServerId(config.host, port) } };
+    try {
+      server.on("request", createExampleApp(listening, kms === undefined ? {} : { kmsClient: kms }));
+    } catch (error) {
+      if (error instanceof TypeError) exit(2, `example-server: cannot start: ${error.message}`);
+      throw error;
+    }
+    process.stdout.write(
+      `${formatLogLine("listening", { url: `http://${defaultServerId(config.host, port)}` })}\n`,
+    );
   });
 
   const stop = (): void => {
     server.close(() => {
-      kms.destroy();
+      kms?.destroy();
       process.exit(0);
     });
     // Keep-alive connections would hold close() open; nothing is in flight that matters for an example.

@@ -1,19 +1,23 @@
-import type { KMSClient } from "@aws-sdk/client-kms";
 import type { Request, RequestHandler } from "express";
-import { ProtocolError, readAuthQuery, type AuthQuery } from "../protocol/index.js";
+import { isStsProofToken, ProtocolError, readAuthQuery, type AuthQuery } from "../protocol/index.js";
+import { checkIdentityAllowed, type AccessRules } from "./authorization.js";
 import { labelError } from "./aws-errors.js";
 import { sendErrorLine, sendIamAuthError } from "./error-response.js";
 import { IamAuthError, type IamAuthErrorCode } from "./errors.js";
-import { verifyKmsToken } from "./kms-proof.js";
+import type { IamIdentity } from "./identity.js";
 import type { EventLogger } from "./log.js";
-import type { ResolvedIamAuthOptions, StsClientFactory } from "./options.js";
+import type { AuthMethod } from "./options.js";
 import { startSession } from "./session.js";
+
+/** Verifies one method's token and says who it proves the caller is; throws IamAuthError. */
+export type TokenVerifier = (token: string, now: Date) => Promise<IamIdentity>;
 
 /** What GET /auth depends on. */
 export interface AuthRouteContext {
-  readonly options: Pick<ResolvedIamAuthOptions, "accountId" | "kms" | "clock">;
-  readonly kmsClient: KMSClient;
-  readonly createStsClient: StsClientFactory;
+  /** One verifier per accepted method; a token of another method is refused. */
+  readonly verifiers: Readonly<Partial<Record<AuthMethod, TokenVerifier>>>;
+  readonly access: AccessRules;
+  readonly clock: () => Date;
   readonly log: EventLogger;
 }
 
@@ -28,30 +32,36 @@ const protocolCodes: Readonly<Partial<Record<ProtocolError["code"], IamAuthError
 };
 
 /**
- * GET /auth?token=…&return_url=…: verifies the token, starts a session and redirects
- * (302) to return_url. Every outcome is one log line and one response: 302, a 4xx with a
- * one-line reason (never a session), or a 5xx when AWS fails. It never rejects.
+ * GET /auth?token=…&return_url=…: reads both parameters (return_url must be a path on this
+ * site, checked before anything else), picks the method from the token (`sts1.` prefix: STS;
+ * otherwise KMS, whose base64 never contains "."), verifies it, checks the identity against
+ * allowedAccounts / allowedPrincipals, starts a session and redirects (302) to return_url.
+ * Every outcome is one log line and one response: 302, a 4xx with a one-line reason (never a
+ * session), or a 5xx when AWS or the replay store fails. It never rejects.
  */
 export function createAuthRoute(context: AuthRouteContext): RequestHandler {
-  const { options, log } = context;
+  const { log } = context;
   return async (req, res) => {
     const remote = req.ip;
+    let method: AuthMethod | undefined;
     try {
       if (req.method !== "GET" && req.method !== "HEAD") {
         throw new IamAuthError("METHOD_NOT_ALLOWED", `${req.method} is not allowed here; use GET`);
       }
       const query = readQuery(req);
-      const now = options.clock();
-      const identity = await verifyKmsToken(query.token, {
-        accountId: options.accountId,
-        keyId: options.kms.keyId,
-        encryptionContext: options.kms.encryptionContext,
-        kmsClient: context.kmsClient,
-        createStsClient: context.createStsClient,
-        now,
-      });
+      method = isStsProofToken(query.token) ? "sts" : "kms";
+      const verify = context.verifiers[method];
+      if (verify === undefined) {
+        throw new IamAuthError(
+          "AUTH_METHOD_NOT_ACCEPTED",
+          `This app does not accept the ${method.toUpperCase()} method; it accepts: ${Object.keys(context.verifiers).join(" ")}`,
+        );
+      }
+      const now = context.clock();
+      const identity = await verify(query.token, now);
+      checkIdentityAllowed(identity, context.access);
       startSession(req, identity, now);
-      log("auth", { outcome: "signed-in", arn: identity.arn, remote });
+      log("auth", { outcome: "signed-in", arn: identity.arn, remote, method });
       res.set("Cache-Control", "no-store");
       res.redirect(302, query.returnUrl);
     } catch (error) {
@@ -63,12 +73,13 @@ export function createAuthRoute(context: AuthRouteContext): RequestHandler {
           reason: error.message,
           cause: error.cause === undefined ? undefined : labelError(error.cause),
           remote,
+          method,
         });
         sendIamAuthError(res, error);
         return;
       }
       // A bug, not a bad request: no details to the client, the error's kind to the log.
-      log("auth", { outcome: "error", status: 500, cause: labelError(error), remote });
+      log("auth", { outcome: "error", status: 500, cause: labelError(error), remote, method });
       sendErrorLine(res, 500, "internal error");
     }
   };

@@ -7,28 +7,59 @@ import {
   WWW_AUTHENTICATE_HEADER,
   type EncryptionContext,
 } from "../protocol/index.js";
+import type { NonceIssuer } from "./nonce.js";
+import type { AuthMethod } from "./options.js";
 
-/** The three challenge header fields, computed once. */
+/** The header fields of one challenge. */
 export type ChallengeHeaders = Readonly<Record<string, string>>;
+
+/** Makes the challenge headers for one 401 (a fresh nonce each time when STS is offered). */
+export type ChallengeFactory = (now: Date) => ChallengeHeaders;
+
+/** What the challenge announces. */
+export interface ChallengeSettings {
+  readonly accountId: string;
+  readonly methods: readonly AuthMethod[];
+  readonly kms: { readonly keyId: string; readonly encryptionContext: EncryptionContext } | undefined;
+  readonly sts: { readonly serverId: string } | undefined;
+}
 
 const PROXY_COMMAND = "iam-auth-proxy --bind :8080";
 
 /**
- * The fields a 401 carries for the KMS method: `WWW-Authenticate: IAM realm="<account>"`
- * (realm first: the original client finds it with `IAM realm="([^"]+)"`), the key to
- * encrypt under and the encryption context (standard base64 of its JSON).
+ * Builds the 401's fields:
+ * `WWW-Authenticate: IAM realm="<account>", methods="sts kms", server-id="<id>", nonce="<nonce>"`.
+ * The realm comes first (the original client finds it with `IAM realm="([^"]+)"`); `methods`
+ * lists what this server accepts; server-id and nonce are there only when STS is accepted.
+ * When KMS is accepted the Iam-Auth-Kms-Key-Id and Iam-Auth-Kms-Encryption-Context fields
+ * (standard base64 of the context's JSON) are there too, so the original proxy still signs in.
  *
- * @example createChallengeHeaders("111122223333", { keyId: "arn:aws:kms:…", encryptionContext: { salt: "s" } })
+ * @example createChallengeFactory({ accountId, methods: ["sts"], kms: undefined, sts: { serverId: "app:3000" } }, nonces)(new Date())
  */
-export function createChallengeHeaders(
-  accountId: string,
-  kms: { readonly keyId: string; readonly encryptionContext: EncryptionContext },
-): ChallengeHeaders {
-  return Object.freeze({
-    [WWW_AUTHENTICATE_HEADER]: formatIamChallenge({ realm: accountId, params: new Map() }),
-    [KMS_KEY_ID_HEADER]: kms.keyId,
-    [KMS_ENCRYPTION_CONTEXT_HEADER]: encodeEncryptionContext(kms.encryptionContext),
-  });
+export function createChallengeFactory(
+  settings: ChallengeSettings,
+  nonces: NonceIssuer | undefined,
+): ChallengeFactory {
+  const kmsHeaders: Record<string, string> =
+    settings.kms === undefined
+      ? {}
+      : {
+          [KMS_KEY_ID_HEADER]: settings.kms.keyId,
+          [KMS_ENCRYPTION_CONTEXT_HEADER]: encodeEncryptionContext(settings.kms.encryptionContext),
+        };
+  const { sts } = settings;
+  if (sts !== undefined && nonces === undefined) throw new TypeError("the STS method needs a NonceIssuer");
+  return (now) => {
+    const params = new Map([["methods", settings.methods.join(" ")]]);
+    if (sts !== undefined && nonces !== undefined) {
+      params.set("server-id", sts.serverId);
+      params.set("nonce", nonces.issue(now));
+    }
+    return Object.freeze({
+      [WWW_AUTHENTICATE_HEADER]: formatIamChallenge({ realm: settings.accountId, params }),
+      ...kmsHeaders,
+    });
+  };
 }
 
 /**

@@ -1,7 +1,8 @@
 /**
  * Every way a sign-in can fail, with the HTTP status the middleware answers with.
- * 4xx: the request or its token is at fault; 5xx: AWS (or this server's access to it) is.
- * Code branches on `code`, never on message text.
+ * 4xx: the request or its token is at fault; 5xx: AWS, the replay store, or this server's
+ * access to them is. Code branches on `code`, never on message text. docs/protocol.md lists
+ * every code with the check that raises it.
  */
 export type IamAuthErrorCode =
   | "BAD_REQUEST"
@@ -10,17 +11,27 @@ export type IamAuthErrorCode =
   | "TOKEN_INVALID"
   | "TOKEN_UNREADABLE"
   | "TOKEN_FOREIGN_KEY"
+  | "TOKEN_REPLAYED"
+  | "AUTH_METHOD_NOT_ACCEPTED"
   | "CREDENTIALS_INVALID"
   | "CREDENTIALS_EXPIRED"
   | "CREDENTIALS_REJECTED"
-  | "ACCOUNT_MISMATCH"
+  | "STS_PROOF_MALFORMED"
+  | "STS_PROOF_REJECTED"
+  | "STS_PROOF_REFUSED"
+  | "NONCE_INVALID"
+  | "NONCE_EXPIRED"
+  | "NOT_ALLOWED"
   | "RETURN_URL_UNSAFE"
   | "KMS_UNAVAILABLE"
   | "KMS_THROTTLED"
   | "KMS_ACCESS_DENIED"
   | "KMS_KEY_UNUSABLE"
   | "STS_UNAVAILABLE"
-  | "STS_THROTTLED";
+  | "STS_THROTTLED"
+  | "STS_BAD_RESPONSE"
+  | "REPLAY_STORE_FULL"
+  | "REPLAY_STORE_UNAVAILABLE";
 
 const statusByCode: Readonly<Record<IamAuthErrorCode, number>> = {
   BAD_REQUEST: 400,
@@ -29,10 +40,17 @@ const statusByCode: Readonly<Record<IamAuthErrorCode, number>> = {
   TOKEN_INVALID: 403,
   TOKEN_UNREADABLE: 403,
   TOKEN_FOREIGN_KEY: 403,
+  TOKEN_REPLAYED: 403,
+  AUTH_METHOD_NOT_ACCEPTED: 403,
   CREDENTIALS_INVALID: 403,
   CREDENTIALS_EXPIRED: 403,
   CREDENTIALS_REJECTED: 403,
-  ACCOUNT_MISMATCH: 403,
+  STS_PROOF_MALFORMED: 403,
+  STS_PROOF_REJECTED: 403,
+  STS_PROOF_REFUSED: 403,
+  NONCE_INVALID: 403,
+  NONCE_EXPIRED: 403,
+  NOT_ALLOWED: 403,
   RETURN_URL_UNSAFE: 403,
   KMS_UNAVAILABLE: 502,
   KMS_THROTTLED: 503,
@@ -40,6 +58,9 @@ const statusByCode: Readonly<Record<IamAuthErrorCode, number>> = {
   KMS_KEY_UNUSABLE: 502,
   STS_UNAVAILABLE: 502,
   STS_THROTTLED: 503,
+  STS_BAD_RESPONSE: 502,
+  REPLAY_STORE_FULL: 503,
+  REPLAY_STORE_UNAVAILABLE: 503,
 };
 
 /**

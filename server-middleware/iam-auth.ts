@@ -1,51 +1,100 @@
 import { KMSClient } from "@aws-sdk/client-kms";
 import { STSClient } from "@aws-sdk/client-sts";
-import express, { type Router } from "express";
-import { createAuthRoute } from "./auth-route.js";
-import { createChallengeHeaders, sendChallenge } from "./challenge-response.js";
+import express, { type RequestHandler, type Router } from "express";
+import { createAuthRoute, type TokenVerifier } from "./auth-route.js";
+import { createChallengeFactory, sendChallenge } from "./challenge-response.js";
 import { createErrorHandler } from "./error-response.js";
+import { verifyKmsToken } from "./kms-proof.js";
 import { createEventLogger } from "./log.js";
-import { resolveOptions, type IamAuthOptions, type StsClientFactory } from "./options.js";
+import { MemoryReplayStore } from "./memory-replay-store.js";
+import { createNonceIssuer, type NonceIssuer } from "./nonce.js";
+import {
+  resolveOptions,
+  type AuthMethod,
+  type IamAuthOptions,
+  type ResolvedIamAuthOptions,
+  type StsClientFactory,
+} from "./options.js";
 import { isPublicPath } from "./public-paths.js";
+import type { ReplayStore } from "./replay-store.js";
 import { createCookieSession, createIdentityLoader } from "./session.js";
+import { createSignOutRoute, createWhoamiRoute } from "./session-routes.js";
+import { verifyStsProof } from "./sts-proof.js";
 
 /**
  * Express middleware that signs people in with their AWS IAM identity (the iam-auth-proxy
- * protocol, KMS method). Mount it first, at the root: it serves `authPath` itself, sets
- * `req.iamIdentity` for signed-in requests, lets `publicPaths` through, and answers every
- * other unauthenticated request with the 401 challenge. Options are validated here, once:
- * a TypeError lists every problem.
+ * protocol: the STS method, the KMS method or both). Mount it first, at the root: it serves
+ * `authPath`, `signOutPath` and `whoamiPath` itself, sets `req.iamIdentity` for signed-in
+ * requests, lets `publicPaths` through, and answers every other unauthenticated request with
+ * the 401 challenge. Options are validated here, once: a TypeError lists every problem.
+ * With only the STS method no AWS SDK client is made and no AWS credentials are needed.
  *
  * @example
  * app.use(iamAuth({
  *   accountId: "111122223333",
- *   kms: { keyId: "arn:aws:kms:us-east-1:111122223333:key/…", encryptionContext: { salt: "my-app" } },
+ *   sts: { serverId: "reports.example.com" },
+ *   allowedPrincipals: ["arn:aws:iam::111122223333:role/Dev*"],
  *   sessionSecrets: [process.env.SESSION_SECRET!],
  * }));
  * app.get("/", (req, res) => res.send(`Hello ${req.iamIdentity!.arn}`));
  */
 export function iamAuth(options: IamAuthOptions): Router {
   const resolved = resolveOptions(options);
-  const region = resolved.region === undefined ? {} : { region: resolved.region };
   const log = createEventLogger(resolved.logger, resolved.clock);
-  const kmsClient = resolved.kmsClient ?? new KMSClient(region);
-  const createStsClient: StsClientFactory =
-    resolved.createStsClient ?? ((credentials) => new STSClient({ ...region, credentials }));
-  const challengeHeaders = createChallengeHeaders(resolved.accountId, resolved.kms);
-  const authRoute = createAuthRoute({ options: resolved, kmsClient, createStsClient, log });
+  const replayStore = resolved.replayStore ?? new MemoryReplayStore({ clock: resolved.clock });
+  const nonces =
+    resolved.sts === undefined
+      ? undefined
+      : createNonceIssuer({
+          secrets:
+            resolved.sts.nonceSecret === undefined ? resolved.sessionSecrets : [resolved.sts.nonceSecret],
+          maxAgeSeconds: resolved.sts.proofMaxAgeSeconds,
+        });
+  const createChallenge = createChallengeFactory(resolved, nonces);
+  const challenge: RequestHandler = (req, res) =>
+    sendChallenge(req, res, createChallenge(resolved.clock()), resolved.accountId);
+  const authRoute = createAuthRoute({
+    verifiers: createVerifiers(resolved, replayStore, nonces),
+    access: resolved,
+    clock: resolved.clock,
+    log,
+  });
+  const signOutRoute = createSignOutRoute(log);
+  const whoamiRoute = createWhoamiRoute(challenge);
 
   const router = express.Router();
   router.use(createCookieSession(resolved));
   router.use(createIdentityLoader(resolved, log));
-  // Compared as a string rather than registered as a route: Express would read ":" or "*" in it as a pattern.
-  router.use((req, res, next) => (req.path === resolved.authPath ? authRoute(req, res, next) : next()));
+  // Compared as strings rather than registered as routes: Express would read ":" or "*" in them as patterns.
   router.use((req, res, next) => {
-    if (req.iamIdentity !== undefined || isPublicPath(req.path, resolved.publicPaths)) {
-      next();
-      return;
-    }
-    sendChallenge(req, res, challengeHeaders, resolved.accountId);
+    if (req.path === resolved.authPath) return authRoute(req, res, next);
+    if (req.path === resolved.signOutPath) return signOutRoute(req, res, next);
+    if (req.path === resolved.whoamiPath) return whoamiRoute(req, res, next);
+    if (req.iamIdentity !== undefined || isPublicPath(req.path, resolved.publicPaths)) return next();
+    return challenge(req, res, next);
   });
   router.use(createErrorHandler(log));
   return router;
+}
+
+/** One verifier per configured method; SDK clients exist only when KMS is configured. */
+function createVerifiers(
+  resolved: ResolvedIamAuthOptions,
+  replayStore: ReplayStore,
+  nonces: NonceIssuer | undefined,
+): Partial<Record<AuthMethod, TokenVerifier>> {
+  const verifiers: Partial<Record<AuthMethod, TokenVerifier>> = {};
+  const { sts, kms } = resolved;
+  if (sts !== undefined && nonces !== undefined) {
+    verifiers.sts = (token, now) => verifyStsProof(token, { sts, nonces, replayStore, now });
+  }
+  if (kms !== undefined) {
+    const region = resolved.region === undefined ? {} : { region: resolved.region };
+    const kmsClient = resolved.kmsClient ?? new KMSClient(region);
+    const createStsClient: StsClientFactory =
+      resolved.createStsClient ?? ((credentials) => new STSClient({ ...region, credentials }));
+    verifiers.kms = (token, now) =>
+      verifyKmsToken(token, { ...kms, kmsClient, createStsClient, replayStore, now });
+  }
+  return verifiers;
 }

@@ -1,8 +1,22 @@
 /**
  * Express middleware for the iam-auth-proxy protocol: `app.use(iamAuth(options))`.
- * Error codes (IamAuthError.code → HTTP status) are listed in errors.ts.
+ * Error codes (IamAuthError.code → HTTP status) are listed in errors.ts and docs/protocol.md.
  */
 export { iamAuth } from "./iam-auth.js";
 export { IamAuthError, type IamAuthErrorCode } from "./errors.js";
-export type { IamIdentity } from "./identity.js";
-export type { IamAuthOptions, KmsMethodOptions, StsClientFactory } from "./options.js";
+export type { IamIdentity, IamSession } from "./identity.js";
+export type {
+  AuthMethod,
+  IamAuthOptions,
+  KmsMethodOptions,
+  StsClientFactory,
+  StsFetch,
+  StsFetchInit,
+  StsMethodOptions,
+} from "./options.js";
+export type { ReplayStore } from "./replay-store.js";
+export {
+  MemoryReplayStore,
+  DEFAULT_MAX_REPLAY_ENTRIES,
+  type MemoryReplayStoreOptions,
+} from "./memory-replay-store.js";

@@ -1,3 +1,4 @@
+import { createHash } from "node:crypto";
 import { DecryptCommand, type KMSClient } from "@aws-sdk/client-kms";
 import { GetCallerIdentityCommand, type GetCallerIdentityCommandOutput } from "@aws-sdk/client-sts";
 import {
@@ -9,39 +10,63 @@ import {
   type SessionCredentials,
 } from "../protocol/index.js";
 import { mapKmsError, mapStsError } from "./aws-errors.js";
+import { claimOnce } from "./claim-once.js";
 import { IamAuthError } from "./errors.js";
 import type { IamIdentity } from "./identity.js";
 import type { StsClientFactory } from "./options.js";
+import type { ReplayStore } from "./replay-store.js";
 
 /** What verifying a KMS-method token depends on. */
 export interface KmsProofContext {
-  readonly accountId: string;
   readonly keyId: string;
   readonly encryptionContext: EncryptionContext;
   readonly kmsClient: KMSClient;
   readonly createStsClient: StsClientFactory;
+  readonly replayStore: ReplayStore;
   readonly now: Date;
 }
 
 /**
+ * The longest AWS temporary credentials live (GetSessionToken and GetFederationToken: 36 hours).
+ * A token is remembered as used until its credentials expire, so credentials that claim to live
+ * longer are refused: the replay store's memory of a token must outlast the token's usefulness.
+ */
+export const KMS_TOKEN_REPLAY_WINDOW_MS = 36 * 3600 * 1000;
+
+/**
  * Verifies a KMS-method token and returns who it proves the caller is:
  * decrypts it (with the configured key and encryption context), reads the temporary
- * credentials inside, asks STS GetCallerIdentity *with those credentials*, and checks the
- * account. Throws IamAuthError; never returns an identity from another account.
+ * credentials inside, claims the token in the replay store (a token signs in once) and asks
+ * STS GetCallerIdentity *with those credentials*. Whether that identity may use the app is
+ * the caller's check. Throws IamAuthError.
  *
- * @example await verifyKmsToken(query.token, { accountId, keyId, encryptionContext, kmsClient, createStsClient, now })
+ * The claim comes after decryption, not before: only tokens made for this app under its key and
+ * context can take room in the store (so junk cannot fill it and lock sign-ins out), and each is
+ * kept only until its credentials expire. A replay costs one kms:Decrypt, never an STS call or a session.
+ *
+ * @example await verifyKmsToken(query.token, { keyId, encryptionContext, kmsClient, createStsClient, replayStore, now })
  * // { arn: "arn:aws:iam::111122223333:user/alice", account: "111122223333", userId: "AIDA…" }
  */
 export async function verifyKmsToken(token: string, context: KmsProofContext): Promise<IamIdentity> {
   const ciphertext = decodeStrictBase64(token);
   if (ciphertext === undefined) throw new IamAuthError("TOKEN_INVALID", "The token is not valid base64");
+  const now = context.now.getTime();
   const credentials = await decryptCredentials(ciphertext, context);
   // Checked before calling STS: an expired token must not cost an AWS call.
-  if (credentials.expiration.getTime() <= context.now.getTime()) {
+  if (credentials.expiration.getTime() <= now) {
     throw new IamAuthError("CREDENTIALS_EXPIRED", "The AWS credentials in the token have expired");
   }
+  if (credentials.expiration.getTime() > now + KMS_TOKEN_REPLAY_WINDOW_MS) {
+    throw new IamAuthError(
+      "CREDENTIALS_INVALID",
+      "The token does not hold AWS credentials: they claim to last longer than 36 hours",
+    );
+  }
+  // Strict base64 makes the bytes one-to-one with the token.
+  const key = `kms-token:${createHash("sha256").update(ciphertext).digest("hex")}`;
+  await claimOnce(context.replayStore, key, credentials.expiration, "The token has already been used");
   const caller = await getCallerIdentity(credentials, context.createStsClient);
-  return checkIdentity(caller, context.accountId);
+  return checkIdentity(caller);
 }
 
 async function decryptCredentials(
@@ -90,7 +115,7 @@ async function getCallerIdentity(
   }
 }
 
-function checkIdentity(caller: GetCallerIdentityCommandOutput, accountId: string): IamIdentity {
+function checkIdentity(caller: GetCallerIdentityCommandOutput): IamIdentity {
   const { Arn: arn, Account: account, UserId: userId } = caller;
   let arnAccount: string | undefined;
   try {
@@ -101,9 +126,11 @@ function checkIdentity(caller: GetCallerIdentityCommandOutput, accountId: string
   if (arn === undefined || arnAccount === undefined || account === undefined || !userId) {
     throw new IamAuthError("STS_UNAVAILABLE", "AWS STS returned an incomplete identity");
   }
-  // Both must match: the realm promises identities of this one account.
-  if (account !== accountId || arnAccount !== accountId) {
-    throw new IamAuthError("ACCOUNT_MISMATCH", `The AWS identity is not in account ${accountId}`);
+  if (arnAccount !== account) {
+    throw new IamAuthError(
+      "STS_BAD_RESPONSE",
+      "AWS STS returned an identity whose ARN is not in its account",
+    );
   }
   return Object.freeze({ arn, account, userId });
 }

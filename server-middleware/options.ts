@@ -1,8 +1,12 @@
 import type { KMSClient } from "@aws-sdk/client-kms";
 import type { STSClient } from "@aws-sdk/client-sts";
-import type { EncryptionContext, SessionCredentials } from "../protocol/index.js";
+import type { SessionCredentials } from "../protocol/index.js";
 import { describeSecret, describeValue as describe, isRecord } from "./describe-value.js";
+import { readAccessOptions } from "./options-access.js";
+import { readKmsOptions, readRegion, type ResolvedKmsOptions } from "./options-kms.js";
+import { readStsOptions, type ResolvedStsOptions, type StsMethodOptions } from "./options-sts.js";
 import { isExactPath, isPathPattern } from "./public-paths.js";
+import type { ReplayStore } from "./replay-store.js";
 
 /**
  * Makes the STS client that calls GetCallerIdentity with the credentials from one token.
@@ -10,6 +14,9 @@ import { isExactPath, isPathPattern } from "./public-paths.js";
  * done, so return a new client each time.
  */
 export type StsClientFactory = (credentials: SessionCredentials) => STSClient;
+
+/** A sign-in method: `sts` (presigned GetCallerIdentity) or `kms` (encrypted temporary credentials). */
+export type AuthMethod = "sts" | "kms";
 
 /** The KMS method: the client encrypts its temporary credentials under this key and context. */
 export interface KmsMethodOptions {
@@ -28,12 +35,19 @@ export interface KmsMethodOptions {
   readonly encryptionContext: Readonly<Record<string, string>>;
 }
 
-/** Options of `iamAuth()`. */
+export type { StsMethodOptions, StsFetch, StsFetchInit } from "./options-sts.js";
+
+/** Options of `iamAuth()`. At least one of `sts` and `kms` is required. */
 export interface IamAuthOptions {
-  /** Required. The 12-digit AWS account whose identities may sign in; sent as the challenge realm. */
+  /** Required. The app's 12-digit AWS account, sent as the challenge realm. */
   readonly accountId: string;
-  /** Required (for now the only sign-in method). */
-  readonly kms: KmsMethodOptions;
+  /**
+   * The KMS method (the original iam-auth-proxy's). Default: not offered. Needs AWS credentials
+   * allowed to kms:Decrypt with the key.
+   */
+  readonly kms?: KmsMethodOptions;
+  /** The STS method (presigned sts:GetCallerIdentity). Default: not offered. Needs no AWS credentials. */
+  readonly sts?: StsMethodOptions;
   /**
    * Required. Keys that sign the session cookie, each at least 32 characters. The first signs new
    * cookies; the others are still accepted, so prepend a new secret to rotate without signing everyone out.
@@ -41,6 +55,14 @@ export interface IamAuthOptions {
   readonly sessionSecrets: readonly string[];
   /** How long a session lasts after sign-in, enforced on the server as well as by the cookie. Default 3600; at most 604800 (7 days). */
   readonly sessionMaxAgeSeconds?: number;
+  /** Accounts whose identities may sign in. Default `[accountId]`. */
+  readonly allowedAccounts?: readonly string[];
+  /**
+   * Principals that may sign in, as ARN patterns where `*` matches any run of characters:
+   * `"arn:aws:iam::111122223333:role/Dev*"`, `"arn:aws:iam::111122223333:user/alice"`.
+   * A role session matches as its role. Default: every identity of `allowedAccounts`.
+   */
+  readonly allowedPrincipals?: readonly string[];
   /**
    * Paths served without a session. Default `[]`. Each is an exact path (`"/health"`) or a
    * prefix written with a trailing `/*` (`"/static/*"` matches `/static/app.css`, not `/static`).
@@ -49,15 +71,24 @@ export interface IamAuthOptions {
   readonly publicPaths?: readonly string[];
   /** Where the proxy sends the token. Default `"/auth"`, what the original proxy uses; change it only for your own clients. */
   readonly authPath?: string;
+  /** POST here signs out (clears the session, 303 to `/`). Default `"/auth/sign-out"`. */
+  readonly signOutPath?: string;
+  /** GET here answers who is signed in, as JSON (the challenge when nobody is). Default `"/auth/whoami"`. */
+  readonly whoamiPath?: string;
   /** Name of the session cookie (a second one with `.sig` appended holds its signature). Default `"iam-auth-session"`. Use different names for apps sharing a host name: cookies ignore ports. */
   readonly cookieName?: string;
-  /** AWS region of the default KMS and STS clients. Default: the region in `kms.keyId` when it is an ARN, else the SDK's default (AWS_REGION, config files). */
+  /** KMS method only: AWS region of its KMS and STS clients. Default: the region in `kms.keyId` when it is an ARN, else the SDK's default (AWS_REGION, config files). */
   readonly region?: string;
-  /** KMS client used for kms:Decrypt. Default: `new KMSClient({ region })`, so the SDK's default credentials and AWS_ENDPOINT_URL apply. */
+  /** KMS method only: client used for kms:Decrypt. Default: `new KMSClient({ region })`, so the SDK's default credentials and AWS_ENDPOINT_URL apply. */
   readonly kmsClient?: KMSClient;
-  /** Default: `new STSClient({ region, credentials })` per sign-in, so AWS_ENDPOINT_URL applies. */
+  /** KMS method only. Default: `new STSClient({ region, credentials })` per sign-in, so AWS_ENDPOINT_URL applies. */
   readonly createStsClient?: StsClientFactory;
-  /** The current time, for session lifetimes and credential expiry. Default `() => new Date()`. */
+  /**
+   * Remembers used tokens and nonces so each signs in once. Default: a `MemoryReplayStore`
+   * (100_000 entries), right for one instance; several instances need one shared store.
+   */
+  readonly replayStore?: ReplayStore;
+  /** The current time, for session lifetimes, nonces and credential expiry. Default `() => new Date()`. */
   readonly clock?: () => Date;
   /** Receives one formatted line per event (sign-ins, refusals, rejected cookies). Default: writes to stdout. */
   readonly logger?: (line: string) => void;
@@ -66,16 +97,25 @@ export interface IamAuthOptions {
 /** The options after validation, with defaults filled in; frozen. */
 export interface ResolvedIamAuthOptions {
   readonly accountId: string;
-  readonly kms: Readonly<{ keyId: string; encryptionContext: EncryptionContext }>;
+  readonly kms: ResolvedKmsOptions | undefined;
+  readonly sts: ResolvedStsOptions | undefined;
+  /** The methods offered, in the order the challenge lists them. */
+  readonly methods: readonly AuthMethod[];
   readonly sessionSecrets: readonly string[];
   readonly sessionMaxAgeSeconds: number;
+  readonly allowedAccounts: readonly string[];
+  readonly allowedPrincipals: readonly string[] | undefined;
   readonly publicPaths: readonly string[];
   readonly authPath: string;
+  readonly signOutPath: string;
+  readonly whoamiPath: string;
   readonly cookieName: string;
   /** `region`, else the region of an ARN `kms.keyId`, else undefined (the SDK decides). */
   readonly region: string | undefined;
   readonly kmsClient: KMSClient | undefined;
   readonly createStsClient: StsClientFactory | undefined;
+  /** undefined: the middleware makes a MemoryReplayStore. */
+  readonly replayStore: ReplayStore | undefined;
   readonly clock: () => Date;
   readonly logger: (line: string) => void;
 }
@@ -84,30 +124,32 @@ export const DEFAULT_SESSION_MAX_AGE_SECONDS = 3600;
 export const MAX_SESSION_MAX_AGE_SECONDS = 86400 * 7;
 export const DEFAULT_COOKIE_NAME = "iam-auth-session";
 export const DEFAULT_AUTH_PATH = "/auth";
+export const DEFAULT_SIGN_OUT_PATH = "/auth/sign-out";
+export const DEFAULT_WHOAMI_PATH = "/auth/whoami";
 export const MIN_SESSION_SECRET_LENGTH = 32;
 
 const knownOptions = [
   "accountId",
   "kms",
+  "sts",
   "sessionSecrets",
   "sessionMaxAgeSeconds",
+  "allowedAccounts",
+  "allowedPrincipals",
   "publicPaths",
   "authPath",
+  "signOutPath",
+  "whoamiPath",
   "cookieName",
   "region",
   "kmsClient",
   "createStsClient",
+  "replayStore",
   "clock",
   "logger",
 ];
-const knownKmsOptions = ["keyId", "encryptionContext"];
 
 const accountIdPattern = /^\d{12}$/;
-const regionPattern = /^[a-z]{2}(?:-[a-z]+)+-\d+$/;
-const kmsArnPattern =
-  /^arn:aws(?:-[a-z]+)*:kms:([a-z]{2}(?:-[a-z]+)+-\d+):\d{12}:(?:key\/[\w-]+|alias\/[\w/-]+)$/;
-const keyIdPattern = /^(?:mrk-[0-9a-f]{32}|[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12})$/;
-const aliasNamePattern = /^alias\/[\w/-]{1,250}$/;
 // RFC 6265 §4.1.1: a cookie name is an RFC 2616 token.
 const cookieNamePattern = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]{1,64}$/;
 
@@ -116,7 +158,7 @@ const cookieNamePattern = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]{1,64}$/;
  * Throws one TypeError listing every problem, each naming the option and the bad value
  * (secret values are never shown). The caller's object is not modified.
  *
- * @example resolveOptions({ accountId: "111122223333", kms, sessionSecrets: [secret] }).authPath // "/auth"
+ * @example resolveOptions({ accountId: "111122223333", sts: { serverId: "app.example.com" }, sessionSecrets: [secret] }).methods // ["sts"]
  */
 export function resolveOptions(options: IamAuthOptions): ResolvedIamAuthOptions {
   if (!isRecord(options))
@@ -129,10 +171,17 @@ export function resolveOptions(options: IamAuthOptions): ResolvedIamAuthOptions 
   }
 
   const accountId = input.accountId;
-  if (typeof accountId !== "string" || !accountIdPattern.test(accountId)) {
+  const accountIdValid = typeof accountId === "string" && accountIdPattern.test(accountId);
+  if (!accountIdValid) {
     problems.push(`accountId: must be a 12-digit AWS account id (got ${describe(accountId)})`);
   }
-  const kms = readKms(input.kms, problems);
+  const kms = input.kms === undefined ? undefined : readKmsOptions(input.kms, problems);
+  const sts = input.sts === undefined ? undefined : readStsOptions(input.sts, problems);
+  if (input.kms === undefined && input.sts === undefined) {
+    problems.push(
+      "kms, sts: configure at least one sign-in method: sts ({ serverId }, needs no AWS credentials) or kms ({ keyId, encryptionContext })",
+    );
+  }
   const sessionSecrets = readSessionSecrets(input.sessionSecrets, problems);
 
   const maxAge = input.sessionMaxAgeSeconds ?? DEFAULT_SESSION_MAX_AGE_SECONDS;
@@ -146,24 +195,29 @@ export function resolveOptions(options: IamAuthOptions): ResolvedIamAuthOptions 
       `sessionMaxAgeSeconds: must be an integer from 1 to ${MAX_SESSION_MAX_AGE_SECONDS} (got ${describe(maxAge)})`,
     );
   }
+  const access = readAccessOptions(
+    input.allowedAccounts,
+    input.allowedPrincipals,
+    accountIdValid ? accountId : undefined,
+    problems,
+  );
   const publicPaths = readPublicPaths(input.publicPaths, problems);
-  const authPath = input.authPath ?? DEFAULT_AUTH_PATH;
-  if (typeof authPath !== "string" || !isExactPath(authPath)) {
-    problems.push(`authPath: must be a path such as "/auth" (got ${describe(authPath)})`);
-  }
+  const paths = readRoutePaths(input, problems);
   const cookieName = input.cookieName ?? DEFAULT_COOKIE_NAME;
   if (typeof cookieName !== "string" || !cookieNamePattern.test(cookieName)) {
     problems.push(
       `cookieName: must be 1 to 64 letters, digits or any of !#$%&'*+-.^_\`|~ (got ${describe(cookieName)})`,
     );
   }
-  const region = readRegion(input.region, kms?.keyId, problems);
+  const region = readKmsOnlyOptions(input, kms, problems);
 
-  const kmsClient = input.kmsClient;
-  if (kmsClient !== undefined && !(isRecord(kmsClient) && typeof kmsClient.send === "function")) {
-    problems.push(`kmsClient: must be a KMSClient (got ${describe(kmsClient)})`);
+  const replayStore = input.replayStore;
+  if (replayStore !== undefined && !(isRecord(replayStore) && typeof replayStore.claim === "function")) {
+    problems.push(
+      `replayStore: must be an object with a claim(key, expiresAt) method (got ${describe(replayStore)})`,
+    );
   }
-  for (const name of ["createStsClient", "clock", "logger"] as const) {
+  for (const name of ["clock", "logger"] as const) {
     const value = input[name];
     if (value !== undefined && typeof value !== "function") {
       problems.push(`${name}: must be a function (got ${describe(value)})`);
@@ -171,69 +225,86 @@ export function resolveOptions(options: IamAuthOptions): ResolvedIamAuthOptions 
   }
 
   if (problems.length > 0) throw new TypeError(`iamAuth: invalid options:\n  - ${problems.join("\n  - ")}`);
+  const methods: AuthMethod[] = [];
+  if (sts !== undefined) methods.push("sts");
+  if (kms !== undefined) methods.push("kms");
   return Object.freeze({
     accountId: accountId as string,
-    kms: kms as ResolvedIamAuthOptions["kms"],
+    kms,
+    sts,
+    methods: Object.freeze(methods),
     sessionSecrets: sessionSecrets as readonly string[],
     sessionMaxAgeSeconds: maxAge as number,
+    allowedAccounts: (access as NonNullable<typeof access>).allowedAccounts,
+    allowedPrincipals: (access as NonNullable<typeof access>).allowedPrincipals,
     publicPaths: publicPaths as readonly string[],
-    authPath: authPath as string,
+    ...(paths as NonNullable<typeof paths>),
     cookieName: cookieName as string,
     region,
-    kmsClient: kmsClient as KMSClient | undefined,
+    kmsClient: input.kmsClient as KMSClient | undefined,
     createStsClient: input.createStsClient as StsClientFactory | undefined,
+    replayStore: replayStore as ReplayStore | undefined,
     clock: (input.clock as (() => Date) | undefined) ?? (() => new Date()),
     logger: (input.logger as ((line: string) => void) | undefined) ?? writeLineToStdout,
   });
 }
 
-function readKms(value: unknown, problems: string[]): ResolvedIamAuthOptions["kms"] | undefined {
-  if (!isRecord(value)) {
-    problems.push(`kms: must be an object with keyId and encryptionContext (got ${describe(value)})`);
+/** region, kmsClient and createStsClient configure the KMS method; without it they are a mistake. */
+function readKmsOnlyOptions(
+  input: Record<string, unknown>,
+  kms: ResolvedKmsOptions | undefined,
+  problems: string[],
+): string | undefined {
+  if (input.kms === undefined) {
+    for (const name of ["region", "kmsClient", "createStsClient"]) {
+      if (input[name] !== undefined) {
+        problems.push(
+          `${name}: only used by the KMS method (the STS method needs no AWS client); remove it or configure kms`,
+        );
+      }
+    }
     return undefined;
   }
-  for (const name of Object.keys(value)) {
-    if (!knownKmsOptions.includes(name)) {
-      problems.push(`kms.${name}: unknown option (known: ${knownKmsOptions.join(", ")})`);
-    }
+  const region = readRegion(input.region, kms?.keyId, problems);
+  const kmsClient = input.kmsClient;
+  if (kmsClient !== undefined && !(isRecord(kmsClient) && typeof kmsClient.send === "function")) {
+    problems.push(`kmsClient: must be a KMSClient (got ${describe(kmsClient)})`);
   }
-  const { keyId, encryptionContext } = value;
-  const keyIdValid =
-    typeof keyId === "string" &&
-    (kmsArnPattern.test(keyId) || keyIdPattern.test(keyId) || aliasNamePattern.test(keyId));
-  if (!keyIdValid) {
-    problems.push(
-      `kms.keyId: must be a KMS key ARN, alias ARN, key id or alias name such as "alias/my-app" (got ${describe(keyId)})`,
-    );
+  const createStsClient = input.createStsClient;
+  if (createStsClient !== undefined && typeof createStsClient !== "function") {
+    problems.push(`createStsClient: must be a function (got ${describe(createStsClient)})`);
   }
-  const context = readEncryptionContext(encryptionContext, problems);
-  if (!keyIdValid || context === undefined) return undefined;
-  return Object.freeze({ keyId: keyId, encryptionContext: context });
+  return region;
 }
 
-function readEncryptionContext(value: unknown, problems: string[]): EncryptionContext | undefined {
-  if (!isRecord(value)) {
-    problems.push(
-      `kms.encryptionContext: must be an object of strings such as { salt: "…" } (got ${describe(value)})`,
-    );
-    return undefined;
-  }
-  const entries = Object.entries(value);
-  if (entries.length === 0) {
-    // An empty context would accept any token made under the key, including one for another app.
-    problems.push("kms.encryptionContext: must have at least one entry: it binds tokens to this app");
-    return undefined;
-  }
+function readRoutePaths(
+  input: Record<string, unknown>,
+  problems: string[],
+): Pick<ResolvedIamAuthOptions, "authPath" | "signOutPath" | "whoamiPath"> | undefined {
+  const defaults = {
+    authPath: DEFAULT_AUTH_PATH,
+    signOutPath: DEFAULT_SIGN_OUT_PATH,
+    whoamiPath: DEFAULT_WHOAMI_PATH,
+  };
+  const paths: Record<string, string> = {};
   let valid = true;
-  for (const [key, entry] of entries) {
-    if (key === "" || typeof entry !== "string" || entry === "") {
-      problems.push(
-        `kms.encryptionContext[${JSON.stringify(key)}]: must be a non-empty string (got ${describe(entry)})`,
-      );
+  for (const [name, fallback] of Object.entries(defaults)) {
+    const value = input[name] ?? fallback;
+    if (typeof value !== "string" || !isExactPath(value)) {
+      problems.push(`${name}: must be a path such as ${JSON.stringify(fallback)} (got ${describe(value)})`);
+      valid = false;
+      continue;
+    }
+    const clash = Object.entries(paths).find(([, path]) => path === value)?.[0];
+    if (clash !== undefined) {
+      problems.push(`${name}: must differ from ${clash} (both are ${JSON.stringify(value)})`);
       valid = false;
     }
+    paths[name] = value;
   }
-  return valid ? Object.freeze(Object.fromEntries(entries) as Record<string, string>) : undefined;
+  return valid
+    ? (paths as Pick<ResolvedIamAuthOptions, "authPath" | "signOutPath" | "whoamiPath">)
+    : undefined;
 }
 
 function readSessionSecrets(value: unknown, problems: string[]): readonly string[] | undefined {
@@ -273,22 +344,6 @@ function readPublicPaths(value: unknown, problems: string[]): readonly string[] 
     }
   });
   return valid ? Object.freeze([...(paths as string[])]) : undefined;
-}
-
-function readRegion(value: unknown, keyId: string | undefined, problems: string[]): string | undefined {
-  const keyRegion = keyId === undefined ? undefined : kmsArnPattern.exec(keyId)?.[1];
-  if (value === undefined) return keyRegion;
-  if (typeof value !== "string" || !regionPattern.test(value)) {
-    problems.push(`region: must be an AWS region such as "us-east-1" (got ${describe(value)})`);
-    return undefined;
-  }
-  if (keyRegion !== undefined && keyRegion !== value) {
-    // KMS keys are regional: a Decrypt sent to another region's endpoint cannot find the key.
-    problems.push(
-      `region: ${JSON.stringify(value)} differs from the region of kms.keyId (${JSON.stringify(keyRegion)}); remove region or use a key in ${value}`,
-    );
-  }
-  return value;
 }
 
 function writeLineToStdout(line: string): void {

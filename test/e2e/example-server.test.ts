@@ -187,6 +187,21 @@ describe("example-server without its environment", () => {
           /example-server: cannot start; set these environment variables:\n {2}- AWS_DEFAULT_REGION/,
         );
         assert.match(error.message, /\n {2}- SECRET_KEY: required/);
+        return true;
+      },
+    );
+  });
+
+  it("with IAM_AUTH_METHODS=kms, exits 2 and asks for the KMS variables too, as the original did", async () => {
+    await assert.rejects(
+      startService({
+        script: "example-server/main.js",
+        env: { IAM_AUTH_METHODS: "kms" },
+        logName: `${logDir}/example-server-no-env-kms.log`,
+      }),
+      (error: unknown) => {
+        assert.ok(error instanceof Error);
+        assert.match(error.message, /exited \(2\) before listening/);
         assert.match(error.message, /\n {2}- KMS_KEY_ID: required/);
         assert.match(error.message, /\n {2}- KMS_SALT: required/);
         return true;

@@ -3,7 +3,6 @@ import { after, afterEach, before, describe, it } from "node:test";
 import { KMSServiceException } from "@aws-sdk/client-kms";
 import { ExpiredTokenException, STSServiceException } from "@aws-sdk/client-sts";
 import {
-  ACCOUNT_ID,
   ALICE_ARN,
   ALICE_KEY_ID,
   ALICE_SECRET,
@@ -95,7 +94,9 @@ describe("GET /auth", () => {
     it("logs one line with the ARN and nothing secret", async () => {
       const token = app.kms.encrypt(credentialsPlaintext(inFifteenMinutes));
       await send(app.url, authPath(token));
-      assert.deepEqual(app.lines, [`${isoTime} auth outcome=signed-in arn=${ALICE_ARN} remote=127.0.0.1`]);
+      assert.deepEqual(app.lines, [
+        `${isoTime} auth outcome=signed-in arn=${ALICE_ARN} remote=127.0.0.1 method=kms`,
+      ]);
       assertNoSecretsLogged(app.lines, token);
     });
   });
@@ -290,8 +291,8 @@ describe("GET /auth", () => {
         });
       },
       status: 403,
-      code: "ACCOUNT_MISMATCH",
-      message: `The AWS identity is not in account ${ACCOUNT_ID}`,
+      code: "NOT_ALLOWED",
+      message: "The identity arn:aws:iam::444455556666:user/mallory is not allowed to use this app",
     },
     {
       name: "a return_url to another host (//evil.example)",
@@ -405,5 +406,89 @@ describe("GET /auth with a custom authPath", () => {
       `/auth?token=${encodeURIComponent(app.kms.encrypt(credentialsPlaintext(inFifteenMinutes)))}`,
     );
     assert.equal(old.status, 401);
+  });
+});
+
+describe("GET /auth with a KMS token that was already used", () => {
+  let app: TestApp;
+  before(async () => {
+    app = await startTestApp();
+  });
+  after(() => app.close());
+
+  it("refuses the second use with 403 TOKEN_REPLAYED after decrypting, before any STS call", async () => {
+    const token = app.kms.encrypt(credentialsPlaintext(inFifteenMinutes));
+    assert.equal((await send(app.url, authPath(token))).status, 302);
+    const replay = await send(app.url, authPath(token, "/docs"));
+    assert.equal(replay.status, 403);
+    assert.equal(replay.body, "The token has already been used\n");
+    assert.deepEqual(replay.setCookies, []);
+    // The replay is recognised once decrypted: KMS is asked again, STS is not.
+    assert.equal(app.kms.decryptCalls.length, 2);
+    assert.equal(app.sts.calls.length, 1, "STS was called for the replay");
+    assert.ok(
+      app.lines.at(-1)?.includes(" auth outcome=denied code=TOKEN_REPLAYED status=403 "),
+      app.lines.at(-1),
+    );
+  });
+
+  it("does not remember tokens it could not decrypt, so junk cannot fill the store", async () => {
+    const claims: string[] = [];
+    const recording = await startTestApp({
+      options: {
+        replayStore: {
+          claim: (key) => {
+            claims.push(key);
+            return Promise.resolve(true);
+          },
+        },
+      },
+    });
+    try {
+      const junk = Buffer.from("not a ciphertext of this app").toString("base64");
+      assert.equal((await send(recording.url, authPath(junk))).status, 403);
+      const expired = recording.kms.encrypt(credentialsPlaintext(START_TIME));
+      assert.equal(
+        (await send(recording.url, authPath(expired))).body,
+        "The AWS credentials in the token have expired\n",
+      );
+      assert.deepEqual(claims, []);
+    } finally {
+      await recording.close();
+    }
+  });
+
+  it("refuses credentials that claim to last longer than 36 hours (the replay window)", async () => {
+    const token = app.kms.encrypt(
+      credentialsPlaintext(new Date(START_TIME.getTime() + 36 * 3600_000 + 1000)),
+    );
+    const result = await send(app.url, authPath(token));
+    assert.equal(result.status, 403);
+    assert.equal(
+      result.body,
+      "The token does not hold AWS credentials: they claim to last longer than 36 hours\n",
+    );
+  });
+
+  it("claims the token until its credentials expire", async () => {
+    const claims: { key: string; expiresAt: Date }[] = [];
+    const recording = await startTestApp({
+      options: {
+        replayStore: {
+          claim: (key, expiresAt) => {
+            claims.push({ key, expiresAt });
+            return Promise.resolve(true);
+          },
+        },
+      },
+    });
+    try {
+      await send(recording.url, authPath(recording.kms.encrypt(credentialsPlaintext(inFifteenMinutes))));
+      assert.equal(claims.length, 1);
+      assert.match(claims[0]?.key ?? "", /^kms-token:[0-9a-f]{64}$/);
+      assert.equal(claims[0]?.expiresAt.toISOString(), inFifteenMinutes.toISOString());
+    } finally {
+      await recording.close();
+    }
   });
 });

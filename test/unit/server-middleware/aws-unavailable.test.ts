@@ -72,7 +72,7 @@ describe("GET /auth when AWS cannot be reached", () => {
     assert.equal(result.body, "internal error\n");
     assert.deepEqual(result.setCookies, []);
     assert.deepEqual(app.lines, [
-      `${isoTime} auth outcome=error status=500 cause=RangeError remote=127.0.0.1`,
+      `${isoTime} auth outcome=error status=500 cause=RangeError remote=127.0.0.1 method=kms`,
     ]);
   });
 });

@@ -17,7 +17,7 @@ describe("the challenge for unauthenticated requests", () => {
   it("is a 401 with the three IAM headers, realm first", async () => {
     const result = await send(app.url, "/docs", { headers: { accept: "text/plain" } });
     assert.equal(result.status, 401);
-    assert.equal(result.headers["www-authenticate"], `IAM realm="${ACCOUNT_ID}"`);
+    assert.equal(result.headers["www-authenticate"], `IAM realm="${ACCOUNT_ID}", methods="kms"`);
     // How the original Go proxy finds the realm; it also requires exactly one such field.
     assert.equal(/IAM realm="([^"]+)"/.exec(String(result.headers["www-authenticate"]))?.[1], ACCOUNT_ID);
     assert.equal(result.headers["iam-auth-kms-key-id"], KEY_ARN);
@@ -49,7 +49,7 @@ describe("the challenge for unauthenticated requests", () => {
       result.body,
       /Run <code>iam-auth-proxy --bind :8080<\/code> on your computer and use it as your HTTP proxy/,
     );
-    assert.equal(result.headers["www-authenticate"], `IAM realm="${ACCOUNT_ID}"`);
+    assert.equal(result.headers["www-authenticate"], `IAM realm="${ACCOUNT_ID}", methods="kms"`);
   });
 
   it("when the client prefers plain text, answers one line", async () => {
@@ -74,11 +74,76 @@ describe("the challenge for unauthenticated requests", () => {
     ] as const) {
       const result = await send(app.url, path, { method, headers: { accept: "text/plain" } });
       assert.equal(result.status, 401, `${method} ${path}`);
-      assert.equal(result.headers["www-authenticate"], `IAM realm="${ACCOUNT_ID}"`);
+      assert.equal(result.headers["www-authenticate"], `IAM realm="${ACCOUNT_ID}", methods="kms"`);
     }
   });
 
   it("does not log (it is not an event, and would flood the log)", () => {
     assert.deepEqual(app.lines, []);
+  });
+});
+
+describe("the challenge for each mix of methods", () => {
+  const nonceParam = '"([A-Za-z0-9_-]{76})"';
+  const cases = [
+    {
+      methods: ["kms"] as const,
+      header: new RegExp(`^IAM realm="${ACCOUNT_ID}", methods="kms"$`),
+      kmsHeaders: true,
+    },
+    {
+      methods: ["sts"] as const,
+      header: new RegExp(
+        `^IAM realm="${ACCOUNT_ID}", methods="sts", server-id="app\\.test:3000", nonce=${nonceParam}$`,
+      ),
+      kmsHeaders: false,
+    },
+    {
+      methods: ["sts", "kms"] as const,
+      header: new RegExp(
+        `^IAM realm="${ACCOUNT_ID}", methods="sts kms", server-id="app\\.test:3000", nonce=${nonceParam}$`,
+      ),
+      kmsHeaders: true,
+    },
+  ];
+  for (const { methods, header, kmsHeaders } of cases) {
+    it(`when ${methods.join(" and ")}: ${header.source}${kmsHeaders ? " and the KMS headers" : ", no KMS headers"}`, async () => {
+      const app = await startTestApp({ methods });
+      try {
+        const result = await send(app.url, "/docs", { headers: { accept: "text/plain" } });
+        assert.equal(result.status, 401);
+        const value = String(result.headers["www-authenticate"]);
+        assert.match(value, header);
+        // The original Go proxy's realm regex still finds the account.
+        assert.equal(/IAM realm="([^"]+)"/.exec(value)?.[1], ACCOUNT_ID);
+        assert.equal(result.headers["iam-auth-kms-key-id"], kmsHeaders ? KEY_ARN : undefined);
+        assert.equal(
+          result.headers["iam-auth-kms-encryption-context"],
+          kmsHeaders ? "eyJzYWx0IjoidW5pdC10ZXN0LXNhbHQifQ==" : undefined,
+        );
+        const lookup = findIamChallenge([value]);
+        assert.equal(lookup.kind, "iam");
+        assert.equal(
+          lookup.kind === "iam" ? lookup.challenge.params.get("methods") : undefined,
+          methods.join(" "),
+        );
+      } finally {
+        await app.close();
+      }
+    });
+  }
+
+  it("when STS is offered, every 401 carries a new nonce", async () => {
+    const app = await startTestApp({ methods: ["sts"] });
+    try {
+      const nonces = new Set<string>();
+      for (let index = 0; index < 3; index++) {
+        const result = await send(app.url, "/", { headers: { accept: "text/plain" } });
+        nonces.add(/nonce="([^"]+)"/.exec(String(result.headers["www-authenticate"]))?.[1] ?? "");
+      }
+      assert.equal(nonces.size, 3);
+    } finally {
+      await app.close();
+    }
   });
 });

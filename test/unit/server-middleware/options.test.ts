@@ -34,11 +34,18 @@ describe("resolveOptions", () => {
     const resolved = resolveOptions(valid);
     assert.equal(resolved.accountId, ACCOUNT_ID);
     assert.deepEqual(resolved.kms, { keyId: KEY_ARN, encryptionContext: { salt: "unit-test-salt" } });
+    assert.equal(resolved.sts, undefined);
+    assert.deepEqual(resolved.methods, ["kms"]);
     assert.deepEqual(resolved.sessionSecrets, [SECRET_A]);
     assert.equal(resolved.sessionMaxAgeSeconds, 3600);
+    assert.deepEqual(resolved.allowedAccounts, [ACCOUNT_ID]);
+    assert.equal(resolved.allowedPrincipals, undefined);
     assert.deepEqual(resolved.publicPaths, []);
     assert.equal(resolved.authPath, "/auth");
+    assert.equal(resolved.signOutPath, "/auth/sign-out");
+    assert.equal(resolved.whoamiPath, "/auth/whoami");
     assert.equal(resolved.cookieName, "iam-auth-session");
+    assert.equal(resolved.replayStore, undefined);
     assert.equal(resolved.region, "us-east-1", "the region of the key ARN");
     assert.equal(resolved.kmsClient, undefined);
     assert.equal(resolved.createStsClient, undefined);
@@ -50,7 +57,7 @@ describe("resolveOptions", () => {
     const resolved = resolveOptions({ ...valid, publicPaths: ["/health"] });
     assert.ok(Object.isFrozen(resolved));
     assert.ok(Object.isFrozen(resolved.kms));
-    assert.ok(Object.isFrozen(resolved.kms.encryptionContext));
+    assert.ok(Object.isFrozen(resolved.kms?.encryptionContext));
     assert.ok(Object.isFrozen(resolved.sessionSecrets));
     assert.ok(Object.isFrozen(resolved.publicPaths));
   });
@@ -77,7 +84,7 @@ describe("resolveOptions", () => {
     context.salt = "changed";
     secrets.push(SECRET_B);
     paths.push("/admin");
-    assert.deepEqual(resolved.kms.encryptionContext, { salt: "s1" });
+    assert.deepEqual(resolved.kms?.encryptionContext, { salt: "s1" });
     assert.deepEqual(resolved.sessionSecrets, [SECRET_A]);
     assert.deepEqual(resolved.publicPaths, ["/health"]);
   });
@@ -97,7 +104,7 @@ describe("resolveOptions", () => {
       { accountId: "12345", kms: undefined, sessionSecrets: [], authPath: "auth", logger: "stdout" },
       [
         'accountId: must be a 12-digit AWS account id (got "12345")',
-        "kms: must be an object with keyId and encryptionContext (got nothing)",
+        "kms, sts: configure at least one sign-in method: sts ({ serverId }, needs no AWS credentials) or kms ({ keyId, encryptionContext })",
         "sessionSecrets: must be a non-empty array of secret strings (got an empty array)",
         'authPath: must be a path such as "/auth" (got "auth")',
         'logger: must be a function (got "stdout")',
@@ -115,7 +122,7 @@ describe("resolveOptions", () => {
   describe("unknown options", () => {
     it("when an option name is misspelt, names it and lists the known ones", () => {
       assertProblems({ sessionSecret: SECRET_A }, [
-        "sessionSecret: unknown option (known: accountId, kms, sessionSecrets, sessionMaxAgeSeconds, publicPaths, authPath, cookieName, region, kmsClient, createStsClient, clock, logger)",
+        "sessionSecret: unknown option (known: accountId, kms, sts, sessionSecrets, sessionMaxAgeSeconds, allowedAccounts, allowedPrincipals, publicPaths, authPath, signOutPath, whoamiPath, cookieName, region, kmsClient, createStsClient, replayStore, clock, logger)",
       ]);
     });
   });
@@ -153,7 +160,7 @@ describe("resolveOptions", () => {
         "alias/app",
       ]) {
         assert.equal(
-          resolveOptions({ ...valid, kms: { keyId, encryptionContext: CONTEXT } }).kms.keyId,
+          resolveOptions({ ...valid, kms: { keyId, encryptionContext: CONTEXT } }).kms?.keyId,
           keyId,
         );
       }
@@ -309,6 +316,222 @@ describe("resolveOptions", () => {
         "clock: must be a function (got 5)",
         "logger: must be a function (got null)",
       ]);
+    });
+  });
+
+  describe("sts", () => {
+    const stsOnly = {
+      accountId: ACCOUNT_ID,
+      sessionSecrets: [SECRET_A],
+      sts: { serverId: "app.example.com" },
+    };
+
+    it("with only serverId, fills in the defaults and offers STS alone", () => {
+      const resolved = resolveOptions(stsOnly);
+      assert.deepEqual(resolved.methods, ["sts"]);
+      assert.equal(resolved.kms, undefined);
+      assert.equal(resolved.region, undefined);
+      const { fetch, ...rest } = resolved.sts ?? {};
+      assert.deepEqual(rest, {
+        serverId: "app.example.com",
+        extraStsHosts: [],
+        testStsOrigin: undefined,
+        timeoutMs: 5000,
+        proofMaxAgeSeconds: 300,
+        nonceSecret: undefined,
+      });
+      assert.equal(typeof fetch, "function");
+      assert.ok(Object.isFrozen(resolved.sts));
+    });
+
+    it("with kms too, offers both, STS first", () => {
+      assert.deepEqual(resolveOptions({ ...valid, sts: { serverId: "app.example.com" } }).methods, [
+        "sts",
+        "kms",
+      ]);
+    });
+
+    it("normalises serverId (lower case, IPv6 in brackets) and keeps other values as given", () => {
+      const resolved = resolveOptions({
+        ...stsOnly,
+        sts: {
+          serverId: "App.Example.COM:8443",
+          extraStsHosts: ["sts.vpce.example.internal"],
+          testStsEndpoint: "http://127.0.0.1:4566",
+          timeoutMs: 100,
+          proofMaxAgeSeconds: 30,
+          nonceSecret: SECRET_B,
+        },
+      });
+      assert.equal(resolved.sts?.serverId, "app.example.com:8443");
+      assert.deepEqual(resolved.sts?.extraStsHosts, ["sts.vpce.example.internal"]);
+      assert.equal(resolved.sts?.testStsOrigin, "http://127.0.0.1:4566");
+      assert.equal(resolved.sts?.timeoutMs, 100);
+      assert.equal(resolved.sts?.proofMaxAgeSeconds, 30);
+      assert.equal(resolved.sts?.nonceSecret, SECRET_B);
+      assert.equal(
+        resolveOptions({ ...stsOnly, sts: { serverId: "[::1]:3000" } }).sts?.serverId,
+        "[::1]:3000",
+      );
+    });
+
+    it("when neither sts nor kms is set", () => {
+      assertProblems({ kms: undefined }, [
+        "kms, sts: configure at least one sign-in method: sts ({ serverId }, needs no AWS credentials) or kms ({ keyId, encryptionContext })",
+      ]);
+    });
+
+    it("when it is not an object", () => {
+      assertProblems({ sts: true }, ["sts: must be an object with serverId (got true)"]);
+    });
+
+    it("when serverId is missing, a URL or has a path", () => {
+      const expected = (shown: string): string =>
+        `sts.serverId: must be the app's host[:port] as clients address it, such as "app.example.com" or "127.0.0.1:3000" (got ${shown})`;
+      assertProblems({ sts: {} }, [expected("nothing")]);
+      assertProblems({ sts: { serverId: "https://app.example.com" } }, [
+        expected('"https://app.example.com"'),
+      ]);
+      assertProblems({ sts: { serverId: "app.example.com/x" } }, [expected('"app.example.com/x"')]);
+      assertProblems({ sts: { serverId: "user@app.example.com" } }, [expected('"user@app.example.com"')]);
+    });
+
+    it("when serverId names a default port (clients on the other scheme would sign something else)", () => {
+      assertProblems({ sts: { serverId: "app.example.com:443" } }, [
+        'sts.serverId: leave out the default port 443 (got "app.example.com:443"; write "app.example.com")',
+      ]);
+    });
+
+    it("when the other values are out of range or of the wrong kind, names each", () => {
+      assertProblems(
+        {
+          sts: {
+            serverId: "app.example.com",
+            extraStsHosts: ["STS.Example.com", "sts.example.com:443"],
+            testStsEndpoint: "http://127.0.0.1:4566/path",
+            timeoutMs: 0,
+            proofMaxAgeSeconds: 301,
+            nonceSecret: "short",
+            fetch: "fetch",
+            serverID: "x",
+          },
+        },
+        [
+          "sts.serverID: unknown option (known: serverId, extraStsHosts, testStsEndpoint, timeoutMs, proofMaxAgeSeconds, nonceSecret, fetch)",
+          'sts.extraStsHosts[0]: must be a lower-case host name without a port, such as "sts.example.internal" (got "STS.Example.com")',
+          'sts.extraStsHosts[1]: must be a lower-case host name without a port, such as "sts.example.internal" (got "sts.example.com:443")',
+          'sts.testStsEndpoint: must be an origin such as "http://127.0.0.1:4566" (test only) (got "http://127.0.0.1:4566/path")',
+          "sts.timeoutMs: must be an integer from 100 to 60000 (got 0)",
+          "sts.proofMaxAgeSeconds: must be an integer from 30 to 300 (got 301)",
+          "sts.nonceSecret: must be a string of at least 32 characters (got a string of 5 characters, value not shown)",
+          'sts.fetch: must be a function (got "fetch")',
+        ],
+      );
+    });
+
+    it("when KMS-only options are set without kms, says they do nothing", () => {
+      const input = {
+        ...stsOnly,
+        region: "us-east-1",
+        kmsClient: { send: () => undefined },
+        createStsClient: () => undefined,
+      };
+      assert.throws(() => resolveOptions(input as unknown as IamAuthOptions), {
+        name: "TypeError",
+        message: [
+          "iamAuth: invalid options:",
+          "region: only used by the KMS method (the STS method needs no AWS client); remove it or configure kms",
+          "kmsClient: only used by the KMS method (the STS method needs no AWS client); remove it or configure kms",
+          "createStsClient: only used by the KMS method (the STS method needs no AWS client); remove it or configure kms",
+        ].join("\n  - "),
+      });
+    });
+  });
+
+  describe("allowedAccounts", () => {
+    it("accepts several accounts, without duplicates", () => {
+      const resolved = resolveOptions({
+        ...valid,
+        allowedAccounts: [ACCOUNT_ID, "444455556666", ACCOUNT_ID],
+      });
+      assert.deepEqual(resolved.allowedAccounts, [ACCOUNT_ID, "444455556666"]);
+      assert.ok(Object.isFrozen(resolved.allowedAccounts));
+    });
+    it("when empty or holding something that is not an account id", () => {
+      assertProblems({ allowedAccounts: [] }, [
+        "allowedAccounts: must be a non-empty array of 12-digit AWS account ids (got an empty array)",
+      ]);
+      assertProblems({ allowedAccounts: [ACCOUNT_ID, "4444", 5] }, [
+        'allowedAccounts[1]: must be a 12-digit AWS account id (got "4444")',
+        "allowedAccounts[2]: must be a 12-digit AWS account id (got 5)",
+      ]);
+    });
+  });
+
+  describe("allowedPrincipals", () => {
+    it("accepts patterns and keeps a frozen copy", () => {
+      const patterns = ["arn:aws:iam::111122223333:role/Dev*", "arn:aws:iam::111122223333:user/alice"];
+      const resolved = resolveOptions({ ...valid, allowedPrincipals: patterns });
+      assert.deepEqual(resolved.allowedPrincipals, patterns);
+      assert.ok(Object.isFrozen(resolved.allowedPrincipals));
+    });
+    it("when empty (it would let nobody in)", () => {
+      assertProblems({ allowedPrincipals: [] }, [
+        "allowedPrincipals: must be a non-empty array of ARN patterns; leave it out to allow every identity of allowedAccounts (got an empty array)",
+      ]);
+    });
+    it("when an entry could never match, says why", () => {
+      assertProblems(
+        {
+          allowedPrincipals: [
+            "Dev*",
+            "arn:aws:sts::111122223333:assumed-role/Dev/alice",
+            "arn:aws:iam::444455556666:role/Dev",
+            7,
+          ],
+        },
+        [
+          'allowedPrincipals[0]: must be an IAM principal ARN, such as "arn:aws:iam::111122223333:role/Dev*" (got "Dev*")',
+          'allowedPrincipals[1]: matches role sessions by their role: write "arn:aws:iam::111122223333:role/Dev" instead (got "arn:aws:sts::111122223333:assumed-role/Dev/alice")',
+          'allowedPrincipals[2]: names account 444455556666, which is not in allowedAccounts, so it could never match (got "arn:aws:iam::444455556666:role/Dev")',
+          'allowedPrincipals[3]: must be an ARN pattern such as "arn:aws:iam::111122223333:role/Dev*" (got 7)',
+        ],
+      );
+    });
+    it("accepts a pattern of another account once that account is allowed", () => {
+      const resolved = resolveOptions({
+        ...valid,
+        allowedAccounts: [ACCOUNT_ID, "444455556666"],
+        allowedPrincipals: ["arn:aws:iam::444455556666:role/Dev"],
+      });
+      assert.deepEqual(resolved.allowedPrincipals, ["arn:aws:iam::444455556666:role/Dev"]);
+    });
+  });
+
+  describe("signOutPath and whoamiPath", () => {
+    it("when not a path", () => {
+      assertProblems({ signOutPath: "sign-out", whoamiPath: "/who?x" }, [
+        'signOutPath: must be a path such as "/auth/sign-out" (got "sign-out")',
+        'whoamiPath: must be a path such as "/auth/whoami" (got "/who?x")',
+      ]);
+    });
+    it("when two routes share a path", () => {
+      assertProblems({ signOutPath: "/auth" }, ['signOutPath: must differ from authPath (both are "/auth")']);
+      assertProblems({ whoamiPath: "/auth/sign-out" }, [
+        'whoamiPath: must differ from signOutPath (both are "/auth/sign-out")',
+      ]);
+    });
+  });
+
+  describe("replayStore", () => {
+    it("when it has no claim method", () => {
+      assertProblems({ replayStore: new Map() }, [
+        "replayStore: must be an object with a claim(key, expiresAt) method (got an empty object)",
+      ]);
+    });
+    it("is kept as given", () => {
+      const replayStore = { claim: () => Promise.resolve(true) };
+      assert.equal(resolveOptions({ ...valid, replayStore }).replayStore, replayStore);
     });
   });
 });

@@ -1,7 +1,16 @@
 import assert from "node:assert/strict";
 import { after, afterEach, before, describe, it } from "node:test";
-import { ACCOUNT_ID, ALICE_ARN, CONTEXT, KEY_ARN } from "./fake-aws.js";
-import { send, signIn, startTestApp, SECRET_A, SECRET_B, START_TIME, type TestApp } from "./test-app.js";
+import { ACCOUNT_ID, ALICE_ARN, CONTEXT, credentialsPlaintext, KEY_ARN } from "./fake-aws.js";
+import {
+  authPath,
+  send,
+  signIn,
+  startTestApp,
+  SECRET_A,
+  SECRET_B,
+  START_TIME,
+  type TestApp,
+} from "./test-app.js";
 
 const later = (seconds: number): Date => new Date(START_TIME.getTime() + seconds * 1000);
 
@@ -55,7 +64,7 @@ describe("the session", () => {
       app.clock.now = later(3600);
       const result = await send(app.url, "/", { headers: { cookie, accept: "text/plain" } });
       assert.equal(result.status, 401);
-      assert.equal(result.headers["www-authenticate"], `IAM realm="${ACCOUNT_ID}"`);
+      assert.equal(result.headers["www-authenticate"], `IAM realm="${ACCOUNT_ID}", methods="kms"`);
       assert.match(
         result.setCookies[0] ?? "",
         /^iam-auth-session=; path=\/; expires=Thu, 01 Jan 1970 00:00:00 GMT;/,
@@ -225,3 +234,74 @@ describe("sessionMaxAgeSeconds", () => {
     }
   });
 });
+
+describe("the Secure attribute", () => {
+  const secureFields = (setCookies: readonly string[]): boolean[] =>
+    setCookies.map((field) => / secure(?:;|$)/.test(field));
+
+  it("when the app trusts its proxy and it says X-Forwarded-Proto: https, the cookies are Secure", async () => {
+    const app = await startTestApp({ trustProxy: "loopback" });
+    try {
+      const cookie = await signIn(app);
+      assert.ok(cookie.length > 0);
+      const token = await signInFields(app, { "x-forwarded-proto": "https" });
+      assert.deepEqual(secureFields(token), [true, true]);
+    } finally {
+      await app.close();
+    }
+  });
+
+  it("when the app trusts its proxy but the request came over http, they are not", async () => {
+    const app = await startTestApp({ trustProxy: "loopback" });
+    try {
+      assert.deepEqual(secureFields(await signInFields(app, { "x-forwarded-proto": "http" })), [
+        false,
+        false,
+      ]);
+      assert.deepEqual(secureFields(await signInFields(app, {})), [false, false]);
+    } finally {
+      await app.close();
+    }
+  });
+
+  it("when the app does not trust proxies, X-Forwarded-Proto is ignored (anyone could send it)", async () => {
+    const app = await startTestApp();
+    try {
+      assert.deepEqual(secureFields(await signInFields(app, { "x-forwarded-proto": "https" })), [
+        false,
+        false,
+      ]);
+    } finally {
+      await app.close();
+    }
+  });
+});
+
+describe("allowedPrincipals narrowed after sign-in", () => {
+  it("ends sessions of identities no longer allowed", async () => {
+    const before = await startTestApp();
+    const cookie = await signIn(before);
+    await before.close();
+    const narrowed = await startTestApp({
+      options: { allowedPrincipals: ["arn:aws:iam::111122223333:role/Dev*"] },
+    });
+    try {
+      const result = await send(narrowed.url, "/", { headers: { cookie } });
+      assert.equal(result.status, 401);
+      assert.match(
+        narrowed.lines.at(-1) ?? "",
+        /reason="the session's identity is no longer allowed to use this app"/,
+      );
+    } finally {
+      await narrowed.close();
+    }
+  });
+});
+
+/** Signs in as alice with extra request headers and returns the Set-Cookie fields. */
+async function signInFields(app: TestApp, headers: Record<string, string>): Promise<readonly string[]> {
+  const token = app.kms.encrypt(credentialsPlaintext(later(900)));
+  const result = await send(app.url, authPath(token), { headers });
+  assert.equal(result.status, 302);
+  return result.setCookies;
+}

@@ -1,17 +1,23 @@
 import { request } from "node:http";
 import type { AddressInfo } from "node:net";
 import express from "express";
-import { iamAuth, type IamAuthOptions } from "../../../server-middleware/index.js";
+import { findIamChallenge } from "../../../protocol/index.js";
+import { iamAuth, type AuthMethod, type IamAuthOptions } from "../../../server-middleware/index.js";
 import { ACCOUNT_ID, CONTEXT, credentialsPlaintext, FakeKms, FakeSts, KEY_ARN } from "./fake-aws.js";
+import { FakeStsEndpoint } from "./fake-sts-endpoint.js";
 
 export const SECRET_A = "unit-test-session-secret-A-0123456789abcdef";
 export const SECRET_B = "unit-test-session-secret-B-0123456789abcdef";
 export const START_TIME = new Date("2030-01-01T00:00:00.000Z");
+/** The server-id of test apps that offer the STS method. */
+export const SERVER_ID = "app.test:3000";
 
 export interface TestApp {
   readonly url: string;
   readonly kms: FakeKms;
   readonly sts: FakeSts;
+  /** Where the STS method's proofs go. */
+  readonly stsEndpoint: FakeStsEndpoint;
   /** Every line the middleware logged. */
   readonly lines: string[];
   /** The middleware's clock: assign `now` to move time. */
@@ -20,29 +26,42 @@ export interface TestApp {
 }
 
 export interface TestAppOptions {
+  /** The methods offered. Default `["kms"]`. */
+  readonly methods?: readonly AuthMethod[];
   readonly options?: Partial<IamAuthOptions>;
   readonly kms?: FakeKms;
   readonly sts?: FakeSts;
+  /** Express's `trust proxy` setting. Default: not set. */
+  readonly trustProxy?: string;
 }
 
 /**
- * An Express app with iamAuth (fake KMS and STS unless `options` replaces them) on 127.0.0.1:0.
- * Routes: `/` and `/check` answer the signed-in ARN (or "anonymous"); `/health` and `/static/*` are public.
+ * An Express app with iamAuth (fake KMS, STS and STS endpoint unless `options` replaces them) on
+ * 127.0.0.1:0. Routes: `/` and `/check` answer the signed-in ARN (or "anonymous"); `/health`
+ * and `/static/*` are public.
  */
 export async function startTestApp(setup: TestAppOptions = {}): Promise<TestApp> {
   const kms = setup.kms ?? new FakeKms();
   const sts = setup.sts ?? new FakeSts();
+  const stsEndpoint = new FakeStsEndpoint();
+  const methods = setup.methods ?? ["kms"];
   const lines: string[] = [];
   const clock = { now: START_TIME };
   const app = express();
+  if (setup.trustProxy !== undefined) app.set("trust proxy", setup.trustProxy);
   app.use(
     iamAuth({
       accountId: ACCOUNT_ID,
-      kms: { keyId: KEY_ARN, encryptionContext: CONTEXT },
+      ...(methods.includes("kms")
+        ? {
+            kms: { keyId: KEY_ARN, encryptionContext: CONTEXT },
+            kmsClient: kms.asClient(),
+            createStsClient: sts.factory,
+          }
+        : {}),
+      ...(methods.includes("sts") ? { sts: { serverId: SERVER_ID, fetch: stsEndpoint.fetch } } : {}),
       sessionSecrets: [SECRET_A],
       publicPaths: ["/health", "/static/*"],
-      kmsClient: kms.asClient(),
-      createStsClient: sts.factory,
       clock: () => clock.now,
       logger: (line) => lines.push(line),
       ...setup.options,
@@ -65,6 +84,7 @@ export async function startTestApp(setup: TestAppOptions = {}): Promise<TestApp>
     url: `http://127.0.0.1:${port}`,
     kms,
     sts,
+    stsEndpoint,
     lines,
     clock,
     close: () =>
@@ -132,4 +152,21 @@ export async function signIn(app: TestApp, returnUrl?: string): Promise<string> 
   const result = await send(app.url, authPath(token, returnUrl));
   if (result.status !== 302) throw new Error(`sign-in failed: ${result.status} ${result.body}`);
   return cookieHeader(result.setCookies);
+}
+
+/** The auth-params of the IAM challenge `path` answers with (it must be a 401). */
+export async function readChallengeParams(app: TestApp, path = "/"): Promise<ReadonlyMap<string, string>> {
+  const result = await send(app.url, path, { headers: { accept: "text/plain" } });
+  if (result.status !== 401) throw new Error(`expected a challenge, got ${result.status}`);
+  const lookup = findIamChallenge([String(result.headers["www-authenticate"])]);
+  if (lookup.kind !== "iam")
+    throw new Error(`no IAM challenge: ${String(result.headers["www-authenticate"])}`);
+  return lookup.challenge.params;
+}
+
+/** A fresh nonce from the app's challenge. */
+export async function readNonce(app: TestApp): Promise<string> {
+  const nonce = (await readChallengeParams(app)).get("nonce");
+  if (nonce === undefined) throw new Error("the challenge has no nonce");
+  return nonce;
 }

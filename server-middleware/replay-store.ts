@@ -1,0 +1,23 @@
+/**
+ * Remembers which one-time proofs were already used, so a token or nonce signs in once.
+ * The middleware claims a key before it makes any AWS call for a proof: a replay costs
+ * nothing but this lookup.
+ *
+ * Implementations must make `claim` atomic (two concurrent claims of one key: exactly one
+ * gets true) and must keep a claimed key until `expiresAt`. A store that cannot keep that
+ * promise must throw (the sign-in then fails with 503) rather than answer true: forgetting a
+ * live key reopens the replay it was guarding. Several app instances behind one name need
+ * one shared store (the in-memory one protects a single process only).
+ *
+ * @example
+ * const store: ReplayStore = new MemoryReplayStore();
+ * await store.claim("sts-nonce:abc", new Date(Date.now() + 300_000)); // true
+ * await store.claim("sts-nonce:abc", new Date(Date.now() + 300_000)); // false
+ */
+export interface ReplayStore {
+  /**
+   * Records `key` as used until `expiresAt`. Resolves true when the key was not in use
+   * (this caller may go on), false when it was (a replay). Rejects when the store fails.
+   */
+  claim(key: string, expiresAt: Date): Promise<boolean>;
+}

@@ -1,0 +1,62 @@
+import type { RequestHandler, Response } from "express";
+import { sendErrorLine } from "./error-response.js";
+import type { EventLogger } from "./log.js";
+import { endSession } from "./session.js";
+
+/**
+ * POST <signOutPath>: ends the session (the response clears the cookie) and redirects 303 to
+ * "/". Only POST: a GET would let any page sign people out with an <img>. A browser that says
+ * the request is cross-site (`Sec-Fetch-Site: cross-site`) is refused too, so another site's
+ * form cannot either. Answers the same whether or not anyone was signed in.
+ */
+export function createSignOutRoute(log: EventLogger): RequestHandler {
+  return (req, res) => {
+    if (req.method !== "POST") {
+      sendMethodNotAllowed(res, req.method, "POST");
+      return;
+    }
+    if (req.headers["sec-fetch-site"] === "cross-site") {
+      log("sign-out", { outcome: "refused", reason: "cross-site", remote: req.ip });
+      sendErrorLine(res, 403, "Sign-out must come from this site");
+      return;
+    }
+    log("sign-out", { outcome: "signed-out", arn: req.iamIdentity?.arn, remote: req.ip });
+    endSession(req);
+    req.iamIdentity = undefined;
+    req.iamSession = undefined;
+    res.set("Cache-Control", "no-store");
+    res.redirect(303, "/");
+  };
+}
+
+/**
+ * GET <whoamiPath>: the signed-in caller as JSON,
+ * `{"arn","account","userId","issuedAt","expiresAt"}` (times in ISO 8601), never cached.
+ * Without a session it answers like any protected path: with `challenge`.
+ */
+export function createWhoamiRoute(challenge: RequestHandler): RequestHandler {
+  return (req, res, next) => {
+    const session = req.iamSession;
+    if (session === undefined) {
+      challenge(req, res, next);
+      return;
+    }
+    if (req.method !== "GET" && req.method !== "HEAD") {
+      sendMethodNotAllowed(res, req.method, "GET, HEAD");
+      return;
+    }
+    res.set({ "Cache-Control": "no-store", "X-Content-Type-Options": "nosniff" });
+    res.json({
+      arn: session.arn,
+      account: session.account,
+      userId: session.userId,
+      issuedAt: session.issuedAt.toISOString(),
+      expiresAt: session.expiresAt.toISOString(),
+    });
+  };
+}
+
+function sendMethodNotAllowed(res: Response, method: string, allow: string): void {
+  res.set("Allow", allow);
+  sendErrorLine(res, 405, `${method} is not allowed here; use ${allow.split(",")[0] ?? allow}`);
+}

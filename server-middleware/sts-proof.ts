@@ -1,0 +1,74 @@
+import { checkPresignedCallerIdentity, parseStsProof, ProtocolError } from "../protocol/index.js";
+import { claimOnce } from "./claim-once.js";
+import { IamAuthError } from "./errors.js";
+import type { IamIdentity } from "./identity.js";
+import type { NonceIssuer } from "./nonce.js";
+import type { ResolvedStsOptions } from "./options-sts.js";
+import type { ReplayStore } from "./replay-store.js";
+import { fetchCallerIdentity } from "./sts-caller-identity.js";
+
+/** What verifying an STS-method token depends on. */
+export interface StsProofContext {
+  readonly sts: ResolvedStsOptions;
+  readonly nonces: NonceIssuer;
+  readonly replayStore: ReplayStore;
+  readonly now: Date;
+}
+
+/**
+ * How far in the future X-Amz-Date may be: AWS itself tolerates 5 minutes of clock skew,
+ * and a client clock that is a little fast should not fail here first.
+ */
+const MAX_FUTURE_SKEW_SECONDS = 300;
+
+/**
+ * Verifies an STS-method token (`sts1.<nonce>.<presigned URL>`) and returns who it proves the
+ * caller is. Every local check comes before the one outbound request, so a proof that fails
+ * any of them costs no AWS call:
+ * 1. the token's shape (parseStsProof);
+ * 2. the presigned URL (checkPresignedCallerIdentity: host allowlist, query, signed headers, dates);
+ * 3. the nonce: this app's HMAC, not expired;
+ * 4. the nonce is claimed in the replay store (a second use is refused);
+ * 5. only then: GET the checked URL with this server's own server-id and the nonce.
+ * Throws IamAuthError.
+ *
+ * @example await verifyStsProof(query.token, { sts, nonces, replayStore, now })
+ */
+export async function verifyStsProof(token: string, context: StsProofContext): Promise<IamIdentity> {
+  const { sts, now } = context;
+  let nonce: string;
+  let url: URL;
+  try {
+    const proof = parseStsProof(token);
+    nonce = proof.nonce;
+    url = checkPresignedCallerIdentity(proof.presignedUrl, {
+      now,
+      maxAgeSeconds: sts.proofMaxAgeSeconds,
+      maxFutureSkewSeconds: MAX_FUTURE_SKEW_SECONDS,
+      extraStsHosts: sts.extraStsHosts,
+      testOrigins: sts.testStsOrigin === undefined ? [] : [sts.testStsOrigin],
+    }).url;
+  } catch (error) {
+    if (
+      error instanceof ProtocolError &&
+      (error.code === "STS_PROOF_MALFORMED" || error.code === "STS_PROOF_REJECTED")
+    ) {
+      throw new IamAuthError(error.code, error.message, { cause: error });
+    }
+    throw error;
+  }
+  const { expiresAt } = context.nonces.verify(nonce, now);
+  await claimOnce(
+    context.replayStore,
+    `sts-nonce:${nonce}`,
+    expiresAt,
+    "The STS proof has already been used",
+  );
+  return fetchCallerIdentity({
+    url,
+    serverId: sts.serverId,
+    nonce,
+    fetch: sts.fetch,
+    timeoutMs: sts.timeoutMs,
+  });
+}

@@ -1,0 +1,125 @@
+import assert from "node:assert/strict";
+import { after, before, describe, it } from "node:test";
+import { ACCOUNT_ID, ALICE_ARN } from "./fake-aws.js";
+import { send, signIn, startTestApp, START_TIME, type TestApp } from "./test-app.js";
+
+describe("POST /auth/sign-out (signOutPath)", () => {
+  let app: TestApp;
+  before(async () => {
+    app = await startTestApp();
+  });
+  after(() => app.close());
+
+  it("clears the session cookies and redirects 303 to /", async () => {
+    const cookie = await signIn(app);
+    app.lines.length = 0;
+    const result = await send(app.url, "/auth/sign-out", { method: "POST", headers: { cookie } });
+    assert.equal(result.status, 303);
+    assert.equal(result.headers.location, "/");
+    assert.equal(result.headers["cache-control"], "no-store");
+    assert.equal(result.setCookies.length, 2);
+    assert.match(
+      result.setCookies[0] ?? "",
+      /^iam-auth-session=; path=\/; expires=Thu, 01 Jan 1970 00:00:00 GMT; samesite=lax; httponly$/,
+    );
+    assert.match(
+      result.setCookies[1] ?? "",
+      /^iam-auth-session\.sig=[\w-]+; path=\/; expires=Thu, 01 Jan 1970 00:00:00 GMT; samesite=lax; httponly$/,
+    );
+    assert.deepEqual(app.lines, [
+      `${START_TIME.toISOString()} sign-out outcome=signed-out arn=${ALICE_ARN} remote=127.0.0.1`,
+    ]);
+  });
+
+  it("when nobody is signed in, answers the same (303), without a challenge", async () => {
+    const result = await send(app.url, "/auth/sign-out", { method: "POST" });
+    assert.equal(result.status, 303);
+    assert.equal(result.headers.location, "/");
+  });
+
+  for (const method of ["GET", "HEAD", "PUT"]) {
+    it(`when ${method}: 405 with Allow: POST, and the session stays`, async () => {
+      const cookie = await signIn(app);
+      const result = await send(app.url, "/auth/sign-out", { method, headers: { cookie } });
+      assert.equal(result.status, 405);
+      assert.equal(result.headers.allow, "POST");
+      if (method !== "HEAD") assert.equal(result.body, `${method} is not allowed here; use POST\n`);
+      assert.deepEqual(result.setCookies, []);
+      assert.equal((await send(app.url, "/", { headers: { cookie } })).status, 200);
+    });
+  }
+
+  it("when the browser says the request is cross-site: 403, and the session stays", async () => {
+    const cookie = await signIn(app);
+    const result = await send(app.url, "/auth/sign-out", {
+      method: "POST",
+      headers: { cookie, "sec-fetch-site": "cross-site" },
+    });
+    assert.equal(result.status, 403);
+    assert.equal(result.body, "Sign-out must come from this site\n");
+    assert.deepEqual(result.setCookies, []);
+  });
+});
+
+describe("GET /auth/whoami (whoamiPath)", () => {
+  let app: TestApp;
+  before(async () => {
+    app = await startTestApp({ options: { sessionMaxAgeSeconds: 600 } });
+  });
+  after(() => app.close());
+
+  it("answers the signed-in caller as JSON, with the session's times", async () => {
+    const cookie = await signIn(app);
+    app.clock.now = new Date(START_TIME.getTime() + 5000);
+    const result = await send(app.url, "/auth/whoami", { headers: { cookie } });
+    app.clock.now = START_TIME;
+    assert.equal(result.status, 200);
+    assert.equal(result.headers["content-type"], "application/json; charset=utf-8");
+    assert.equal(result.headers["cache-control"], "no-store");
+    assert.deepEqual(JSON.parse(result.body), {
+      arn: ALICE_ARN,
+      account: ACCOUNT_ID,
+      userId: "AIDAALICEEXAMPLE00001",
+      issuedAt: "2030-01-01T00:00:00.000Z",
+      expiresAt: "2030-01-01T00:10:00.000Z",
+    });
+  });
+
+  it("when nobody is signed in, answers with the challenge", async () => {
+    const result = await send(app.url, "/auth/whoami", { headers: { accept: "application/json" } });
+    assert.equal(result.status, 401);
+    assert.equal(result.headers["www-authenticate"], `IAM realm="${ACCOUNT_ID}", methods="kms"`);
+  });
+
+  it("when it is in publicPaths, still challenges callers without a session", async () => {
+    const open = await startTestApp({ options: { publicPaths: ["/auth/*"] } });
+    try {
+      assert.equal((await send(open.url, "/auth/whoami")).status, 401);
+    } finally {
+      await open.close();
+    }
+  });
+
+  it("when the method is POST: 405 with Allow: GET, HEAD", async () => {
+    const cookie = await signIn(app);
+    const result = await send(app.url, "/auth/whoami", { method: "POST", headers: { cookie } });
+    assert.equal(result.status, 405);
+    assert.equal(result.headers.allow, "GET, HEAD");
+    assert.equal(result.body, "POST is not allowed here; use GET\n");
+  });
+});
+
+describe("custom signOutPath and whoamiPath", () => {
+  it("serves the routes there", async () => {
+    const app = await startTestApp({ options: { signOutPath: "/logout", whoamiPath: "/me" } });
+    try {
+      const cookie = await signIn(app);
+      assert.equal((await send(app.url, "/me", { headers: { cookie } })).status, 200);
+      assert.equal((await send(app.url, "/logout", { method: "POST", headers: { cookie } })).status, 303);
+      assert.equal((await send(app.url, "/auth/whoami")).status, 401, "an ordinary protected path now");
+      assert.equal((await send(app.url, "/auth/whoami", { headers: { cookie } })).status, 404);
+    } finally {
+      await app.close();
+    }
+  });
+});
