@@ -1,0 +1,9 @@
+export { defaultCaDir, loadOrCreateCa, type LoadOrCreateCaOptions, type LocalCa } from "./ca-store.js";
+export { createLeafIssuer, type IssuedLeaf, type LeafIssuer, type LeafIssuerOptions } from "./leaf-issuer.js";
+export {
+  createSniCallback,
+  getSecureContext,
+  type SniCallback,
+  type SniCallbackOptions,
+} from "./secure-context.js";
+export { MitmError, type MitmErrorCode } from "./errors.js";
