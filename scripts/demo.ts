@@ -104,6 +104,9 @@ async function main(): Promise<void> {
     ...awsEnv,
     AWS_ACCESS_KEY_ID: server.accessKeyId,
     AWS_SECRET_ACCESS_KEY: server.secretAccessKey,
+    // Offer both methods; the local AWS is the STS the proofs are for (an explicit, test-only setting).
+    IAM_AUTH_METHODS: "sts kms",
+    IAM_AUTH_TEST_STS_ENDPOINT: aws.url,
     KMS_KEY_ID: demoAccount.keys.demo.alias,
     KMS_SALT: randomBytes(16).toString("hex"),
     SECRET_KEY: randomBytes(32).toString("hex"),

@@ -1,11 +1,10 @@
 import assert from "node:assert/strict";
-import { execFile, spawn, type ChildProcess } from "node:child_process";
-import { createWriteStream, mkdirSync, mkdtempSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { spawn, type ChildProcess } from "node:child_process";
+import { createWriteStream, mkdirSync } from "node:fs";
 import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
-import { promisify } from "node:util";
 import { demoAccount } from "../../local-aws/demo-account.js";
+import { curlViaProxy } from "../helpers/curl.js";
 import { repoRoot, testLogsDir } from "../helpers/service.js";
 
 const ready = /demo-ready app=(\S+) proxy=(\S+) aws=(\S+)/;
@@ -54,24 +53,10 @@ describe("npm run demo (scripts/demo.ts as a real process)", () => {
   });
 
   it("the README's curl line prints the demo user's ARN", async () => {
-    const dir = mkdtempSync(join(tmpdir(), "iam-auth-proxy-demo-"));
-    try {
-      const jar = join(dir, "jar");
-      const { stdout } = await promisify(execFile)("curl", [
-        "-sS",
-        "-L",
-        "-c",
-        jar,
-        "-b",
-        jar,
-        "-x",
-        urls.proxy,
-        `${urls.app}/`,
-      ]);
-      assert.equal(stdout, `${demoAccount.users.demo.arn}\n`);
-    } finally {
-      rmSync(dir, { recursive: true, force: true });
-    }
+    assert.equal(
+      await curlViaProxy(urls.proxy, `${urls.app}/`, { cookieJar: true }),
+      `${demoAccount.users.demo.arn}\n`,
+    );
   });
 
   it("stops everything on Ctrl-C (SIGINT) and exits 0", async () => {

@@ -2,8 +2,6 @@ import assert from "node:assert/strict";
 import { randomBytes } from "node:crypto";
 import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
-import { EncryptCommand, KMSClient } from "@aws-sdk/client-kms";
-import { GetSessionTokenCommand, STSClient } from "@aws-sdk/client-sts";
 import { demoAccount } from "../../local-aws/demo-account.js";
 import {
   decodeEncryptionContext,
@@ -12,6 +10,7 @@ import {
   KMS_KEY_ID_HEADER,
   WWW_AUTHENTICATE_HEADER,
 } from "../../protocol/index.js";
+import { buildOriginalToken, originalAuthPath } from "../helpers/original-proxy.js";
 import { startService, testLogsDir, type RunningService } from "../helpers/service.js";
 
 const { users, keys, region, accountId } = demoAccount;
@@ -26,7 +25,6 @@ interface Challenge {
 describe("example-server (real processes: local-aws and the example server)", () => {
   let localAws: RunningService;
   let server: RunningService;
-  const clients: { destroy(): void }[] = [];
   const salt = `e2e-${randomBytes(6).toString("hex")}`;
 
   before(async () => {
@@ -52,19 +50,9 @@ describe("example-server (real processes: local-aws and the example server)", ()
     });
   });
   after(async () => {
-    for (const client of clients) client.destroy();
     await server?.stop();
     await localAws?.stop();
   });
-
-  /** The demo user's AWS clients, as the person running the proxy has them. */
-  const demoClients = (): { sts: STSClient; kms: KMSClient } => {
-    const settings = { endpoint: localAws.url, region, credentials: users.demo, maxAttempts: 1 };
-    const sts = new STSClient(settings);
-    const kms = new KMSClient(settings);
-    clients.push(sts, kms);
-    return { sts, kms };
-  };
 
   async function readChallenge(path: string): Promise<Challenge> {
     const response = await fetch(`${server.url}${path}`, {
@@ -81,35 +69,19 @@ describe("example-server (real processes: local-aws and the example server)", ()
     };
   }
 
-  /**
-   * Builds the /auth path exactly as the original Go proxy does: GetSessionToken (900 s) with the
-   * user's own credentials, the Credentials as JSON, kms:Encrypt with the challenge's key and
-   * context, standard base64, and url.Values.Encode() (keys sorted: return_url, then token).
-   */
+  /** The /auth path exactly as the original Go proxy builds it, for the demo user. */
   async function buildAuthPath(
     challenge: Challenge,
     returnUrl: string,
     context: Readonly<Record<string, string>> = challenge.context,
   ): Promise<string> {
-    const { sts, kms } = demoClients();
-    const { Credentials: credentials } = await sts.send(new GetSessionTokenCommand({ DurationSeconds: 900 }));
-    assert.ok(credentials?.Expiration !== undefined);
-    const plaintext = JSON.stringify({
-      AccessKeyId: credentials.AccessKeyId,
-      Expiration: credentials.Expiration.toISOString().replace(".000Z", "Z"),
-      SecretAccessKey: credentials.SecretAccessKey,
-      SessionToken: credentials.SessionToken,
+    const token = await buildOriginalToken({
+      awsUrl: localAws.url,
+      user: users.demo,
+      keyId: challenge.keyId,
+      encryptionContext: context,
     });
-    const { CiphertextBlob: blob } = await kms.send(
-      new EncryptCommand({
-        KeyId: challenge.keyId,
-        EncryptionContext: { ...context },
-        Plaintext: Buffer.from(plaintext),
-      }),
-    );
-    assert.ok(blob !== undefined);
-    const token = Buffer.from(blob).toString("base64");
-    return `/auth?return_url=${encodeURIComponent(returnUrl)}&token=${encodeURIComponent(token)}`;
+    return originalAuthPath(token, returnUrl);
   }
 
   it("challenges with the demo account, the key ARN (DescribeKey of alias/demo) and {salt: KMS_SALT}", async () => {

@@ -1,8 +1,7 @@
 import assert from "node:assert/strict";
 import { randomBytes } from "node:crypto";
 import { after, before, describe, it } from "node:test";
-import { EncryptCommand, KMSClient } from "@aws-sdk/client-kms";
-import { AssumeRoleCommand, GetSessionTokenCommand, STSClient } from "@aws-sdk/client-sts";
+import { AssumeRoleCommand, STSClient } from "@aws-sdk/client-sts";
 import { Hash } from "@smithy/hash-node";
 import { HttpRequest } from "@smithy/protocol-http";
 import { SignatureV4 } from "@smithy/signature-v4";
@@ -18,6 +17,7 @@ import {
 } from "../../protocol/index.js";
 import { CookieJar, httpRequest, type HttpResult } from "../helpers/http-client.js";
 import { awsEnvFor, startLocalAws, type LocalAws } from "../helpers/local-aws.js";
+import { buildOriginalToken } from "../helpers/original-proxy.js";
 import { startService, type RunningService } from "../helpers/service.js";
 
 /*
@@ -384,29 +384,12 @@ describe("sign-in with the STS method (real processes: local-aws and example ser
 
     it("accepts a KMS token built as the Go proxy builds it once, and refuses its replay with no STS call and no session", async () => {
       const challenge = await readChallenge(both);
-      const settings = { endpoint: localAws.url, region, credentials: users.demo, maxAttempts: 1 };
-      const sts = new STSClient(settings);
-      const kms = new KMSClient(settings);
-      clients.push(sts, kms);
-      const { Credentials: credentials } = await sts.send(
-        new GetSessionTokenCommand({ DurationSeconds: 900 }),
-      );
-      assert.ok(credentials?.Expiration !== undefined);
-      const plaintext = JSON.stringify({
-        AccessKeyId: credentials.AccessKeyId,
-        Expiration: credentials.Expiration.toISOString().replace(".000Z", "Z"),
-        SecretAccessKey: credentials.SecretAccessKey,
-        SessionToken: credentials.SessionToken,
+      const token = await buildOriginalToken({
+        awsUrl: localAws.url,
+        user: users.demo,
+        keyId: challenge.kmsKeyId ?? "",
+        encryptionContext: { salt },
       });
-      const { CiphertextBlob: blob } = await kms.send(
-        new EncryptCommand({
-          KeyId: challenge.kmsKeyId,
-          EncryptionContext: { salt },
-          Plaintext: Buffer.from(plaintext),
-        }),
-      );
-      assert.ok(blob !== undefined);
-      const token = Buffer.from(blob).toString("base64");
 
       assert.equal((await signIn(both, token)).status, 302);
       const decryptsBefore = await callCount("kms:Decrypt");
