@@ -3,7 +3,7 @@ import type * as StsSdk from "@aws-sdk/client-sts";
 import { parseArn } from "../protocol/index.js";
 import type { CredentialProvider } from "./credentials.js";
 import { ProxyError } from "./errors.js";
-import type { CallerIdentity, KmsApi, StsApi } from "./kms-login.js";
+import type { CallerIdentity, KmsApi, StsApi } from "./login-types.js";
 
 /** Region used when neither --region, AWS_REGION, AWS_DEFAULT_REGION nor the profile names one. */
 export const DEFAULT_REGION = "us-east-1";

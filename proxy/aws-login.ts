@@ -1,7 +1,9 @@
 import { parseArn } from "../protocol/index.js";
 import { createAwsClientSettings, createKmsApi, createRegionResolver, createStsApi } from "./aws-clients.js";
 import { createCredentialProvider, type AssumeRoleOptions } from "./credentials.js";
-import type { KmsLoginDependencies, MfaDevice } from "./kms-login.js";
+import { ProxyError } from "./errors.js";
+import type { LoginDependencies, MfaCodeReader, MfaSource } from "./login-types.js";
+import { defaultStsEndpoint } from "./sts-presign.js";
 
 /** How the proxy reaches AWS as the person. Every field is optional. */
 export interface AwsLoginOptions {
@@ -11,8 +13,21 @@ export interface AwsLoginOptions {
   readonly region?: string | undefined;
   /** Role to assume with the credentials found. Default: none. */
   readonly assumeRole?: Omit<AssumeRoleOptions, "mfa"> | undefined;
-  /** MFA device and current code: sent with AssumeRole when a role is set, else with GetSessionToken. Default: none. */
-  readonly mfa?: MfaDevice | undefined;
+  /**
+   * MFA device, sent with AssumeRole when a role is set, else with GetSessionToken (KMS method).
+   * Without `tokenCode` the code is asked for with `readMfaCode` each time AWS needs one. Default: none.
+   */
+  readonly mfa?: { readonly serialNumber: string; readonly tokenCode?: string | undefined } | undefined;
+  /**
+   * Asks the person for the current MFA code (see createTerminalMfaPrompt). Default: none, so an
+   * MFA device without a code fails the challenge with 503 MFA_CODE_UNAVAILABLE.
+   */
+  readonly readMfaCode?: MfaCodeReader | undefined;
+  /**
+   * The STS origin STS-method proofs are presigned for, e.g. a VPC endpoint or, in tests, a local
+   * STS (the CLI takes AWS_ENDPOINT_URL_STS, else AWS_ENDPOINT_URL). Default: https://sts.<region>.amazonaws.com.
+   */
+  readonly stsEndpoint?: string | undefined;
   /** Timeout of each AWS request attempt, in milliseconds. Default: 10000. */
   readonly timeoutMs?: number | undefined;
 }
@@ -34,12 +49,32 @@ export function isRoleArn(value: string): boolean {
 }
 
 /**
+ * True for an origin such as `https://sts.example.internal` or `http://127.0.0.1:4566` (no path,
+ * query, fragment or credentials): proofs are presigned for its path "/".
+ */
+export function isStsEndpoint(value: string): boolean {
+  try {
+    const url = new URL(value);
+    return (
+      (url.protocol === "https:" || url.protocol === "http:") &&
+      url.username === "" &&
+      url.password === "" &&
+      url.pathname === "/" &&
+      url.search === "" &&
+      url.hash === ""
+    );
+  } catch {
+    return false;
+  }
+}
+
+/**
  * The real STS and KMS, signed with the person's credentials found as the AWS CLI finds them.
  * Nothing is loaded or called until the first challenge (or credential check).
  *
  * @example createProxyServer({ login: createAwsLoginDependencies({ profile: "work", region: "eu-west-1" }) })
  */
-export function createAwsLoginDependencies(options: AwsLoginOptions = {}): KmsLoginDependencies {
+export function createAwsLoginDependencies(options: AwsLoginOptions = {}): LoginDependencies {
   const timeoutMs = options.timeoutMs ?? DEFAULT_TIMEOUT_MS;
   const problems: string[] = [];
   if (!Number.isInteger(timeoutMs) || timeoutMs <= 0) {
@@ -57,12 +92,17 @@ export function createAwsLoginDependencies(options: AwsLoginOptions = {}): KmsLo
     if (options.assumeRole.sessionName === "") problems.push("assumeRole.sessionName must not be empty");
   }
   if (options.mfa !== undefined && (options.mfa.serialNumber === "" || options.mfa.tokenCode === "")) {
-    problems.push("mfa needs both serialNumber and tokenCode");
+    problems.push("mfa needs a serialNumber, and a tokenCode that is not empty when given");
+  }
+  if (options.stsEndpoint !== undefined && !isStsEndpoint(options.stsEndpoint)) {
+    problems.push(
+      `stsEndpoint must be an http(s) origin such as https://sts.example.internal (got ${JSON.stringify(options.stsEndpoint)})`,
+    );
   }
   if (problems.length > 0) throw new TypeError(`Invalid AWS login options: ${problems.join("; ")}`);
   const settings = createAwsClientSettings(timeoutMs);
   const region = createRegionResolver(options.region, options.profile);
-  const mfa = options.mfa;
+  const mfa = createMfaSource(options);
   const credentials = createCredentialProvider({
     profile: options.profile,
     assumeRole: options.assumeRole === undefined ? undefined : { ...options.assumeRole, mfa },
@@ -70,11 +110,36 @@ export function createAwsLoginDependencies(options: AwsLoginOptions = {}): KmsLo
     clientSettings: settings,
   });
   const config = { credentials, region, profile: options.profile, settings };
+  const stsEndpoint = options.stsEndpoint === undefined ? undefined : new URL(options.stsEndpoint).origin;
   return Object.freeze({
     resolveCredentials: credentials,
     sts: createStsApi(config),
     kms: createKmsApi(config),
+    stsProofTarget: async () => {
+      const signingRegion = await region();
+      return { endpoint: stsEndpoint ?? defaultStsEndpoint(signingRegion), region: signingRegion };
+    },
     // Without a role the MFA code goes to GetSessionToken, so the app gets MFA-authenticated credentials.
     ...(options.assumeRole === undefined && mfa !== undefined ? { sessionTokenMfa: mfa } : {}),
   });
+}
+
+function createMfaSource(options: AwsLoginOptions): MfaSource | undefined {
+  const mfa = options.mfa;
+  if (mfa === undefined) return undefined;
+  const { serialNumber, tokenCode } = mfa;
+  if (tokenCode !== undefined) return { serialNumber, readCode: () => Promise.resolve(tokenCode) };
+  const readMfaCode = options.readMfaCode;
+  if (readMfaCode !== undefined) return { serialNumber, readCode: readMfaCode };
+  return {
+    serialNumber,
+    readCode: () =>
+      Promise.reject(
+        new ProxyError(
+          "MFA_CODE_UNAVAILABLE",
+          `An MFA code for ${serialNumber} is needed, but the proxy has no terminal to ask for it: ` +
+            "run it in a terminal, or pass --mfa-token-code",
+        ),
+      ),
+  };
 }

@@ -6,14 +6,12 @@ import {
   ProtocolError,
   WWW_AUTHENTICATE_HEADER,
 } from "../protocol/index.js";
+import type { AwsSession } from "./aws-session.js";
 import { ProxyError, type ProxyErrorCode } from "./errors.js";
-import {
-  loginWithKms,
-  type CallerIdentity,
-  type KmsChallenge,
-  type KmsLoginDependencies,
-  type LoginTarget,
-} from "./kms-login.js";
+import { loginWithKms, type KmsChallenge, type LoginResult } from "./kms-login.js";
+import { chooseLoginMethod } from "./login-method.js";
+import type { CallerIdentity, LoginMethod, LoginMethodPreference, LoginTarget } from "./login-types.js";
+import { loginWithSts, type StsChallenge } from "./sts-login.js";
 
 /** The head of the app's response, as http.IncomingMessage has it. */
 export interface UpstreamResponseHead {
@@ -22,45 +20,102 @@ export interface UpstreamResponseHead {
   readonly headersDistinct: Readonly<Record<string, readonly string[] | undefined>>;
 }
 
-/** What to send the client instead of (or as) the app's response. */
+/** What to do with the app's response. */
 export type ChallengeDecision =
   | { readonly action: "pass-through" }
-  | { readonly action: "redirect"; readonly location: string; readonly identity: CallerIdentity }
-  | { readonly action: "deny"; readonly error: ProxyError; readonly identity: CallerIdentity | undefined };
+  | {
+      readonly action: "answer";
+      readonly method: LoginMethod;
+      /** The `token` for /auth. Secret: never log it or put it anywhere but the /auth request. */
+      readonly token: string;
+      readonly identity: CallerIdentity | undefined;
+    }
+  | {
+      readonly action: "deny";
+      readonly method: LoginMethod | undefined;
+      readonly error: ProxyError;
+      readonly identity: CallerIdentity | undefined;
+    };
+
+/** Decides what to do with one upstream response from the app at `target`. */
+export type ChallengeAnswerer = (
+  response: UpstreamResponseHead,
+  target: LoginTarget,
+) => Promise<ChallengeDecision>;
+
+export interface ChallengeAnswererOptions {
+  /** The person's AWS side, with its caches. */
+  readonly session: AwsSession;
+  /** Which proof to give. Default "auto": STS when the app offers it, else KMS. */
+  readonly method?: LoginMethodPreference;
+}
 
 const PASS_THROUGH: ChallengeDecision = Object.freeze({ action: "pass-through" });
 const INVALID_CHALLENGE = "Invalid IAM challenge from the server";
 
 /**
- * Decides what to do with an upstream response. Anything but a 401 carrying an IAM challenge
- * passes through untouched (other schemes are the app's business). An IAM challenge is answered
- * with the KMS method: a redirect to the app's /auth with a token, or a denial saying why.
- *
- * @example await answerChallenge(upstreamResponse, { host: "app:3000", returnUrl: "/docs" }, deps)
- * // { action: "redirect", location: "//app:3000/auth?return_url=%2Fdocs&token=…", identity }
+ * True when the response is a 401 whose WWW-Authenticate has the IAM scheme (well-formed or not):
+ * the responses the proxy answers instead of relaying.
  */
-export async function answerChallenge(
+export function isIamChallenge(response: UpstreamResponseHead): boolean {
+  if (response.statusCode !== 401) return false;
+  return findIamChallenge(response.headersDistinct[WWW_AUTHENTICATE_HEADER] ?? []).kind !== "none";
+}
+
+/**
+ * Creates the answerer. Anything but a 401 carrying an IAM challenge passes through untouched
+ * (other schemes are the app's business). An IAM challenge gets a token for /auth (STS or KMS
+ * method, see chooseLoginMethod), or a denial saying why.
+ *
+ * @example await createChallengeAnswerer({ session })(upstreamResponse, { host: "app:3000" })
+ * // { action: "answer", method: "sts", token: "sts1.…", identity: undefined }
+ */
+export function createChallengeAnswerer(options: ChallengeAnswererOptions): ChallengeAnswerer {
+  const { session } = options;
+  const preference = options.method ?? "auto";
+  return async (response, target) => {
+    if (response.statusCode !== 401) return PASS_THROUGH;
+    const lookup = findIamChallenge(response.headersDistinct[WWW_AUTHENTICATE_HEADER] ?? []);
+    if (lookup.kind === "none") return PASS_THROUGH;
+
+    let plan: LoginPlan;
+    try {
+      if (lookup.kind === "invalid") {
+        throw new ProxyError("CHALLENGE_INVALID", `${INVALID_CHALLENGE}: ${lookup.error.message}`);
+      }
+      plan = planLogin(preference, lookup.challenge.realm, lookup.challenge.params, response, target);
+    } catch (error) {
+      if (error instanceof ProxyError)
+        return { action: "deny", method: undefined, error, identity: undefined };
+      throw error;
+    }
+    const result: LoginResult =
+      plan.method === "sts"
+        ? await loginWithSts(plan.challenge, session)
+        : await loginWithKms(plan.challenge, session);
+    return result.outcome === "token"
+      ? { action: "answer", method: plan.method, token: result.token, identity: result.identity }
+      : { action: "deny", method: plan.method, error: result.error, identity: result.identity };
+  };
+}
+
+type LoginPlan =
+  | { readonly method: "sts"; readonly challenge: StsChallenge }
+  | { readonly method: "kms"; readonly challenge: KmsChallenge };
+
+/** Everything checked before any credential or AWS call; throws ProxyError. */
+function planLogin(
+  preference: LoginMethodPreference,
+  realm: string,
+  params: ReadonlyMap<string, string>,
   response: UpstreamResponseHead,
   target: LoginTarget,
-  deps: KmsLoginDependencies,
-): Promise<ChallengeDecision> {
-  if (response.statusCode !== 401) return PASS_THROUGH;
-  const lookup = findIamChallenge(response.headersDistinct[WWW_AUTHENTICATE_HEADER] ?? []);
-  if (lookup.kind === "none") return PASS_THROUGH;
-  if (lookup.kind === "invalid")
-    return deny("CHALLENGE_INVALID", `${INVALID_CHALLENGE}: ${lookup.error.message}`);
-
-  let challenge: KmsChallenge;
-  try {
-    challenge = readKmsChallenge(lookup.challenge.realm, response.headersDistinct);
-  } catch (error) {
-    if (error instanceof ProxyError) return { action: "deny", error, identity: undefined };
-    throw error;
+): LoginPlan {
+  const choice = chooseLoginMethod(preference, params, target.host);
+  if (choice.method === "sts") {
+    return { method: "sts", challenge: { nonce: choice.nonce, serverId: choice.serverId } };
   }
-  const result = await loginWithKms(challenge, target, deps);
-  return result.outcome === "redirected"
-    ? { action: "redirect", location: result.location, identity: result.identity }
-    : { action: "deny", error: result.error, identity: result.identity };
+  return { method: "kms", challenge: readKmsChallenge(realm, response.headersDistinct) };
 }
 
 function readKmsChallenge(realm: string, headers: UpstreamResponseHead["headersDistinct"]): KmsChallenge {
@@ -103,10 +158,6 @@ function readSingleHeader(
     );
   }
   return first;
-}
-
-function deny(code: ProxyErrorCode, message: string): ChallengeDecision {
-  return { action: "deny", error: new ProxyError(code, message), identity: undefined };
 }
 
 /** "iam-auth-kms-key-id" → "Iam-Auth-Kms-Key-Id", as the protocol spells it. */

@@ -1,12 +1,19 @@
 import { readFileSync } from "node:fs";
 import yargs from "yargs";
-import { isRoleArn, type AwsLoginOptions } from "./aws-login.js";
+import { isRoleArn, isStsEndpoint, type AwsLoginOptions } from "./aws-login.js";
 import { parseBindAddress } from "./bind-address.js";
+import type { LoginFlow, LoginMethodPreference } from "./login-types.js";
 
-/** What the proxy runs with, from the command line (and AWS_REGION / AWS_DEFAULT_REGION). */
+/**
+ * What the proxy runs with, from the command line (and AWS_REGION / AWS_DEFAULT_REGION,
+ * AWS_ENDPOINT_URL_STS / AWS_ENDPOINT_URL).
+ */
 export interface CliConfig {
   /** Checked with parseBindAddress. */
   readonly bind: string;
+  readonly method: LoginMethodPreference;
+  readonly loginFlow: LoginFlow;
+  /** Without `aws.mfa.tokenCode`, the code is asked for on the terminal. */
   readonly aws: AwsLoginOptions;
 }
 
@@ -25,6 +32,8 @@ const externalIdPattern = /^[\w+=,.@:/-]{2,1224}$/;
 const mfaSerialPattern = /^[\w+=/:,.@-]{9,256}$/;
 const mfaCodePattern = /^\d{6}$/;
 const regionPattern = /^[a-z]{2,}(?:-[a-z]+)+-\d{1,2}$/;
+const methods: readonly LoginMethodPreference[] = ["auto", "sts", "kms"];
+const loginFlows: readonly LoginFlow[] = ["proxy", "redirect"];
 
 const stringFlags = [
   "bind",
@@ -36,6 +45,8 @@ const stringFlags = [
   "mfa-serial-number",
   "mfa-token-code",
   "profile",
+  "method",
+  "login-flow",
 ] as const;
 type StringFlag = (typeof stringFlags)[number];
 
@@ -83,8 +94,27 @@ export function parseCliArguments(
       describe: "AWS region for STS and KMS",
       defaultDescription: "AWS_REGION, AWS_DEFAULT_REGION or the profile, else us-east-1",
     })
-    .option("mfa-serial-number", { type: "string", describe: "MFA device ARN or serial number" })
-    .option("mfa-token-code", { type: "string", describe: "The code your MFA device shows now" })
+    .option("mfa-serial-number", {
+      type: "string",
+      describe: "MFA device ARN or serial number (for AssumeRole with a role, else GetSessionToken)",
+    })
+    .option("mfa-token-code", {
+      type: "string",
+      describe: "The code your MFA device shows now",
+      defaultDescription: "asked for on the terminal when AWS needs one",
+    })
+    .option("method", {
+      type: "string",
+      describe: "Which proof to give: auto (STS when the app offers it, else KMS), sts or kms",
+      defaultDescription: "auto",
+    })
+    .option("login-flow", {
+      type: "string",
+      describe:
+        "proxy: sign in on the client's behalf and return the page with the session cookie; " +
+        "redirect: send the client to the app's /auth with the token, as the original proxy does",
+      defaultDescription: "proxy",
+    })
     .option("profile", {
       type: "string",
       describe: "AWS profile to use",
@@ -168,9 +198,6 @@ function checkFlags(
   const tokenCode = flag("mfa-token-code");
   if (tokenCode !== undefined && serialNumber === undefined)
     problems.push("--mfa-token-code needs --mfa-serial-number");
-  if (serialNumber !== undefined && tokenCode === undefined) {
-    problems.push("--mfa-serial-number needs --mfa-token-code (the code your MFA device shows now)");
-  }
   if (serialNumber !== undefined && !mfaSerialPattern.test(serialNumber)) {
     problems.push(
       `--mfa-serial-number must be an MFA device ARN like arn:aws:iam::123456789012:mfa/NAME or a serial number (got ${shown("mfa-serial-number")})`,
@@ -184,9 +211,30 @@ function checkFlags(
   if (flag("region") !== undefined && !regionPattern.test(region ?? "")) {
     problems.push(`--region must be an AWS region like us-east-1 (got ${shown("region")})`);
   }
+  const method = flag("method") ?? "auto";
+  if (!(methods as readonly string[]).includes(method)) {
+    problems.push(`--method must be auto, sts or kms (got ${shown("method")})`);
+  }
+  const loginFlow = flag("login-flow") ?? "proxy";
+  if (!(loginFlows as readonly string[]).includes(loginFlow)) {
+    problems.push(`--login-flow must be proxy or redirect (got ${shown("login-flow")})`);
+  }
+  // The SDK's own variables for a custom STS endpoint (a VPC endpoint; the local STS in tests):
+  // proofs must point where the SDK would send STS calls.
+  const stsEndpointName =
+    nonEmpty(env.AWS_ENDPOINT_URL_STS) === undefined ? "AWS_ENDPOINT_URL" : "AWS_ENDPOINT_URL_STS";
+  const stsEndpoint = nonEmpty(env[stsEndpointName]);
+  if (stsEndpoint !== undefined && !isStsEndpoint(stsEndpoint)) {
+    problems.push(
+      `${stsEndpointName} must be an http(s) origin such as https://sts.example.internal (got ${JSON.stringify(stsEndpoint)})`,
+    );
+  }
   if (problems.length > 0) return usageError(problems);
 
-  const mfa = serialNumber !== undefined && tokenCode !== undefined ? { serialNumber, tokenCode } : undefined;
+  const mfa =
+    serialNumber === undefined
+      ? undefined
+      : { serialNumber, ...(tokenCode === undefined ? {} : { tokenCode }) };
   const aws: AwsLoginOptions = {
     ...(flag("profile") === undefined ? {} : { profile: flag("profile") }),
     ...(region === undefined ? {} : { region }),
@@ -200,8 +248,17 @@ function checkFlags(
           },
         }),
     ...(mfa === undefined ? {} : { mfa }),
+    ...(stsEndpoint === undefined ? {} : { stsEndpoint }),
   };
-  return { kind: "run", config: Object.freeze({ bind, aws: Object.freeze(aws) }) };
+  return {
+    kind: "run",
+    config: Object.freeze({
+      bind,
+      method: method as LoginMethodPreference,
+      loginFlow: loginFlow as LoginFlow,
+      aws: Object.freeze(aws),
+    }),
+  };
 }
 
 function nonEmpty(value: string | undefined): string | undefined {

@@ -4,9 +4,9 @@ import { fileURLToPath } from "node:url";
 import { hideBin } from "yargs/helpers";
 import { createAwsLoginDependencies } from "./aws-login.js";
 import { PROGRAM_NAME, parseCliArguments } from "./cli-arguments.js";
-import { reportCredentialStatus } from "./credential-check.js";
 import { toOneLine } from "./errors.js";
 import { createStreamLogger, type ProxyLogger } from "./log.js";
+import { createTerminalMfaPrompt } from "./mfa-prompt.js";
 import { createProxyServer } from "./proxy-server.js";
 
 /**
@@ -26,19 +26,28 @@ export async function main(
   }
   const logger = createStreamLogger();
   reportProcessWarningsAsLogLines(logger);
-  const login = createAwsLoginDependencies(parsed.config.aws);
-  const proxy = createProxyServer({ bind: parsed.config.bind, login, logger });
+  const { config } = parsed;
+  // Only a person at a terminal can type an MFA code; without one, challenges that need a code get 503.
+  const readMfaCode = process.stdin.isTTY
+    ? createTerminalMfaPrompt({ input: process.stdin, output: process.stderr })
+    : undefined;
+  const login = createAwsLoginDependencies({ ...config.aws, readMfaCode });
+  const proxy = createProxyServer({
+    bind: config.bind,
+    login,
+    logger,
+    method: config.method,
+    loginFlow: config.loginFlow,
+  });
   try {
     await proxy.listen();
   } catch (error) {
-    process.stderr.write(
-      `${PROGRAM_NAME}: cannot listen on ${parsed.config.bind}: ${(error as Error).message}\n`,
-    );
+    process.stderr.write(`${PROGRAM_NAME}: cannot listen on ${config.bind}: ${(error as Error).message}\n`);
     await proxy.close();
     return 1;
   }
   // Check the credentials in the background: the proxy serves either way, and a failure is only reported.
-  reportCredentialStatus(login, logger).catch((error: unknown) => {
+  proxy.checkCredentials().catch((error: unknown) => {
     logger.warn("credentials", { outcome: "error", reason: String(error) });
   });
 

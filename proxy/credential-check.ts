@@ -1,20 +1,22 @@
+import type { AwsSession } from "./aws-session.js";
 import { ProxyError } from "./errors.js";
-import { fetchCallerIdentity, type CallerIdentity, type KmsLoginDependencies } from "./kms-login.js";
+import type { CallerIdentity } from "./login-types.js";
 import type { ProxyLogger } from "./log.js";
 
 /**
  * Checks at start-up whose credentials the proxy will answer challenges with and logs it:
  * `credentials identity=<arn> account=<id>`, or a warning saying what to do. The proxy keeps serving
- * either way; each challenge resolves credentials again. Resolves with the identity, if any.
+ * either way; each challenge resolves credentials again. The identity stays cached in the session
+ * (the STS method's login lines name it without an AWS call). Resolves with the identity, if any.
  *
- * @example void reportCredentialStatus(login, logger)
+ * @example void reportCredentialStatus(session, logger)
  */
 export async function reportCredentialStatus(
-  login: KmsLoginDependencies,
+  session: AwsSession,
   logger: ProxyLogger,
 ): Promise<CallerIdentity | undefined> {
   try {
-    const identity = await fetchCallerIdentity(login);
+    const identity = await session.callerIdentity(await session.credentials());
     logger.info("credentials", { identity: identity.arn, account: identity.account });
     return identity;
   } catch (error) {

@@ -1,5 +1,5 @@
 import type { AwsClientSettings } from "./aws-clients.js";
-import type { MfaDevice } from "./kms-login.js";
+import type { MfaSource } from "./login-types.js";
 
 /** AWS credentials as the SDK resolves them. Secret: never log or return them to a client. */
 export interface AwsCredentials {
@@ -19,8 +19,8 @@ export interface AssumeRoleOptions {
   readonly sessionName: string;
   /** ExternalId the role's trust policy requires. Default: none. */
   readonly externalId?: string | undefined;
-  /** MFA the role's trust policy requires. Default: none. */
-  readonly mfa?: MfaDevice | undefined;
+  /** MFA the role's trust policy requires; its code is read each time the role is assumed. Default: none. */
+  readonly mfa?: MfaSource | undefined;
 }
 
 export interface CredentialSourceOptions {
@@ -69,7 +69,7 @@ async function createChain(options: CredentialSourceOptions): Promise<Credential
       // The SDK asks mfaCodeProvider for the code whenever SerialNumber is set.
       ...(mfa === undefined ? {} : { SerialNumber: mfa.serialNumber }),
     },
-    ...(mfa === undefined ? {} : { mfaCodeProvider: () => Promise.resolve(mfa.tokenCode) }),
+    ...(mfa === undefined ? {} : { mfaCodeProvider: (serialNumber: string) => mfa.readCode(serialNumber) }),
     clientConfig: {
       requestHandler: { ...options.clientSettings.requestHandler },
       maxAttempts: options.clientSettings.maxAttempts,

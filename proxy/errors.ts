@@ -1,29 +1,39 @@
 /**
  * Every way the proxy can refuse or fail a request. Code branches on these, never on message text.
  *
- * | code                         | status | when                                                                |
- * | ---------------------------- | ------ | ------------------------------------------------------------------- |
- * | `CHALLENGE_INVALID`          | 403    | the IAM challenge is malformed (realm, repeated headers)            |
- * | `KMS_KEY_ID_MISSING`         | 403    | the challenge has no Iam-Auth-Kms-Key-Id                            |
- * | `ENCRYPTION_CONTEXT_MISSING` | 403    | the challenge has no Iam-Auth-Kms-Encryption-Context                |
- * | `ENCRYPTION_CONTEXT_INVALID` | 403    | the context is not base64 of a JSON object of strings               |
- * | `REALM_MISMATCH`             | 403    | your AWS identity is in another account than the realm              |
- * | `AWS_REQUEST_FAILED`         | 403    | STS or KMS answered with an error (AccessDenied, ExpiredToken, …)   |
- * | `AWS_UNREACHABLE`            | 502    | STS or KMS could not be reached (refused, reset, DNS, timeout)      |
- * | `NO_CREDENTIALS`             | 503    | no usable AWS credentials were found                                |
- * | `UPSTREAM_UNREACHABLE`       | 502    | the app (or the CONNECT target) could not be reached                |
- * | `NOT_A_PROXY_REQUEST`        | 400    | an origin-form request (`GET /`) was sent to the proxy itself       |
- * | `REQUEST_TARGET_INVALID`     | 400    | the request target is not an http:// URL (or host:port for CONNECT) |
+ * | code                         | status | when                                                                  |
+ * | ---------------------------- | ------ | --------------------------------------------------------------------- |
+ * | `CHALLENGE_INVALID`          | 403    | the IAM challenge is malformed (realm, repeated headers, STS params)  |
+ * | `KMS_KEY_ID_MISSING`         | 403    | the challenge has no Iam-Auth-Kms-Key-Id                              |
+ * | `ENCRYPTION_CONTEXT_MISSING` | 403    | the challenge has no Iam-Auth-Kms-Encryption-Context                  |
+ * | `ENCRYPTION_CONTEXT_INVALID` | 403    | the context is not base64 of a JSON object of strings                 |
+ * | `METHOD_NOT_OFFERED`         | 403    | the app does not offer the method --method asks for (or any we know)  |
+ * | `SERVER_ID_MISMATCH`         | 403    | the STS challenge names a server-id other than the app's own address  |
+ * | `REALM_MISMATCH`             | 403    | your AWS identity is in another account than the realm (KMS method)   |
+ * | `KMS_NEEDS_USER_CREDENTIALS` | 403    | KMS method with role or SSO credentials: AWS refuses GetSessionToken  |
+ * | `AWS_REQUEST_FAILED`         | 403    | STS or KMS answered with an error (AccessDenied, ExpiredToken, …)     |
+ * | `LOGIN_LOOP`                 | 403    | the app challenged the request again right after a sign-in            |
+ * | `AWS_UNREACHABLE`            | 502    | STS or KMS could not be reached (refused, reset, DNS, timeout)        |
+ * | `NO_CREDENTIALS`             | 503    | no usable AWS credentials were found                                  |
+ * | `MFA_CODE_UNAVAILABLE`       | 503    | an MFA code is needed and none could be read (no terminal, timeout)   |
+ * | `UPSTREAM_UNREACHABLE`       | 502    | the app (or the CONNECT target) could not be reached                  |
+ * | `NOT_A_PROXY_REQUEST`        | 400    | an origin-form request (`GET /`) was sent to the proxy itself         |
+ * | `REQUEST_TARGET_INVALID`     | 400    | the request target is not an http:// URL (or host:port for CONNECT)   |
  */
 export type ProxyErrorCode =
   | "CHALLENGE_INVALID"
   | "KMS_KEY_ID_MISSING"
   | "ENCRYPTION_CONTEXT_MISSING"
   | "ENCRYPTION_CONTEXT_INVALID"
+  | "METHOD_NOT_OFFERED"
+  | "SERVER_ID_MISMATCH"
   | "REALM_MISMATCH"
+  | "KMS_NEEDS_USER_CREDENTIALS"
   | "AWS_REQUEST_FAILED"
+  | "LOGIN_LOOP"
   | "AWS_UNREACHABLE"
   | "NO_CREDENTIALS"
+  | "MFA_CODE_UNAVAILABLE"
   | "UPSTREAM_UNREACHABLE"
   | "NOT_A_PROXY_REQUEST"
   | "REQUEST_TARGET_INVALID";
@@ -33,10 +43,15 @@ const statusByCode: Readonly<Record<ProxyErrorCode, number>> = {
   KMS_KEY_ID_MISSING: 403,
   ENCRYPTION_CONTEXT_MISSING: 403,
   ENCRYPTION_CONTEXT_INVALID: 403,
+  METHOD_NOT_OFFERED: 403,
+  SERVER_ID_MISMATCH: 403,
   REALM_MISMATCH: 403,
+  KMS_NEEDS_USER_CREDENTIALS: 403,
   AWS_REQUEST_FAILED: 403,
+  LOGIN_LOOP: 403,
   AWS_UNREACHABLE: 502,
   NO_CREDENTIALS: 503,
+  MFA_CODE_UNAVAILABLE: 503,
   UPSTREAM_UNREACHABLE: 502,
   NOT_A_PROXY_REQUEST: 400,
   REQUEST_TARGET_INVALID: 400,
@@ -44,7 +59,8 @@ const statusByCode: Readonly<Record<ProxyErrorCode, number>> = {
 
 /**
  * A request the proxy refuses or cannot complete. `message` is one line that is safe to send
- * to the client and to log: it never holds a secret key, session token, plaintext or token.
+ * to the client and to log: it never holds a secret key, session token, plaintext, token or
+ * presigned URL.
  *
  * @example new ProxyError("REALM_MISMATCH", "The IAM identity does not match the server realm (expected: 111122223333)").status // 403
  */

@@ -1,120 +1,188 @@
-import type { Agent, IncomingMessage, ServerResponse } from "node:http";
+import type { Agent, IncomingMessage, OutgoingHttpHeaders, ServerResponse } from "node:http";
 import { pipeline } from "node:stream";
-import httpProxy from "http-proxy";
+import { buildAuthLocation } from "../protocol/index.js";
 import { formatHostPort } from "./bind-address.js";
-import type { ChallengeDecision, UpstreamResponseHead } from "./challenge-answerer.js";
+import { isIamChallenge, type ChallengeAnswerer } from "./challenge-answerer.js";
+import type { CookieJar } from "./cookie-jar.js";
 import { ProxyError } from "./errors.js";
 import { prepareForwardedRequestHeaders, removeHopByHopHeaders, sendPlainText } from "./http-messages.js";
-import type { LoginTarget } from "./kms-login.js";
 import type { ProxyLogger } from "./log.js";
+import { logLogin } from "./login-log.js";
+import type { LoginFlow } from "./login-types.js";
+import { readRequestBody, type RequestBody } from "./request-body.js";
 import { parseAbsoluteTarget, type ForwardTarget } from "./request-target.js";
+import { createSelfLogin } from "./self-login.js";
+import { mergeCookieHeader } from "./set-cookie.js";
+import { createUpstreamSender } from "./upstream.js";
 
 export interface HttpForwarderOptions {
   /** Keep-alive agent for upstream connections. */
   readonly agent: Agent;
   /** Decides what to do with each upstream 401 (answer the IAM challenge or pass it through). */
-  readonly answerChallenge: (
-    response: UpstreamResponseHead,
-    target: LoginTarget,
-  ) => Promise<ChallengeDecision>;
+  readonly answerChallenge: ChallengeAnswerer;
+  /** Session cookies obtained by signing in, per app. */
+  readonly jar: CookieJar;
+  /** `proxy`: sign in on the client's behalf; `redirect`: send the client to /auth (the original's flow). */
+  readonly loginFlow: LoginFlow;
+  /** Request bodies up to this size are kept for the replay after a sign-in; bigger ones get the redirect flow. */
+  readonly maxReplayBodyBytes: number;
+  /** How long the app's /auth may take when the proxy signs in, in ms. */
+  readonly authTimeoutMs: number;
   readonly logger: ProxyLogger;
 }
 
 export type RequestHandler = (req: IncomingMessage, res: ServerResponse) => void;
 
 /**
- * Handles plain-HTTP proxy requests (absolute-form, `GET http://app:3000/path`): forwards them with
- * http-proxy, answers an upstream IAM challenge (401) in place of the app's response, and relays
- * every other response with hop-by-hop fields removed and the body streamed.
+ * Handles plain-HTTP proxy requests (absolute-form, `GET http://app:3000/path`): forwards them,
+ * adding the session cookies the proxy holds for the app when the client sends none of its own,
+ * and relays the response with hop-by-hop fields removed and the body streamed. An IAM challenge
+ * (a 401 with `WWW-Authenticate: IAM …`) is answered instead of relayed: by signing in and
+ * replaying the request (see createSelfLogin), or — with the redirect flow, or a request body
+ * too big to replay — with a 302 to the app's /auth carrying the token.
  *
- * @example http.createServer(createHttpForwarder({ agent, answerChallenge, logger }))
+ * @example http.createServer(createHttpForwarder({ agent, answerChallenge, jar, loginFlow: "proxy", maxReplayBodyBytes: 1 << 20, authTimeoutMs: 30_000, logger }))
  */
 export function createHttpForwarder(options: HttpForwarderOptions): RequestHandler {
-  const { logger } = options;
-  const proxy = httpProxy.createProxyServer({ selfHandleResponse: true, agent: options.agent, xfwd: false });
-  const targets = new WeakMap<IncomingMessage, ForwardTarget>();
-
-  // Every error is routed to the per-request callback below; this one only guards against a crash.
-  proxy.on("error", (error: Error) => logger.warn("forward-error", { reason: error.message }));
-  proxy.on("proxyReq", (proxyReq, req) => {
-    const target = targets.get(req);
-    // http-proxy rebuilds the path with url.parse and collapses "//": send the path exactly as the client did.
-    if (target !== undefined && !proxyReq.headersSent) proxyReq.path = target.path;
+  const { logger, jar } = options;
+  const send = createUpstreamSender(options.agent);
+  const selfLogin = createSelfLogin({
+    jar,
+    answer: options.answerChallenge,
+    send,
+    logger,
+    authTimeoutMs: options.authTimeoutMs,
   });
-  proxy.on("proxyRes", (proxyRes, req, res) => {
-    proxyRes.on("error", () => res.destroy());
-    const target = targets.get(req);
-    if (target === undefined || proxyRes.statusCode !== 401) {
-      relayResponse(proxyRes, res);
+
+  async function forward(req: IncomingMessage, res: ServerResponse, target: ForwardTarget): Promise<void> {
+    const client = new AbortController();
+    res.on("close", () => {
+      if (!res.writableFinished) client.abort();
+    });
+    let body: RequestBody;
+    try {
+      body = await readRequestBody(req, options.maxReplayBodyBytes);
+    } catch {
+      // The client went away mid-body: there is no one to answer.
+      res.destroy();
       return;
     }
-    void answerOrRelay(proxyRes, res, target);
-  });
+    prepareForwardedRequestHeaders(req.headers, target.host);
+    const clientCookie = req.headers.cookie;
+    const headers: OutgoingHttpHeaders = { ...req.headers };
+    delete headers.cookie;
+    // A client that sends its own session keeps it; one without (curl, scripts) gets the proxy's.
+    const cookie = mergeCookieHeader(clientCookie, jar.cookiesFor(target.host, target.path), "fill");
+    if (cookie !== undefined) headers.cookie = cookie;
+    const jarGeneration = jar.generation(target.host);
+    const method = req.method ?? "GET";
+    try {
+      const response = await send({ target, method, path: target.path, headers, body }, client.signal);
+      if (!isIamChallenge(response)) {
+        relayResponse(response, res, target, []);
+      } else if (options.loginFlow === "proxy" && body.kind === "complete") {
+        const result = await selfLogin({
+          target,
+          method,
+          headers,
+          clientCookie,
+          body,
+          challenge: response,
+          jarGeneration,
+          signal: client.signal,
+        });
+        if (result.kind === "refused") sendPlainText(res, result.status, result.message);
+        else relayResponse(result.response, res, target, result.setCookies);
+      } else {
+        await redirectToAuth(response, res, target);
+      }
+    } catch (error) {
+      reportFailure(error, res, target, client.signal);
+    }
+  }
 
-  async function answerOrRelay(
-    proxyRes: IncomingMessage,
+  /** The original's flow: the client goes to /auth with the token itself. */
+  async function redirectToAuth(
+    response: IncomingMessage,
     res: ServerResponse,
     target: ForwardTarget,
   ): Promise<void> {
-    let decision: ChallengeDecision;
-    try {
-      decision = await options.answerChallenge(proxyRes, { host: target.host, returnUrl: target.path });
-    } catch (error) {
-      proxyRes.resume();
-      logger.warn("login", {
-        host: target.host,
-        identity: "unknown",
-        method: "kms",
-        outcome: "error",
-        reason: String(error),
-      });
-      sendPlainText(
-        res,
-        500,
-        "The proxy failed to answer the IAM challenge (internal error; see the proxy log)",
-      );
-      return;
-    }
-    if (decision.action === "pass-through") {
-      relayResponse(proxyRes, res);
-      return;
-    }
     // The app's 401 body is replaced by our answer; read it to the end so the connection can be reused.
-    proxyRes.resume();
-    const identity = decision.identity?.arn ?? "unknown";
-    if (decision.action === "redirect") {
-      logger.info("login", { host: target.host, identity, method: "kms", outcome: "redirected" });
-      sendPlainText(res, 302, `Signing in to ${target.host} with your AWS identity`, {
-        Location: decision.location,
+    response.resume();
+    const decision = await options.answerChallenge(response, { host: target.host });
+    if (decision.action === "pass-through")
+      throw new Error("redirectToAuth was given a response that is not an IAM challenge");
+    const { identity, method } = decision;
+    if (decision.action === "deny") {
+      const { error } = decision;
+      logLogin(logger, {
+        host: target.host,
+        identity,
+        method,
+        outcome: "denied",
+        code: error.code,
+        reason: error.message,
       });
+      sendPlainText(res, error.status, error.message);
       return;
     }
-    const { error } = decision;
-    logger.info("login", {
-      host: target.host,
-      identity,
-      method: "kms",
-      outcome: "denied",
-      code: error.code,
-      reason: error.message,
+    logLogin(logger, { host: target.host, identity, method, outcome: "redirected" });
+    sendPlainText(res, 302, `Signing in to ${target.host} with your AWS identity`, {
+      Location: buildAuthLocation(target.host, target.path, decision.token),
     });
-    sendPlainText(res, error.status, error.message);
   }
 
-  function relayResponse(proxyRes: IncomingMessage, res: ServerResponse): void {
+  function relayResponse(
+    response: IncomingMessage,
+    res: ServerResponse,
+    target: ForwardTarget,
+    addedSetCookies: readonly string[],
+  ): void {
+    response.on("error", () => res.destroy());
+    // Keep the jar in step with the app when it renews or ends a session the jar holds.
+    const setCookies = response.headersDistinct["set-cookie"];
+    if (setCookies !== undefined) jar.store(target.host, target.path, setCookies, { onlyKnownNames: true });
+    // The sign-in's cookies first: if the app's own response sets the same cookie, it is the newer one.
+    const headers = [
+      ...addedSetCookies.flatMap((line) => ["Set-Cookie", line]),
+      ...removeHopByHopHeaders(response.rawHeaders),
+    ];
     try {
-      res.writeHead(
-        proxyRes.statusCode ?? 502,
-        proxyRes.statusMessage,
-        removeHopByHopHeaders(proxyRes.rawHeaders),
-      );
+      res.writeHead(response.statusCode ?? 502, response.statusMessage, headers);
     } catch (error) {
-      proxyRes.destroy();
+      response.destroy();
       sendPlainText(res, 502, `The upstream response could not be relayed: ${(error as Error).message}`);
       return;
     }
     // pipeline tears down both sides if either fails or the client goes away mid-body.
-    pipeline(proxyRes, res, () => undefined);
+    pipeline(response, res, () => undefined);
+  }
+
+  function reportFailure(
+    error: unknown,
+    res: ServerResponse,
+    target: ForwardTarget,
+    client: AbortSignal,
+  ): void {
+    if (client.aborted || res.destroyed || res.writableEnded) return;
+    const code = (error as NodeJS.ErrnoException | undefined)?.code;
+    if (typeof code !== "string") {
+      // Not a socket error: a bug. No details to the client; the log says what happened.
+      logger.warn("forward", { host: target.host, outcome: "internal-error", reason: String(error) });
+      sendPlainText(res, 500, "The proxy failed to handle this request (internal error; see the proxy log)");
+      return;
+    }
+    if (res.headersSent) {
+      // The app failed mid-response: all the client can be told is that the body is cut short.
+      logger.warn("forward", { host: target.host, outcome: "upstream-aborted", code });
+      res.destroy();
+      return;
+    }
+    logger.warn("forward", { host: target.host, outcome: "upstream-unreachable", code });
+    const failure = new ProxyError("UPSTREAM_UNREACHABLE", `Cannot reach ${target.host}: ${code}`, {
+      cause: error,
+    });
+    sendPlainText(res, failure.status, failure.message);
   }
 
   return (req, res) => {
@@ -138,28 +206,8 @@ export function createHttpForwarder(options: HttpForwarderOptions): RequestHandl
       sendPlainText(res, error.status, error.message);
       return;
     }
-    prepareForwardedRequestHeaders(req.headers, target.host);
-    targets.set(req, target);
-    const upstream = {
-      protocol: "http:",
-      host: target.hostname,
-      hostname: target.hostname,
-      port: String(target.port),
-    };
-    proxy.web(req, res, { target: upstream }, (error: NodeJS.ErrnoException) => {
-      if (res.destroyed || res.writableEnded) return;
-      const code = error.code ?? error.name;
-      if (res.headersSent) {
-        // The app failed mid-response: all the client can be told is that the body is cut short.
-        logger.warn("forward", { host: target.host, outcome: "upstream-aborted", code });
-        res.destroy();
-        return;
-      }
-      logger.warn("forward", { host: target.host, outcome: "upstream-unreachable", code });
-      const failure = new ProxyError("UPSTREAM_UNREACHABLE", `Cannot reach ${target.host}: ${code}`, {
-        cause: error,
-      });
-      sendPlainText(res, failure.status, failure.message);
-    });
+    forward(req, res, target).catch((error: unknown) =>
+      reportFailure(error, res, target, new AbortController().signal),
+    );
   };
 }

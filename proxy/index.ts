@@ -1,20 +1,42 @@
 export { createProxyServer, type ProxyServer, type ProxyServerOptions } from "./proxy-server.js";
 export { createAwsLoginDependencies, type AwsLoginOptions } from "./aws-login.js";
+export { createAwsSession, type AwsSession } from "./aws-session.js";
 export { type AssumeRoleOptions, type AwsCredentials, type CredentialProvider } from "./credentials.js";
+export type {
+  CallerIdentity,
+  EncryptInput,
+  GetSessionTokenInput,
+  KmsApi,
+  LoginDependencies,
+  LoginFlow,
+  LoginMethod,
+  LoginMethodPreference,
+  LoginTarget,
+  MfaCodeReader,
+  MfaDevice,
+  MfaSource,
+  StsApi,
+  StsProofTarget,
+} from "./login-types.js";
+export { loginWithKms, type KmsChallenge, type LoginResult } from "./kms-login.js";
+export { loginWithSts, type StsChallenge } from "./sts-login.js";
 export {
-  loginWithKms,
-  type CallerIdentity,
-  type EncryptInput,
-  type GetSessionTokenInput,
-  type KmsApi,
-  type KmsChallenge,
-  type KmsLoginDependencies,
-  type LoginResult,
-  type LoginTarget,
-  type MfaDevice,
-  type StsApi,
-} from "./kms-login.js";
-export { answerChallenge, type ChallengeDecision, type UpstreamResponseHead } from "./challenge-answerer.js";
+  presignCallerIdentity,
+  defaultStsEndpoint,
+  PROOF_EXPIRES_SECONDS,
+  type PresignInput,
+} from "./sts-presign.js";
+export { chooseLoginMethod, offeredMethods, type MethodChoice } from "./login-method.js";
+export {
+  createChallengeAnswerer,
+  isIamChallenge,
+  type ChallengeAnswerer,
+  type ChallengeAnswererOptions,
+  type ChallengeDecision,
+  type UpstreamResponseHead,
+} from "./challenge-answerer.js";
+export { CookieJar, type CookieJarOptions, type StoredCookie } from "./cookie-jar.js";
+export { createTerminalMfaPrompt, type TerminalMfaPromptOptions } from "./mfa-prompt.js";
 export { reportCredentialStatus } from "./credential-check.js";
 export { parseBindAddress, type BindAddress } from "./bind-address.js";
 export { createStreamLogger, type LogFields, type ProxyLogger } from "./log.js";

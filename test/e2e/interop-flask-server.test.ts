@@ -20,7 +20,7 @@ const { users, keys, accountId, region } = demoAccount;
  * and an /auth that decrypts with boto3-style calls, checks identity.split(":")[4] and keeps
  * the ARN in a session. Our proxy must sign in to it unchanged.
  */
-function startFlaskLikeServer(awsUrl: string, salt: string): Promise<Server> {
+function startFlaskLikeServer(awsUrl: string, salt: string, authRequests: string[]): Promise<Server> {
   const context = { salt };
   const challengeHeaders = {
     "Iam-Auth-Kms-Encryption-Context": Buffer.from(`{"salt": "${salt}"}`).toString("base64"),
@@ -70,7 +70,10 @@ function startFlaskLikeServer(awsUrl: string, salt: string): Promise<Server> {
     const path = new URL(req.url ?? "/", "http://flask").pathname;
     const sessionId = /(?:^|;\s*)session=([0-9a-f]+)/.exec(req.headers.cookie ?? "")?.[1];
     const arn = sessionId === undefined ? undefined : sessions.get(sessionId);
-    if (path === "/auth") return void auth(req, res);
+    if (path === "/auth") {
+      authRequests.push(req.url ?? "");
+      return void auth(req, res);
+    }
     if (path === "/check") return void res.end(arn ?? ":(");
     if (arn === undefined) return void res.writeHead(401, challengeHeaders).end("Please log in");
     res.end(arn);
@@ -83,21 +86,32 @@ describe("interop: our proxy signs in to a server speaking exactly as the origin
   let aws: LocalAws;
   let flask: Server;
   let flaskUrl: string;
+  /** `--login-flow redirect`: the original's flow, the client follows the 302 to /auth. */
   let proxy: RunningService;
+  /** The default flow: the proxy calls /auth itself. */
+  let selfLoginProxy: RunningService;
+  const authRequests: string[] = [];
 
   before(async () => {
     aws = await startLocalAws(suite);
-    flask = await startFlaskLikeServer(aws.url, `salt-${randomBytes(8).toString("hex")}`);
+    flask = await startFlaskLikeServer(aws.url, `salt-${randomBytes(8).toString("hex")}`, authRequests);
     flaskUrl = `http://127.0.0.1:${(flask.address() as AddressInfo).port}`;
     proxy = await startService({
       script: "proxy/cli.js",
-      args: ["--bind", "127.0.0.1:0"],
+      args: ["--bind", "127.0.0.1:0", "--login-flow", "redirect"],
       env: awsEnvFor(aws.url, users.demo),
       logName: `${suite}/proxy.log`,
+    });
+    selfLoginProxy = await startService({
+      script: "proxy/cli.js",
+      args: ["--bind", "127.0.0.1:0"],
+      env: awsEnvFor(aws.url, users.demo),
+      logName: `${suite}/proxy-self-login.log`,
     });
   });
 
   after(async () => {
+    await selfLoginProxy?.stop();
     await proxy?.stop();
     await new Promise((resolve) => flask?.close(resolve));
     await aws?.stop();
@@ -127,6 +141,30 @@ describe("interop: our proxy signs in to a server speaking exactly as the origin
     assert.equal(page.status, 200);
     assert.equal(page.body, users.demo.arn);
     const check = await httpRequest(`${flaskUrl}/check`, { proxy: proxy.url, headers: jar.header() });
+    assert.equal(check.body, users.demo.arn);
+  });
+
+  it("signs in by itself with the original's /auth request, returning the page and the Flask session cookie", async () => {
+    authRequests.length = 0;
+    const page = await httpRequest(`${flaskUrl}/?page=2`, { proxy: selfLoginProxy.url });
+    assert.equal(page.status, 200);
+    assert.equal(page.body, users.demo.arn);
+    const cookie = page.headers["set-cookie"]?.[0] ?? "";
+    assert.match(cookie, /^session=[0-9a-f]{32}; HttpOnly; Path=\/$/);
+
+    // The request the proxy made is the one the original's browser would have made.
+    assert.equal(authRequests.length, 1);
+    const query = new URL(authRequests[0] ?? "", flaskUrl).searchParams;
+    assert.deepEqual([...query.keys()], ["return_url", "token"]);
+    assert.equal(query.get("return_url"), "/?page=2");
+    assert.match(query.get("token") ?? "", /^[A-Za-z0-9+/]+={0,2}$/);
+
+    const jar = new CookieJar();
+    jar.store(page.headers);
+    const check = await httpRequest(`${flaskUrl}/check`, {
+      proxy: selfLoginProxy.url,
+      headers: jar.header(),
+    });
     assert.equal(check.body, users.demo.arn);
   });
 });

@@ -1,30 +1,39 @@
 import assert from "node:assert/strict";
-import { execFile } from "node:child_process";
 import { randomBytes } from "node:crypto";
-import { mkdtempSync, rmSync } from "node:fs";
 import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
-import { promisify } from "node:util";
-import { EncryptCommand, KMSClient } from "@aws-sdk/client-kms";
-import { GetSessionTokenCommand, STSClient } from "@aws-sdk/client-sts";
 import { demoAccount } from "../../local-aws/demo-account.js";
-import { encodeEncryptionContext, serializeSessionCredentials } from "../../protocol/index.js";
+import { encodeEncryptionContext } from "../../protocol/index.js";
+import { curlViaProxy } from "../helpers/curl.js";
 import { CookieJar, httpRequest, resolveLocation } from "../helpers/http-client.js";
 import { awsEnvFor, startLocalAws, type LocalAws } from "../helpers/local-aws.js";
+import { buildOriginalToken } from "../helpers/original-proxy.js";
 import { startService, type RunningService } from "../helpers/service.js";
 
 const suite = "login-kms";
-const { users, keys, accountId, region } = demoAccount;
+const { users, keys, accountId } = demoAccount;
 const salt = `salt-${randomBytes(8).toString("hex")}`;
+/** Waits until a process has written a line matching `pattern`. */
+async function waitForLine(service: RunningService, pattern: RegExp, timeoutMs = 10_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!pattern.test(service.output())) {
+    if (Date.now() > deadline)
+      throw new Error(`no output matching ${String(pattern)}; output:\n${service.output()}`);
+    await new Promise((resolve) => setTimeout(resolve, 25));
+  }
+}
+
 const authLocation = /^\/\/127\.0\.0\.1:\d+\/auth\?return_url=([^&]+)&token=([A-Za-z0-9%]+)$/;
 
 describe("KMS login through the proxy (local AWS, example server and proxy as real processes)", () => {
   let aws: LocalAws;
   let app: RunningService;
+  /** `--login-flow redirect`: the original's flow, whose 302 to /auth most tests here check. */
   let proxy: RunningService;
+  /** The default flow: the proxy calls /auth itself and returns the page. */
+  let selfLoginProxy: RunningService;
+  const extraProxies: RunningService[] = [];
   let fakeApp: Server;
   let fakeAppUrl: string;
   /** What the fake app answers next: the headers of a crafted 401. */
@@ -44,12 +53,8 @@ describe("KMS login through the proxy (local AWS, example server and proxy as re
       },
       logName: `${suite}/example-server.log`,
     });
-    proxy = await startService({
-      script: "proxy/cli.js",
-      args: ["--bind", "127.0.0.1:0"],
-      env: awsEnvFor(aws.url, users.demo),
-      logName: `${suite}/proxy.log`,
-    });
+    proxy = await startProxy("proxy", "--login-flow", "redirect");
+    selfLoginProxy = await startProxy("proxy-self-login");
     fakeApp = createServer((_req, res) => {
       res.writeHead(401, { "content-type": "text/plain", ...fakeChallenge });
       res.end("Please log in");
@@ -60,13 +65,33 @@ describe("KMS login through the proxy (local AWS, example server and proxy as re
 
   after(async () => {
     await new Promise((resolve) => fakeApp?.close(resolve));
+    for (const extra of extraProxies) await extra.stop();
+    await selfLoginProxy?.stop();
     await proxy?.stop();
     await app?.stop();
     await aws?.stop();
   });
 
-  const viaProxy = (url: string, headers: Record<string, string> = {}) =>
-    httpRequest(url, { proxy: proxy.url, headers });
+  /** A proxy process for the demo user, with its own caches (no identity or session credentials yet). */
+  function startProxy(name: string, ...args: string[]): Promise<RunningService> {
+    return startService({
+      script: "proxy/cli.js",
+      args: ["--bind", "127.0.0.1:0", ...args],
+      env: awsEnvFor(aws.url, users.demo),
+      logName: `${suite}/${name}.log`,
+    });
+  }
+
+  async function startExtraProxy(name: string, ...args: string[]): Promise<RunningService> {
+    const started = await startProxy(name, ...args);
+    extraProxies.push(started);
+    // Its start-up credential check calls sts:GetCallerIdentity: let it finish before counting calls.
+    await waitForLine(started, /\bcredentials identity=/);
+    return started;
+  }
+
+  const viaProxy = (url: string, headers: Record<string, string> = {}, through: RunningService = proxy) =>
+    httpRequest(url, { proxy: through.url, headers });
 
   /** Asks the app for `path` through the proxy and returns the proxy's redirect to /auth. */
   async function challengeRedirect(path: string): Promise<string> {
@@ -77,38 +102,20 @@ describe("KMS login through the proxy (local AWS, example server and proxy as re
     return resolveLocation(location, app.url);
   }
 
-  /** Builds a token the way the original Go proxy does, for the given user and context. */
-  async function originalToken(
+  /** A token built the way the original Go proxy builds it. */
+  const originalToken = (
     user: { accessKeyId: string; secretAccessKey: string },
-    encryptAs: { accessKeyId: string; secretAccessKey: string } = user,
-    options: { keyId?: string; context?: Record<string, string> } = {},
-  ): Promise<string> {
-    const endpoint = aws.url;
-    const sts = new STSClient({ endpoint, region, credentials: user, maxAttempts: 1 });
-    const kms = new KMSClient({ endpoint, region, credentials: encryptAs, maxAttempts: 1 });
-    try {
-      const { Credentials: c } = await sts.send(new GetSessionTokenCommand({ DurationSeconds: 900 }));
-      assert.ok(c?.AccessKeyId && c.SecretAccessKey && c.SessionToken && c.Expiration);
-      const plaintext = serializeSessionCredentials({
-        accessKeyId: c.AccessKeyId,
-        secretAccessKey: c.SecretAccessKey,
-        sessionToken: c.SessionToken,
-        expiration: c.Expiration,
-      });
-      const { CiphertextBlob } = await kms.send(
-        new EncryptCommand({
-          KeyId: options.keyId ?? keys.demo.arn,
-          Plaintext: Buffer.from(plaintext),
-          EncryptionContext: options.context ?? { salt },
-        }),
-      );
-      assert.ok(CiphertextBlob);
-      return Buffer.from(CiphertextBlob).toString("base64");
-    } finally {
-      sts.destroy();
-      kms.destroy();
-    }
-  }
+    encryptAs = user,
+    options: { keyId?: string; context?: Record<string, string>; expire?: boolean } = {},
+  ): Promise<string> =>
+    buildOriginalToken({
+      awsUrl: aws.url,
+      user,
+      encryptAs,
+      keyId: options.keyId ?? keys.demo.arn,
+      encryptionContext: options.context ?? { salt },
+      beforeEncrypt: options.expire === true ? (id) => aws.expireSession(id) : undefined,
+    });
 
   const authUrl = (token: string, returnUrl = "/") =>
     `${app.url}/auth?return_url=${encodeURIComponent(returnUrl)}&token=${encodeURIComponent(token)}`;
@@ -141,38 +148,39 @@ describe("KMS login through the proxy (local AWS, example server and proxy as re
       assert.equal(check.body, ":(\n");
     });
 
-    it("makes the original's AWS calls: 3 on the proxy, 2 on the server", async () => {
+    it("makes the original's AWS calls: 3 on the proxy, 2 on the server; later logins only kms:Encrypt on the proxy", async () => {
       await aws.resetCalls();
-      const auth = await challengeRedirect("/");
+      // Its start-up check asks who the credentials belong to; the first login reuses that answer.
+      const fresh = await startExtraProxy("proxy-fresh", "--login-flow", "redirect");
+      const first = await viaProxy(`${app.url}/`, {}, fresh);
+      assert.equal(first.status, 302, first.body);
       assert.deepEqual(await aws.calls(), {
         "sts:GetCallerIdentity": 1,
         "sts:GetSessionToken": 1,
         "kms:Encrypt": 1,
       });
       await aws.resetCalls();
-      assert.equal((await viaProxy(auth)).status, 302);
+      const auth = resolveLocation(first.headers.location, app.url);
+      assert.equal((await viaProxy(auth, {}, fresh)).status, 302);
       assert.deepEqual(await aws.calls(), { "kms:Decrypt": 1, "sts:GetCallerIdentity": 1 });
+      // Identity and session credentials are cached (until 5 minutes before they expire).
+      await aws.resetCalls();
+      assert.equal((await viaProxy(`${app.url}/`, {}, fresh)).status, 302);
+      assert.deepEqual(await aws.calls(), { "kms:Encrypt": 1 });
+    });
+
+    it("curl with NO cookie jar through the (default) proxy prints the demo ARN on the first request", async () => {
+      assert.equal(await curlViaProxy(selfLoginProxy.url, `${app.url}/`), `${users.demo.arn}\n`);
+      await waitForLine(
+        selfLoginProxy,
+        new RegExp(
+          `login host=${new URL(app.url).host} identity=${users.demo.arn} method=kms outcome=signed-in`,
+        ),
+      );
     });
 
     it("curl with a cookie jar through the proxy prints the demo ARN (the README's line)", async () => {
-      const dir = mkdtempSync(join(tmpdir(), "iam-auth-proxy-curl-"));
-      try {
-        const jar = join(dir, "jar");
-        const { stdout } = await promisify(execFile)("curl", [
-          "-sS",
-          "-L",
-          "-c",
-          jar,
-          "-b",
-          jar,
-          "-x",
-          proxy.url,
-          `${app.url}/`,
-        ]);
-        assert.equal(stdout, `${users.demo.arn}\n`);
-      } finally {
-        rmSync(dir, { recursive: true, force: true });
-      }
+      assert.equal(await curlViaProxy(proxy.url, `${app.url}/`, { cookieJar: true }), `${users.demo.arn}\n`);
     });
   });
 
@@ -214,7 +222,11 @@ describe("KMS login through the proxy (local AWS, example server and proxy as re
     });
 
     it("credentials that expired", async () => {
-      await refused(authUrl(await issueAndExpire()), 403, "The AWS credentials in the token have expired");
+      await refused(
+        authUrl(await originalToken(users.demo, users.demo, { expire: true })),
+        403,
+        "The AWS credentials in the token have expired",
+      );
     });
 
     it("an identity from another account", async () => {
@@ -240,39 +252,16 @@ describe("KMS login through the proxy (local AWS, example server and proxy as re
     });
   });
 
-  /** A token whose credentials the local AWS has since expired (as if 15 minutes had passed). */
-  async function issueAndExpire(): Promise<string> {
-    const sts = new STSClient({ endpoint: aws.url, region, credentials: users.demo, maxAttempts: 1 });
-    const kms = new KMSClient({ endpoint: aws.url, region, credentials: users.demo, maxAttempts: 1 });
-    try {
-      const { Credentials: c } = await sts.send(new GetSessionTokenCommand({ DurationSeconds: 900 }));
-      assert.ok(c?.AccessKeyId && c.SecretAccessKey && c.SessionToken && c.Expiration);
-      await aws.expireSession(c.AccessKeyId);
-      const plaintext = serializeSessionCredentials({
-        accessKeyId: c.AccessKeyId,
-        secretAccessKey: c.SecretAccessKey,
-        sessionToken: c.SessionToken,
-        expiration: c.Expiration,
-      });
-      const { CiphertextBlob } = await kms.send(
-        new EncryptCommand({
-          KeyId: keys.demo.arn,
-          Plaintext: Buffer.from(plaintext),
-          EncryptionContext: { salt },
-        }),
-      );
-      return Buffer.from(CiphertextBlob ?? new Uint8Array()).toString("base64");
-    } finally {
-      sts.destroy();
-      kms.destroy();
-    }
-  }
-
   describe("the proxy answers challenges it cannot use with a one-line reason", () => {
     const context = encodeEncryptionContext({ salt });
-    const denied = async (challenge: Record<string, string>, status: number, message: string) => {
+    const denied = async (
+      challenge: Record<string, string>,
+      status: number,
+      message: string,
+      through: RunningService = proxy,
+    ) => {
       fakeChallenge = challenge;
-      const response = await viaProxy(`${fakeAppUrl}/private`);
+      const response = await viaProxy(`${fakeAppUrl}/private`, {}, through);
       assert.equal(response.status, status);
       assert.match(response.headers["content-type"] ?? "", /^text\/plain/);
       assert.equal(response.body, `${message}\n`);
@@ -327,6 +316,8 @@ describe("KMS login through the proxy (local AWS, example server and proxy as re
       ));
 
     it("an STS failure", async () => {
+      // A proxy that has not cached session credentials yet, so it does call GetSessionToken.
+      const fresh = await startExtraProxy("proxy-sts-failure");
       await aws.addFault({
         action: "sts:GetSessionToken",
         error: { status: 403, code: "AccessDenied", message: "Denied by test" },
@@ -340,6 +331,7 @@ describe("KMS login through the proxy (local AWS, example server and proxy as re
         },
         403,
         "AWS STS GetSessionToken failed: AccessDenied: Denied by test",
+        fresh,
       );
     });
   });

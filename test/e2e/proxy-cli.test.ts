@@ -18,9 +18,27 @@ const cli = join(repoRoot, "dist", "proxy", "cli.js");
 const salt = "proxy-cli-e2e-salt";
 const listeningLine = /^\S+ listening url=(\S+)$/gm;
 
-/** A stand-in app: /plain answers 200, /private sends the IAM challenge as example-server.py does. */
+/** The /auth requests the stand-in app received: the proxy makes them itself. */
+const authRequests: string[] = [];
+
+/**
+ * A stand-in app: /plain answers 200; /private sends the IAM challenge as example-server.py does,
+ * unless the request carries the session cookie its /auth sets (it accepts any token: the test
+ * checks the token itself).
+ */
 function createUpstream(): http.Server {
   return http.createServer((req, res) => {
+    if (req.url?.startsWith("/auth?") === true) {
+      authRequests.push(req.url);
+      const returnUrl = new URL(req.url, "http://app").searchParams.get("return_url") ?? "/";
+      res.writeHead(302, { location: returnUrl, "set-cookie": "session=signed-in; Path=/; HttpOnly" });
+      res.end();
+      return;
+    }
+    if (req.url?.startsWith("/private") === true && req.headers.cookie === "session=signed-in") {
+      res.end(`private page ${req.url}`);
+      return;
+    }
     if (req.url?.startsWith("/private") === true) {
       res.writeHead(401, {
         "WWW-Authenticate": `IAM realm="${demoAccount.accountId}"`,
@@ -273,14 +291,17 @@ describe("iam-auth-proxy CLI (real process)", () => {
       );
     });
 
-    it("answers the challenge with a token the app can decrypt into credentials of the demo user", async () => {
+    it("signs in itself with a token the app can decrypt into credentials of the demo user", async () => {
+      authRequests.length = 0;
       const response = await httpRequest(`http://${upstreamHost}/private?x=1`, { proxy: proxy.url });
-      assert.equal(response.status, 302);
-      const location = response.headers.location ?? "";
-      const prefix = `//${upstreamHost}/auth?return_url=%2Fprivate%3Fx%3D1&token=`;
-      assert.ok(location.startsWith(prefix), location);
-      const token = decodeURIComponent(location.slice(prefix.length));
-      assert.ok(!response.body.includes(token));
+      assert.equal(response.status, 200);
+      assert.equal(response.body, "private page /private?x=1");
+      assert.deepEqual(response.headers["set-cookie"], ["session=signed-in; Path=/; HttpOnly"]);
+      assert.equal(authRequests.length, 1);
+      const prefix = "/auth?return_url=%2Fprivate%3Fx%3D1&token=";
+      const authRequest = authRequests[0] ?? "";
+      assert.ok(authRequest.startsWith(prefix), authRequest);
+      const token = decodeURIComponent(authRequest.slice(prefix.length));
 
       // What the app does at /auth: decrypt with its own identity and the context, then ask STS who it is.
       const kms = new KMSClient({
@@ -318,7 +339,7 @@ describe("iam-auth-proxy CLI (real process)", () => {
 
       await waitForOutput(
         proxy,
-        new RegExp(`login host=${upstreamHost} identity=${users.demo.arn} method=kms outcome=redirected`),
+        new RegExp(`login host=${upstreamHost} identity=${users.demo.arn} method=kms outcome=signed-in`),
       );
     });
   });

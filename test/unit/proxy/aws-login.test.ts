@@ -4,7 +4,13 @@ import net from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, beforeEach, describe, it } from "node:test";
-import { createAwsLoginDependencies, loginWithKms, type LoginResult } from "../../../proxy/index.js";
+import {
+  createAwsLoginDependencies,
+  createAwsSession,
+  loginWithKms,
+  type LoginDependencies,
+  type LoginResult,
+} from "../../../proxy/index.js";
 import {
   startFakeAwsEndpoint,
   stsCredentialsXml,
@@ -18,7 +24,9 @@ import { KEY_ARN, listenOnLoopback, REALM, SALT } from "./fakes.js";
 // wiring (credential chain, region, AssumeRole, MFA, timeouts, error shapes) without reaching AWS.
 const userArn = "arn:aws:iam::111122223333:user/demo";
 const challenge = { realm: REALM, keyId: KEY_ARN, encryptionContext: { salt: SALT } };
-const target = { host: "app:3000", returnUrl: "/" };
+/** One KMS login with a fresh session (nothing cached but the credentials the provider holds). */
+const login = (deps: LoginDependencies): Promise<LoginResult> =>
+  loginWithKms(challenge, createAwsSession(deps));
 const identityXml = (arn: string): string =>
   `<Arn>${arn}</Arn><UserId>AIDATESTDEMOUSER0001</UserId><Account>${REALM}</Account>`;
 
@@ -81,11 +89,10 @@ describe("createAwsLoginDependencies with the real AWS SDK", () => {
   });
 
   it("logs in: GetCallerIdentity, GetSessionToken(900), then KMS Encrypt in the key's own region", async () => {
-    const login = createAwsLoginDependencies({ region: "us-east-1" });
-    const result = await loginWithKms(challenge, target, login);
+    const result = await login(createAwsLoginDependencies({ region: "us-east-1" }));
     assert.deepEqual(result, {
-      outcome: "redirected",
-      location: `//app:3000/auth?return_url=%2F&token=${encodeURIComponent(Buffer.from("ciphertext").toString("base64"))}`,
+      outcome: "token",
+      token: Buffer.from("ciphertext").toString("base64"),
       identity: { account: REALM, arn: userArn, userId: "AIDATESTDEMOUSER0001" },
     });
     assert.deepEqual(
@@ -115,12 +122,8 @@ describe("createAwsLoginDependencies with the real AWS SDK", () => {
 
   it("sends --mfa-serial-number/--mfa-token-code with GetSessionToken when no role is assumed", async () => {
     const mfa = { serialNumber: "arn:aws:iam::111122223333:mfa/demo", tokenCode: "123456" };
-    const result = await loginWithKms(
-      challenge,
-      target,
-      createAwsLoginDependencies({ region: "us-east-1", mfa }),
-    );
-    assert.equal(result.outcome, "redirected");
+    const result = await login(createAwsLoginDependencies({ region: "us-east-1", mfa }));
+    assert.equal(result.outcome, "token");
     const getSessionToken = endpoint.calls.find((call) => call.action === "GetSessionToken");
     assert.equal(getSessionToken?.params.SerialNumber, mfa.serialNumber);
     assert.equal(getSessionToken?.params.TokenCode, mfa.tokenCode);
@@ -129,13 +132,21 @@ describe("createAwsLoginDependencies with the real AWS SDK", () => {
   it("assumes the role (external id, session name, MFA) once, and signs everything with the role", async () => {
     const roleArn = "arn:aws:iam::111122223333:role/Developer";
     endpoint.answers.set("AssumeRole", stsResult("AssumeRole", stsCredentialsXml("ASIATESTROLE00000001")));
-    const login = createAwsLoginDependencies({
+    const deps = createAwsLoginDependencies({
       region: "us-east-1",
       assumeRole: { roleArn, sessionName: "alice", externalId: "ext-0001" },
       mfa: { serialNumber: "arn:aws:iam::111122223333:mfa/demo", tokenCode: "654321" },
     });
-    assert.equal((await loginWithKms(challenge, target, login)).outcome, "redirected");
-    assert.equal((await loginWithKms(challenge, target, login)).outcome, "redirected");
+    await deps.sts.getCallerIdentity();
+    await deps.sts.getCallerIdentity();
+    // Role credentials are session credentials: the KMS method refuses them rather than let AWS do it.
+    assertDenied(
+      await login(deps),
+      "KMS_NEEDS_USER_CREDENTIALS",
+      403,
+      "The KMS method needs long-term IAM user credentials: AWS refuses GetSessionToken with role or SSO credentials. " +
+        "Ask the app's operator to enable the STS method, or use --method sts",
+    );
 
     const assumeRoles = endpoint.calls.filter((call) => call.action === "AssumeRole");
     assert.equal(
@@ -150,19 +161,108 @@ describe("createAwsLoginDependencies with the real AWS SDK", () => {
     assert.equal(assumeRoles[0]?.params.SerialNumber, "arn:aws:iam::111122223333:mfa/demo");
     assert.equal(assumeRoles[0]?.params.TokenCode, "654321");
     const others = endpoint.calls.filter((call) => call.action !== "AssumeRole");
-    assert.ok(others.every((call) => call.accessKeyId === "ASIATESTROLE00000001"));
-    assert.ok(
-      others
-        .filter((call) => call.action === "GetSessionToken")
-        .every((call) => call.params.SerialNumber === undefined),
-      "with a role, the MFA goes to AssumeRole only",
+    assert.deepEqual(
+      others.map((call) => [call.action, call.accessKeyId]),
+      [
+        ["GetCallerIdentity", "ASIATESTROLE00000001"],
+        ["GetCallerIdentity", "ASIATESTROLE00000001"],
+      ],
     );
+  });
+
+  describe("an MFA device without --mfa-token-code", () => {
+    const serialNumber = "arn:aws:iam::111122223333:mfa/demo";
+
+    it("asks readMfaCode for the code when GetSessionToken needs one, once per session", async () => {
+      const asked: string[] = [];
+      const deps = createAwsLoginDependencies({
+        region: "us-east-1",
+        mfa: { serialNumber },
+        readMfaCode: (serial) => {
+          asked.push(serial);
+          return Promise.resolve("246810");
+        },
+      });
+      const session = createAwsSession(deps);
+      assert.equal((await loginWithKms(challenge, session)).outcome, "token");
+      assert.equal((await loginWithKms(challenge, session)).outcome, "token");
+      assert.deepEqual(asked, [serialNumber]);
+      const getSessionTokens = endpoint.calls.filter((call) => call.action === "GetSessionToken");
+      assert.equal(getSessionTokens.length, 1);
+      assert.equal(getSessionTokens[0]?.params.SerialNumber, serialNumber);
+      assert.equal(getSessionTokens[0]?.params.TokenCode, "246810");
+    });
+
+    it("asks readMfaCode for the code when assuming the role", async () => {
+      endpoint.answers.set("AssumeRole", stsResult("AssumeRole", stsCredentialsXml("ASIATESTROLE00000002")));
+      const deps = createAwsLoginDependencies({
+        region: "us-east-1",
+        assumeRole: { roleArn: "arn:aws:iam::111122223333:role/Developer", sessionName: "alice" },
+        mfa: { serialNumber },
+        readMfaCode: () => Promise.resolve("135790"),
+      });
+      await deps.resolveCredentials();
+      const assumeRole = endpoint.calls.find((call) => call.action === "AssumeRole");
+      assert.equal(assumeRole?.params.SerialNumber, serialNumber);
+      assert.equal(assumeRole?.params.TokenCode, "135790");
+    });
+
+    it("without a terminal to ask, fails the challenge with 503 saying what to do, and calls nothing", async () => {
+      const deps = createAwsLoginDependencies({ region: "us-east-1", mfa: { serialNumber } });
+      assertDenied(
+        await login(deps),
+        "MFA_CODE_UNAVAILABLE",
+        503,
+        `An MFA code for ${serialNumber} is needed, but the proxy has no terminal to ask for it: ` +
+          "run it in a terminal, or pass --mfa-token-code",
+      );
+      assert.equal(endpoint.calls.filter((call) => call.action === "GetSessionToken").length, 0);
+    });
+
+    it("without a terminal to ask, a role that needs MFA fails the same way", async () => {
+      const deps = createAwsLoginDependencies({
+        region: "us-east-1",
+        assumeRole: { roleArn: "arn:aws:iam::111122223333:role/Developer", sessionName: "alice" },
+        mfa: { serialNumber },
+      });
+      assertDenied(
+        await login(deps),
+        "MFA_CODE_UNAVAILABLE",
+        503,
+        /^An MFA code for .+ is needed, but the proxy has no terminal/,
+      );
+      assert.deepEqual(endpoint.calls, []);
+    });
+  });
+
+  describe("stsProofTarget", () => {
+    it("is the regional STS endpoint of the resolved region by default", async () => {
+      const deps = createAwsLoginDependencies({ region: "eu-central-1" });
+      assert.deepEqual(await deps.stsProofTarget(), {
+        endpoint: "https://sts.eu-central-1.amazonaws.com",
+        region: "eu-central-1",
+      });
+    });
+
+    it("is the given STS endpoint (AWS_ENDPOINT_URL_STS / AWS_ENDPOINT_URL in the CLI), signed for the region", async () => {
+      const deps = createAwsLoginDependencies({ region: "us-east-1", stsEndpoint: `${endpoint.url}/` });
+      assert.deepEqual(await deps.stsProofTarget(), { endpoint: endpoint.url, region: "us-east-1" });
+      assert.deepEqual(endpoint.calls, [], "no AWS call");
+    });
+
+    it("rejects an endpoint with a path at construction", () => {
+      assert.throws(() => createAwsLoginDependencies({ stsEndpoint: "https://sts.example.internal/sts" }), {
+        name: "TypeError",
+        message:
+          'Invalid AWS login options: stsEndpoint must be an http(s) origin such as https://sts.example.internal (got "https://sts.example.internal/sts")',
+      });
+    });
   });
 
   it("uses the profile's credentials and region when no region is given", async () => {
     setAwsEnvironment({ AWS_ENDPOINT_URL: endpoint.url });
-    const login = createAwsLoginDependencies({ profile: "work" });
-    await login.sts.getCallerIdentity();
+    const deps = createAwsLoginDependencies({ profile: "work" });
+    await deps.sts.getCallerIdentity();
     assert.deepEqual(
       endpoint.calls.map((call) => [call.accessKeyId, call.region]),
       [["AKIATESTPROFILE00001", "ap-southeast-2"]],
@@ -170,8 +270,8 @@ describe("createAwsLoginDependencies with the real AWS SDK", () => {
   });
 
   it("falls back to us-east-1 when nothing names a region", async () => {
-    const login = createAwsLoginDependencies({});
-    await login.sts.getCallerIdentity();
+    const deps = createAwsLoginDependencies({});
+    await deps.sts.getCallerIdentity();
     assert.equal(endpoint.calls[0]?.region, "us-east-1");
   });
 
@@ -180,7 +280,7 @@ describe("createAwsLoginDependencies with the real AWS SDK", () => {
       "GetSessionToken",
       stsError(403, "AccessDenied", "Cannot call GetSessionToken with session credentials"),
     );
-    const result = await loginWithKms(challenge, target, createAwsLoginDependencies({ region: "us-east-1" }));
+    const result = await login(createAwsLoginDependencies({ region: "us-east-1" }));
     assertDenied(
       result,
       "AWS_REQUEST_FAILED",
@@ -197,7 +297,7 @@ describe("createAwsLoginDependencies with the real AWS SDK", () => {
         message: "not authorized to perform: kms:Encrypt",
       }),
     });
-    const result = await loginWithKms(challenge, target, createAwsLoginDependencies({ region: "us-east-1" }));
+    const result = await login(createAwsLoginDependencies({ region: "us-east-1" }));
     assertDenied(
       result,
       "AWS_REQUEST_FAILED",
@@ -211,7 +311,7 @@ describe("createAwsLoginDependencies with the real AWS SDK", () => {
     const port = await listenOnLoopback(closed);
     await new Promise((resolve) => closed.close(resolve));
     process.env.AWS_ENDPOINT_URL = `http://127.0.0.1:${port}`;
-    const result = await loginWithKms(challenge, target, createAwsLoginDependencies({ region: "us-east-1" }));
+    const result = await login(createAwsLoginDependencies({ region: "us-east-1" }));
     assertDenied(result, "AWS_UNREACHABLE", 502, /^AWS STS is unreachable: ECONNREFUSED \(/);
   });
 
@@ -225,11 +325,7 @@ describe("createAwsLoginDependencies with the real AWS SDK", () => {
     process.env.AWS_ENDPOINT_URL = `http://127.0.0.1:${port}`;
     try {
       const started = Date.now();
-      const result = await loginWithKms(
-        challenge,
-        target,
-        createAwsLoginDependencies({ region: "us-east-1", timeoutMs: 200 }),
-      );
+      const result = await login(createAwsLoginDependencies({ region: "us-east-1", timeoutMs: 200 }));
       assertDenied(
         result,
         "AWS_UNREACHABLE",
@@ -245,9 +341,9 @@ describe("createAwsLoginDependencies with the real AWS SDK", () => {
 
   it("answers 503 NO_CREDENTIALS when the chain finds nothing, and finds them once they appear", async () => {
     setAwsEnvironment({ AWS_ENDPOINT_URL: endpoint.url });
-    const login = createAwsLoginDependencies({ region: "us-east-1" });
+    const deps = createAwsLoginDependencies({ region: "us-east-1" });
     assertDenied(
-      await loginWithKms(challenge, target, login),
+      await login(deps),
       "NO_CREDENTIALS",
       503,
       /^No usable AWS credentials \(.+\): set AWS_PROFILE or run `aws configure` \/ `aws sso login`, then retry/,
@@ -256,7 +352,7 @@ describe("createAwsLoginDependencies with the real AWS SDK", () => {
 
     process.env.AWS_ACCESS_KEY_ID = "AKIATESTLATER0000001";
     process.env.AWS_SECRET_ACCESS_KEY = "test-later-secret-NOT-REAL-0001";
-    assert.equal((await loginWithKms(challenge, target, login)).outcome, "redirected");
+    assert.equal((await login(deps)).outcome, "token");
     assert.equal(endpoint.calls[0]?.accessKeyId, "AKIATESTLATER0000001");
   });
 });

@@ -1,6 +1,7 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
-import { answerChallenge, ProxyError, type ChallengeDecision } from "../../../proxy/index.js";
+import { createAwsSession, createChallengeAnswerer } from "../../../proxy/index.js";
+import { answerChallenge, assertDenied, target, tokenOf } from "./answer-helpers.js";
 import {
   createChallengeHead,
   createCredentialsProviderError,
@@ -14,43 +15,22 @@ import {
   SALT,
 } from "./fakes.js";
 
-const target = { host: "app.internal:3000", returnUrl: "/docs?q=1" };
 const expectedPlaintext =
   '{"AccessKeyId":"ASIATESTSESSION00001","SecretAccessKey":"test-session-secret-NOT-REAL-0001",' +
   '"SessionToken":"test-session-token-NOT-REAL-0001","Expiration":"2030-01-02T03:04:05.000Z"}';
 
-function assertDenied(
-  decision: ChallengeDecision,
-  code: string,
-  status: number,
-  message: string,
-): ProxyError {
-  assert.equal(decision.action, "deny");
-  if (decision.action !== "deny") throw new Error("unreachable");
-  assert.ok(decision.error instanceof ProxyError);
-  assert.equal(decision.error.code, code);
-  assert.equal(decision.error.status, status);
-  assert.equal(decision.error.message, message);
-  return decision.error;
-}
-
-describe("answerChallenge", () => {
-  describe("when the app sends an IAM challenge and AWS cooperates", () => {
-    it("redirects to //<host>/auth with return_url and the base64 KMS ciphertext, both URL-encoded", async () => {
+describe("createChallengeAnswerer: the KMS method and what every method shares", () => {
+  describe("when the app sends the original's (KMS-only) challenge and AWS cooperates", () => {
+    it("answers with the base64 KMS ciphertext as the token", async () => {
       const { deps } = createFakeAws();
       const decision = await answerChallenge(createChallengeHead(), target, deps);
       const token = Buffer.from(FAKE_CIPHERTEXT_PREFIX + expectedPlaintext, "utf8").toString("base64");
-      assert.deepEqual(decision, {
-        action: "redirect",
-        location: `//app.internal:3000/auth?return_url=%2Fdocs%3Fq%3D1&token=${encodeURIComponent(token)}`,
-        identity: DEMO_IDENTITY,
-      });
+      assert.deepEqual(decision, { action: "answer", method: "kms", token, identity: DEMO_IDENTITY });
     });
 
     it("encrypts exactly AccessKeyId, SecretAccessKey, SessionToken, Expiration with the key id and decoded context", async () => {
       const { deps, calls } = createFakeAws();
       const decision = await answerChallenge(createChallengeHead(), target, deps);
-      assert.equal(decision.action, "redirect");
       assert.equal(calls.encrypt.length, 1);
       const [encrypt] = calls.encrypt;
       assert.equal(encrypt?.keyId, KEY_ARN);
@@ -64,10 +44,11 @@ describe("answerChallenge", () => {
       ]);
       assert.equal(plaintext.Expiration, "2030-01-02T03:04:05.000Z");
 
-      // The token in the Location decodes to what KMS returned for that plaintext.
-      const location = decision.action === "redirect" ? decision.location : "";
-      const token = new URLSearchParams(location.slice(location.indexOf("?") + 1)).get("token") ?? "";
-      assert.equal(Buffer.from(token, "base64").toString("utf8"), FAKE_CIPHERTEXT_PREFIX + expectedPlaintext);
+      // The token decodes to what KMS returned for that plaintext.
+      assert.equal(
+        Buffer.from(tokenOf(decision), "base64").toString("utf8"),
+        FAKE_CIPHERTEXT_PREFIX + expectedPlaintext,
+      );
     });
 
     it("asks GetSessionToken for 900 seconds, checking the identity first", async () => {
@@ -78,11 +59,33 @@ describe("answerChallenge", () => {
       assert.deepEqual(calls.getSessionToken, [{ durationSeconds: 900 }]);
     });
 
-    it("sends the MFA device and code with GetSessionToken when configured", async () => {
-      const mfa = { serialNumber: "arn:aws:iam::111122223333:mfa/demo", tokenCode: "123456" };
-      const { deps, calls } = createFakeAws({ sessionTokenMfa: mfa });
+    it("sends the MFA device and the code it reads with GetSessionToken when configured", async () => {
+      const serialNumber = "arn:aws:iam::111122223333:mfa/demo";
+      const asked: string[] = [];
+      const { deps, calls } = createFakeAws({
+        sessionTokenMfa: {
+          serialNumber,
+          readCode: (serial) => {
+            asked.push(serial);
+            return Promise.resolve("123456");
+          },
+        },
+      });
       await answerChallenge(createChallengeHead(), target, deps);
-      assert.deepEqual(calls.getSessionToken, [{ durationSeconds: 900, mfa }]);
+      assert.deepEqual(asked, [serialNumber]);
+      assert.deepEqual(calls.getSessionToken, [
+        { durationSeconds: 900, mfa: { serialNumber, tokenCode: "123456" } },
+      ]);
+    });
+
+    it("reuses the identity and session credentials: a second login is one kms:Encrypt", async () => {
+      const { deps, calls } = createFakeAws();
+      const answer = createChallengeAnswerer({ session: createAwsSession(deps) });
+      assert.equal((await answer(createChallengeHead(), target)).action, "answer");
+      assert.equal((await answer(createChallengeHead(), target)).action, "answer");
+      assert.equal(calls.getCallerIdentity, 1);
+      assert.equal(calls.getSessionToken.length, 1);
+      assert.equal(calls.encrypt.length, 2);
     });
 
     it("finds the IAM challenge among other challenges and fields", async () => {
@@ -93,7 +96,7 @@ describe("answerChallenge", () => {
           `Bearer error="invalid_token", IAM realm="${REALM}", nonce="n1"`,
         ],
       });
-      assert.equal((await answerChallenge(head, target, deps)).action, "redirect");
+      assert.equal((await answerChallenge(head, target, deps)).action, "answer");
     });
   });
 

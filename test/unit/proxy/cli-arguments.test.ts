@@ -17,7 +17,10 @@ function usageError(...problems: string[]): CliParseResult {
 describe("parseCliArguments", () => {
   describe("with no flags", () => {
     it("listens on :8080 (loopback) with the SDK's default credentials and region", () => {
-      assert.deepEqual(parseCliArguments([], {}), { kind: "run", config: { bind: ":8080", aws: {} } });
+      assert.deepEqual(parseCliArguments([], {}), {
+        kind: "run",
+        config: { bind: ":8080", method: "auto", loginFlow: "proxy", aws: {} },
+      });
     });
   });
 
@@ -90,6 +93,8 @@ describe("parseCliArguments", () => {
         "--mfa-serial-number",
         "--mfa-token-code",
         "--profile",
+        "--method",
+        "--login-flow",
         "--version",
         "--help",
       ]) {
@@ -102,7 +107,12 @@ describe("parseCliArguments", () => {
     it("assumes the role with session name iam-auth-proxy by default", () => {
       assert.deepEqual(parseCliArguments(["--assume-role-arn", roleArn], {}), {
         kind: "run",
-        config: { bind: ":8080", aws: { assumeRole: { roleArn, sessionName: "iam-auth-proxy" } } },
+        config: {
+          bind: ":8080",
+          method: "auto",
+          loginFlow: "proxy",
+          aws: { assumeRole: { roleArn, sessionName: "iam-auth-proxy" } },
+        },
       });
     });
     it("takes the external id and session name", () => {
@@ -159,15 +169,15 @@ describe("parseCliArguments", () => {
         mfa: { serialNumber: serial, tokenCode: "012345" },
       });
     });
-    it("are needed together", () => {
+    it("--mfa-token-code needs --mfa-serial-number", () => {
       assert.deepEqual(
         parseCliArguments(["--mfa-token-code", "123456"], {}),
         usageError("--mfa-token-code needs --mfa-serial-number"),
       );
-      assert.deepEqual(
-        parseCliArguments(["--mfa-serial-number", serial], {}),
-        usageError("--mfa-serial-number needs --mfa-token-code (the code your MFA device shows now)"),
-      );
+    });
+    it("--mfa-serial-number alone means: ask for the code when AWS needs one", () => {
+      const result = parseCliArguments(["--mfa-serial-number", serial], {});
+      assert.deepEqual(result.kind === "run" && result.config.aws, { mfa: { serialNumber: serial } });
     });
     it("reject a code that is not 6 digits without echoing it", () => {
       assert.deepEqual(
@@ -193,6 +203,63 @@ describe("parseCliArguments", () => {
       assert.deepEqual(
         parseCliArguments(["--region", "Mars"], {}),
         usageError('--region must be an AWS region like us-east-1 (got "Mars")'),
+      );
+    });
+  });
+
+  describe("--method", () => {
+    it("is auto by default, and takes sts or kms", () => {
+      const method = (argv: string[]): unknown => {
+        const result = parseCliArguments(argv, {});
+        return result.kind === "run" ? result.config.method : result;
+      };
+      assert.equal(method([]), "auto");
+      assert.equal(method(["--method", "sts"]), "sts");
+      assert.equal(method(["--method", "kms"]), "kms");
+    });
+    it("is checked", () => {
+      assert.deepEqual(
+        parseCliArguments(["--method", "saml"], {}),
+        usageError('--method must be auto, sts or kms (got "saml")'),
+      );
+    });
+  });
+
+  describe("--login-flow", () => {
+    it("is proxy by default, and takes redirect", () => {
+      const result = parseCliArguments(["--login-flow", "redirect"], {});
+      assert.equal(result.kind === "run" && result.config.loginFlow, "redirect");
+    });
+    it("is checked", () => {
+      assert.deepEqual(
+        parseCliArguments(["--login-flow", "browser"], {}),
+        usageError('--login-flow must be proxy or redirect (got "browser")'),
+      );
+    });
+  });
+
+  describe("AWS_ENDPOINT_URL_STS and AWS_ENDPOINT_URL (where STS proofs point, as for the SDK's calls)", () => {
+    const endpoint = (env: Record<string, string>): unknown => {
+      const result = parseCliArguments([], env);
+      return result.kind === "run" ? result.config.aws.stsEndpoint : result;
+    };
+    it("AWS_ENDPOINT_URL_STS wins over AWS_ENDPOINT_URL; neither: the SDK default (undefined here)", () => {
+      assert.equal(
+        endpoint({
+          AWS_ENDPOINT_URL_STS: "https://sts.example.internal",
+          AWS_ENDPOINT_URL: "http://127.0.0.1:4566",
+        }),
+        "https://sts.example.internal",
+      );
+      assert.equal(endpoint({ AWS_ENDPOINT_URL: "http://127.0.0.1:4566" }), "http://127.0.0.1:4566");
+      assert.equal(endpoint({}), undefined);
+    });
+    it("must be an origin, naming the variable", () => {
+      assert.deepEqual(
+        parseCliArguments([], { AWS_ENDPOINT_URL_STS: "https://sts.example.internal/v1" }),
+        usageError(
+          'AWS_ENDPOINT_URL_STS must be an http(s) origin such as https://sts.example.internal (got "https://sts.example.internal/v1")',
+        ),
       );
     });
   });

@@ -3,11 +3,12 @@ import type { Server } from "node:net";
 import type { AddressInfo } from "node:net";
 import { encodeEncryptionContext, formatLogLine, type SessionCredentials } from "../../../protocol/index.js";
 import type {
+  AwsCredentials,
   CallerIdentity,
   EncryptInput,
   GetSessionTokenInput,
-  KmsLoginDependencies,
-  MfaDevice,
+  LoginDependencies,
+  MfaSource,
 } from "../../../proxy/index.js";
 import type { LogFields, ProxyLogger } from "../../../proxy/index.js";
 
@@ -26,8 +27,40 @@ export const SESSION_CREDENTIALS: SessionCredentials = {
   sessionToken: "test-session-token-NOT-REAL-0001",
   expiration: new Date("2030-01-02T03:04:05.000Z"),
 };
+/** Long-term credentials of the demo user (fake). */
+export const USER_CREDENTIALS: AwsCredentials = {
+  accessKeyId: "AKIATESTDEMOUSER0001",
+  secretAccessKey: "test-user-secret-NOT-REAL-0001",
+};
+/** Credentials of an assumed-role session (fake): they have a session token. */
+export const ROLE_CREDENTIALS: AwsCredentials = {
+  accessKeyId: "ASIATESTROLESESSION1",
+  secretAccessKey: "test-role-secret-NOT-REAL-0001",
+  sessionToken: "test-role-session-token-NOT-REAL-0001",
+  expiration: new Date("2030-01-02T03:04:05.000Z"),
+};
+/** Where the fake presigns STS proofs. */
+export const FAKE_STS_ENDPOINT = "http://127.0.0.1:4566";
+
 /** The fake KMS "encrypts" by prefixing this, so tests can read the plaintext back out of a token. */
 export const FAKE_CIPHERTEXT_PREFIX = "fake-kms-ciphertext:";
+
+/** A nonce as the middleware issues them (any 16 to 256 of A-Z a-z 0-9 _ -). */
+export const NONCE = "n0nce-0000000000000000000000000001";
+
+/** The response head of an STS-offering app at `serverId` (`methods` as given, KMS headers only if it offers kms). */
+export function createStsChallengeHead(
+  serverId: string,
+  methods = "sts",
+  overrides: Readonly<Record<string, string>> = {},
+): { statusCode: number; headersDistinct: Record<string, string[] | undefined> } {
+  const params = { methods, "server-id": serverId, nonce: NONCE, ...overrides };
+  const challenge = [`IAM realm="${REALM}"`, ...Object.entries(params).map(([k, v]) => `${k}="${v}"`)].join(
+    ", ",
+  );
+  const kms = methods.split(" ").includes("kms") ? createChallengeHead().headersDistinct : {};
+  return { statusCode: 401, headersDistinct: { ...kms, "www-authenticate": [challenge] } };
+}
 
 /** The response head an app sends with an IAM challenge, as Flask's example-server.py does. */
 export function createChallengeHead(overrides: Readonly<Record<string, string[] | undefined>> = {}): {
@@ -56,16 +89,20 @@ export interface FakeAwsCalls {
 
 export interface FakeAwsOptions {
   readonly identity?: CallerIdentity;
+  /** What resolveCredentials returns. Default USER_CREDENTIALS. */
+  readonly credentials?: AwsCredentials;
   readonly credentialsError?: Error;
   readonly getCallerIdentityError?: Error;
   readonly getSessionTokenError?: Error;
   readonly encryptError?: Error;
-  readonly sessionTokenMfa?: MfaDevice;
+  readonly sessionTokenMfa?: MfaSource;
+  /** Session credentials GetSessionToken returns. Default SESSION_CREDENTIALS. */
+  readonly sessionCredentials?: SessionCredentials;
 }
 
 /** STS and KMS fakes that record their calls; each may be told to fail with a given error. */
 export function createFakeAws(options: FakeAwsOptions = {}): {
-  deps: KmsLoginDependencies;
+  deps: LoginDependencies;
   calls: FakeAwsCalls;
 } {
   const calls: FakeAwsCalls = {
@@ -74,12 +111,13 @@ export function createFakeAws(options: FakeAwsOptions = {}): {
     getSessionToken: [],
     encrypt: [],
   };
-  const deps: KmsLoginDependencies = {
+  const deps: LoginDependencies = {
     resolveCredentials: () => {
       calls.resolveCredentials++;
       if (options.credentialsError !== undefined) return Promise.reject(options.credentialsError);
-      return Promise.resolve({});
+      return Promise.resolve(options.credentials ?? USER_CREDENTIALS);
     },
+    stsProofTarget: () => Promise.resolve({ endpoint: FAKE_STS_ENDPOINT, region: "us-east-1" }),
     sts: {
       getCallerIdentity: () => {
         calls.getCallerIdentity++;
@@ -90,7 +128,7 @@ export function createFakeAws(options: FakeAwsOptions = {}): {
       getSessionToken: (input) => {
         calls.getSessionToken.push(input);
         if (options.getSessionTokenError !== undefined) return Promise.reject(options.getSessionTokenError);
-        return Promise.resolve(SESSION_CREDENTIALS);
+        return Promise.resolve(options.sessionCredentials ?? SESSION_CREDENTIALS);
       },
     },
     kms: {

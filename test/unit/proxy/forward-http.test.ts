@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { once } from "node:events";
-import http, { type IncomingHttpHeaders } from "node:http";
+import http from "node:http";
 import net from "node:net";
 import { after, afterEach, before, beforeEach, describe, it } from "node:test";
 import { createProxyServer, type ProxyServer } from "../../../proxy/index.js";
@@ -12,59 +12,13 @@ import {
   FAKE_CIPHERTEXT_PREFIX,
   listenOnLoopback,
 } from "./fakes.js";
-
-interface ProxiedResponse {
-  status: number;
-  statusMessage: string;
-  headers: IncomingHttpHeaders;
-  rawHeaders: string[];
-  body: string;
-}
-
-/** Sends an absolute-form request through the proxy, as `curl -x` does. */
-function requestThroughProxy(
-  proxyPort: number,
-  url: string,
-  options: { method?: string; headers?: Record<string, string>; body?: string } = {},
-): Promise<ProxiedResponse> {
-  return new Promise((resolve, reject) => {
-    const req = http.request(
-      {
-        host: "127.0.0.1",
-        port: proxyPort,
-        method: options.method ?? "GET",
-        path: url,
-        headers: { host: new URL(url).host, ...options.headers },
-        agent: false,
-      },
-      (res) => {
-        let body = "";
-        res.setEncoding("utf8");
-        res.on("data", (chunk: string) => (body += chunk));
-        res.on("end", () =>
-          resolve({
-            status: res.statusCode ?? 0,
-            statusMessage: res.statusMessage ?? "",
-            headers: res.headers,
-            rawHeaders: res.rawHeaders,
-            body,
-          }),
-        );
-        res.on("error", reject);
-      },
-    );
-    req.on("error", reject);
-    req.end(options.body);
-  });
-}
-
-/** What the upstream app saw. */
-interface SeenRequest {
-  method: string;
-  url: string;
-  headers: IncomingHttpHeaders;
-  body: string;
-}
+import {
+  delegatingLogin,
+  requestThroughProxy,
+  sendChallenge,
+  type ProxiedResponse,
+  type SeenRequest,
+} from "./proxy-harness.js";
 
 describe("HTTP forwarding", () => {
   const seen: SeenRequest[] = [];
@@ -101,18 +55,13 @@ describe("HTTP forwarding", () => {
     respond = (_req, res) => res.end("ok");
     fake = createFakeAws();
     logger = createMemoryLogger();
+    // The original's flow (302 to /auth); self-login.test.ts covers the default, signing in itself.
     // The login goes through `fake.deps` indirectly so a test can swap the fake before requesting.
     proxy = createProxyServer({
       bind: "127.0.0.1:0",
       logger,
-      login: {
-        resolveCredentials: () => fake.deps.resolveCredentials(),
-        sts: {
-          getCallerIdentity: () => fake.deps.sts.getCallerIdentity(),
-          getSessionToken: (input) => fake.deps.sts.getSessionToken(input),
-        },
-        kms: { encrypt: (input) => fake.deps.kms.encrypt(input) },
-      },
+      loginFlow: "redirect",
+      login: delegatingLogin(() => fake.deps),
     });
     const [url] = await proxy.listen();
     proxyPort = Number(new URL(url ?? "").port);
@@ -153,7 +102,7 @@ describe("HTTP forwarding", () => {
       assert.equal(response.body, "part1,part2");
     });
 
-    it("forwards the path and query exactly as sent (http-proxy would collapse //)", async () => {
+    it("forwards the path and query exactly as sent (never re-encoded, // kept)", async () => {
       await requestThroughProxy(proxyPort, `http://${upstreamHost}/a//b/%2F/c|d?q=1&r=%20`);
       assert.equal(seen[0]?.url, "/a//b/%2F/c|d?q=1&r=%20");
     });
@@ -222,17 +171,9 @@ describe("HTTP forwarding", () => {
     });
   });
 
-  describe("when the app sends an IAM challenge", () => {
+  describe("when the app sends an IAM challenge (loginFlow: redirect, the original's flow)", () => {
     beforeEach(() => {
-      respond = (_req, res) => {
-        const head = createChallengeHead();
-        const headers: [string, string][] = [];
-        for (const [name, values] of Object.entries(head.headersDistinct)) {
-          for (const value of values ?? []) headers.push([name, value]);
-        }
-        res.writeHead(401, headers);
-        res.end("Please log in");
-      };
+      respond = (_req, res) => sendChallenge(res, createChallengeHead());
     });
 
     it("answers 302 to /auth with the token only in Location, never cached, and logs the login", async () => {

@@ -9,12 +9,17 @@ describe("createProxyServer", () => {
       () =>
         createProxyServer({
           bind: "8080",
+          method: "saml" as "sts",
+          loginFlow: "browser" as "proxy",
+          maxReplayBodyBytes: -1,
           logger: { info: () => undefined } as unknown as ProxyLogger,
         }),
       {
         name: "TypeError",
         message:
           'Invalid proxy server options: bind: --bind must be HOST:PORT, :PORT or [IPV6]:PORT (got "8080"); ' +
+          'method: must be "auto", "sts" or "kms" (got "saml"); loginFlow: must be "proxy" or "redirect" (got "browser"); ' +
+          "maxReplayBodyBytes: must be a whole number of bytes, 0 or more (got -1); " +
           "logger: must have info() and warn()",
       },
     );
@@ -25,7 +30,7 @@ describe("createProxyServer", () => {
     assert.throws(() => createProxyServer({ login: { ...deps, kms: {} as typeof deps.kms } }), {
       message:
         "Invalid proxy server options: login: must have resolveCredentials(), sts.getCallerIdentity(), " +
-        "sts.getSessionToken() and kms.encrypt()",
+        "sts.getSessionToken(), kms.encrypt() and stsProofTarget()",
     });
   });
 
