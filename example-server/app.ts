@@ -1,7 +1,8 @@
 import type { KMSClient } from "@aws-sdk/client-kms";
 import express, { type Express } from "express";
-import { iamAuth, type StsClientFactory } from "../server-middleware/index.js";
+import { iamAuth, prefersHtml, type StsClientFactory } from "../server-middleware/index.js";
 import type { ExampleConfig } from "./config.js";
+import { HOME_PAGE_CONTENT_SECURITY_POLICY, renderHomePage } from "./home-page.js";
 
 /** What tests (or another host) may inject; by default the middleware makes its own clients and logs to stdout. */
 export interface ExampleAppDependencies {
@@ -15,7 +16,8 @@ export interface ExampleAppDependencies {
 
 /**
  * The example app, the counterpart of example-server.py:
- * - `GET /`      the caller's ARN (text/plain, with a newline), or the IAM challenge;
+ * - `GET /`      the caller's ARN (text/plain, with a newline), or for browsers a page with the
+ *                ARN, the account, the session's expiry and a sign-out button; or the IAM challenge;
  * - `GET /check` the caller's ARN, or `:(` when not signed in; always 200, never a challenge;
  * - `GET /auth`, `POST /auth/sign-out`, `GET /auth/whoami`: served by the middleware.
  * `config.sts.serverId` must be set (see defaultServerId) when STS is on.
@@ -53,8 +55,18 @@ export function createExampleApp(config: ExampleConfig, dependencies: ExampleApp
 
   app.get("/", (req, res) => {
     // The middleware lets only signed-in requests reach a path that is not public.
-    if (req.iamIdentity === undefined) throw new Error("iamAuth let an unauthenticated request through");
-    res.type("text/plain").send(`${req.iamIdentity.arn}\n`);
+    const session = req.iamSession;
+    if (session === undefined) throw new Error("iamAuth let an unauthenticated request through");
+    // Who is signed in differs per caller: no cache may keep it.
+    res.set("Cache-Control", "no-store");
+    res.vary("Accept");
+    if (prefersHtml(req)) {
+      res.set("Content-Security-Policy", HOME_PAGE_CONTENT_SECURITY_POLICY);
+      res.type("html").send(renderHomePage(session));
+      return;
+    }
+    // What example-server.py answers, and what scripts and curl read.
+    res.type("text/plain").send(`${session.arn}\n`);
   });
   app.get("/check", (req, res) => {
     res.type("text/plain").send(req.iamIdentity === undefined ? ":(\n" : `${req.iamIdentity.arn}\n`);

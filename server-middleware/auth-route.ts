@@ -75,7 +75,7 @@ export function createAuthRoute(context: AuthRouteContext): RequestHandler {
           remote,
           method,
         });
-        sendIamAuthError(res, error);
+        sendIamAuthError(req, res, error);
         return;
       }
       // A bug, not a bad request: no details to the client, the error's kind to the log.

@@ -7,6 +7,8 @@ import {
   WWW_AUTHENTICATE_HEADER,
   type EncryptionContext,
 } from "../protocol/index.js";
+import { PROXY_COMMAND, renderChallengePage, type ChallengePageSettings } from "./challenge-page.js";
+import { PAGE_CONTENT_SECURITY_POLICY, prefersHtml } from "./html-page.js";
 import type { NonceIssuer } from "./nonce.js";
 import type { AuthMethod } from "./options.js";
 
@@ -23,8 +25,6 @@ export interface ChallengeSettings {
   readonly kms: { readonly keyId: string; readonly encryptionContext: EncryptionContext } | undefined;
   readonly sts: { readonly serverId: string } | undefined;
 }
-
-const PROXY_COMMAND = "iam-auth-proxy --bind :8080";
 
 /**
  * Builds the 401's fields:
@@ -64,23 +64,23 @@ export function createChallengeFactory(
 
 /**
  * Answers 401 with the challenge. The headers are what the proxy reads; the body is for a
- * person who opened the app without the proxy: a short page for browsers (clients that
- * accept HTML before plain text), one line for everything else.
+ * person who opened the app without the proxy: a short page for browsers (clients that rank
+ * HTML above plain text), one line for everything else (curl, scripts, API clients).
  */
 export function sendChallenge(
   req: Request,
   res: Response,
   headers: ChallengeHeaders,
-  accountId: string,
+  page: ChallengePageSettings,
 ): void {
   res.status(401);
   res.set(headers);
   res.set({ "Cache-Control": "no-store", "X-Content-Type-Options": "nosniff" });
   res.vary("Accept");
-  if (req.accepts(["html", "text"]) === "html") {
+  if (prefersHtml(req)) {
     // Nothing from the request goes into the page; the CSP keeps it that way if someone edits it.
-    res.set("Content-Security-Policy", "default-src 'none'; style-src 'unsafe-inline'");
-    res.type("html").send(renderChallengePage(accountId));
+    res.set("Content-Security-Policy", PAGE_CONTENT_SECURITY_POLICY);
+    res.type("html").send(renderChallengePage(page));
   } else {
     res
       .type("text/plain")
@@ -88,22 +88,4 @@ export function sendChallenge(
         `This app signs you in with your AWS identity: run \`${PROXY_COMMAND}\` and use it as your HTTP proxy.\n`,
       );
   }
-}
-
-function renderChallengePage(accountId: string): string {
-  return `<!doctype html>
-<html lang="en">
-<head>
-<meta charset="utf-8">
-<meta name="viewport" content="width=device-width, initial-scale=1">
-<title>Sign in with your AWS identity</title>
-<style>body{font:16px/1.5 system-ui,sans-serif;max-width:40rem;margin:3rem auto;padding:0 1rem}code{background:#eee;padding:.1em .3em;border-radius:3px}</style>
-</head>
-<body>
-<h1>Sign in with your AWS identity</h1>
-<p>This app signs you in with your AWS identity (an IAM user or role of account ${accountId}); it has no password form.</p>
-<p>Run <code>${PROXY_COMMAND}</code> on your computer and use it as your HTTP proxy (<code>http://127.0.0.1:8080</code>), then reload this page.</p>
-</body>
-</html>
-`;
 }

@@ -1,6 +1,8 @@
-import type { ErrorRequestHandler, Response } from "express";
+import type { ErrorRequestHandler, Request, Response } from "express";
 import { labelError } from "./aws-errors.js";
+import { renderErrorPage } from "./error-page.js";
 import { IamAuthError } from "./errors.js";
+import { PAGE_CONTENT_SECURITY_POLICY, prefersHtml } from "./html-page.js";
 import type { EventLogger } from "./log.js";
 
 /** Answers with a status and one line of plain text; nothing is cached. */
@@ -10,10 +12,24 @@ export function sendErrorLine(res: Response, status: number, message: string): v
   res.type("text/plain").send(`${message}\n`);
 }
 
-/** Answers an IamAuthError with its status and message. */
-export function sendIamAuthError(res: Response, error: IamAuthError): void {
+/**
+ * Answers an IamAuthError with its status: a page naming the reason for browsers (clients that
+ * rank HTML above plain text), the one-line message for everyone else (the proxy, curl, scripts).
+ */
+export function sendIamAuthError(req: Request, res: Response, error: IamAuthError): void {
   if (error.code === "METHOD_NOT_ALLOWED") res.set("Allow", "GET, HEAD");
-  sendErrorLine(res, error.status, error.message);
+  res.vary("Accept");
+  if (!prefersHtml(req)) {
+    sendErrorLine(res, error.status, error.message);
+    return;
+  }
+  res.status(error.status);
+  res.set({
+    "Cache-Control": "no-store",
+    "X-Content-Type-Options": "nosniff",
+    "Content-Security-Policy": PAGE_CONTENT_SECURITY_POLICY,
+  });
+  res.type("html").send(renderErrorPage(error));
 }
 
 /**
@@ -29,7 +45,7 @@ export function createErrorHandler(log: EventLogger): ErrorRequestHandler {
     }
     if (error instanceof IamAuthError) {
       log("request", { outcome: "refused", code: error.code, status: error.status, reason: error.message });
-      sendIamAuthError(res, error);
+      sendIamAuthError(req, res, error);
       return;
     }
     log("request", { outcome: "error", status: 500, path: req.path, cause: labelError(error) });

@@ -52,7 +52,7 @@ export function iamAuth(options: IamAuthOptions): Router {
         });
   const createChallenge = createChallengeFactory(resolved, nonces);
   const challenge: RequestHandler = (req, res) =>
-    sendChallenge(req, res, createChallenge(resolved.clock()), resolved.accountId);
+    sendChallenge(req, res, createChallenge(resolved.clock()), resolved);
   const authRoute = createAuthRoute({
     verifiers: createVerifiers(resolved, replayStore, nonces),
     access: resolved,

@@ -20,3 +20,13 @@ export {
   DEFAULT_MAX_REPLAY_ENTRIES,
   type MemoryReplayStoreOptions,
 } from "./memory-replay-store.js";
+/** The pages' building blocks, for apps that want their own pages to match (the example server's home uses them). */
+export {
+  html,
+  renderHtmlPage,
+  prefersHtml,
+  PAGE_CONTENT_SECURITY_POLICY,
+  type SafeHtml,
+  type HtmlValue,
+  type HtmlPageContent,
+} from "./html-page.js";

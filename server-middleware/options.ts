@@ -75,6 +75,12 @@ export interface IamAuthOptions {
   readonly signOutPath?: string;
   /** GET here answers who is signed in, as JSON (the challenge when nobody is). Default `"/auth/whoami"`. */
   readonly whoamiPath?: string;
+  /**
+   * Where the challenge page sends people to read how to sign in: an `https:`/`http:` URL or a
+   * path on this site (`"/docs/sign-in"`). Default: none; the page then names the iam-auth-proxy
+   * package's README.md as text.
+   */
+  readonly helpUrl?: string;
   /** Name of the session cookie (a second one with `.sig` appended holds its signature). Default `"iam-auth-session"`. Use different names for apps sharing a host name: cookies ignore ports. */
   readonly cookieName?: string;
   /** KMS method only: AWS region of its KMS and STS clients. Default: the region in `kms.keyId` when it is an ARN, else the SDK's default (AWS_REGION, config files). */
@@ -110,6 +116,8 @@ export interface ResolvedIamAuthOptions {
   readonly signOutPath: string;
   readonly whoamiPath: string;
   readonly cookieName: string;
+  /** undefined: the challenge page names the package's README instead of linking. */
+  readonly helpUrl: string | undefined;
   /** `region`, else the region of an ARN `kms.keyId`, else undefined (the SDK decides). */
   readonly region: string | undefined;
   readonly kmsClient: KMSClient | undefined;
@@ -141,6 +149,7 @@ const knownOptions = [
   "signOutPath",
   "whoamiPath",
   "cookieName",
+  "helpUrl",
   "region",
   "kmsClient",
   "createStsClient",
@@ -209,6 +218,12 @@ export function resolveOptions(options: IamAuthOptions): ResolvedIamAuthOptions 
       `cookieName: must be 1 to 64 letters, digits or any of !#$%&'*+-.^_\`|~ (got ${describe(cookieName)})`,
     );
   }
+  const helpUrl = input.helpUrl;
+  if (helpUrl !== undefined && !(typeof helpUrl === "string" && isHelpUrl(helpUrl))) {
+    problems.push(
+      `helpUrl: must be an https: or http: URL, or a path on this site such as "/docs/sign-in" (got ${describe(helpUrl)})`,
+    );
+  }
   const region = readKmsOnlyOptions(input, kms, problems);
 
   const replayStore = input.replayStore;
@@ -240,6 +255,7 @@ export function resolveOptions(options: IamAuthOptions): ResolvedIamAuthOptions 
     publicPaths: publicPaths as readonly string[],
     ...(paths as NonNullable<typeof paths>),
     cookieName: cookieName as string,
+    helpUrl: helpUrl as string | undefined,
     region,
     kmsClient: input.kmsClient as KMSClient | undefined,
     createStsClient: input.createStsClient as StsClientFactory | undefined,
@@ -344,6 +360,18 @@ function readPublicPaths(value: unknown, problems: string[]): readonly string[] 
     }
   });
   return valid ? Object.freeze([...(paths as string[])]) : undefined;
+}
+
+/** A link target the challenge page may show: no `javascript:` or other schemes, no `//host` paths. */
+function isHelpUrl(value: string): boolean {
+  if (!/^[\x21-\x7e]{1,2048}$/.test(value)) return false;
+  if (value.startsWith("/")) return !value.startsWith("//") && !value.startsWith("/\\");
+  try {
+    const { protocol } = new URL(value);
+    return protocol === "https:" || protocol === "http:";
+  } catch {
+    return false;
+  }
 }
 
 function writeLineToStdout(line: string): void {

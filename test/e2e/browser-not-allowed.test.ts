@@ -1,0 +1,157 @@
+import assert from "node:assert/strict";
+import { randomBytes } from "node:crypto";
+import { after, before, describe, it } from "node:test";
+import { Hash } from "@smithy/hash-node";
+import { HttpRequest } from "@smithy/protocol-http";
+import { SignatureV4 } from "@smithy/signature-v4";
+import { demoAccount } from "../../local-aws/demo-account.js";
+import {
+  findIamChallenge,
+  formatStsProof,
+  NONCE_HEADER,
+  SERVER_ID_HEADER,
+  WWW_AUTHENTICATE_HEADER,
+} from "../../protocol/index.js";
+import { launchBrowser, type TestBrowser } from "../helpers/browser.js";
+import { httpRequest } from "../helpers/http-client.js";
+import { awsEnvFor, startLocalAws, type LocalAws } from "../helpers/local-aws.js";
+import { startService, type RunningService } from "../helpers/service.js";
+
+/*
+ * A person whose AWS identity is proven but whom the app does not let in: the example server
+ * allows only the Dev* roles, the proxy signs in as the demo user. With `--login-flow redirect`
+ * the browser itself hands the proof to the app and gets the app's 403 page; with the default
+ * flow the proxy hands it over and relays the app's reason.
+ */
+
+const suite = "browser-not-allowed";
+const { users, keys, accountId, region } = demoAccount;
+const DEMO_ARN = users.demo.arn;
+const REASON = `The identity ${DEMO_ARN} is not allowed to use this app`;
+const PAGE_TITLE = "You are not allowed to use this app";
+const loginFlows = ["proxy", "redirect"] as const;
+
+describe("Chromium, as an identity the app does not allow (real processes: local AWS, example server, proxy)", () => {
+  let localAws: LocalAws;
+  let app: RunningService;
+
+  before(async () => {
+    localAws = await startLocalAws(suite);
+    app = await startService({
+      script: "example-server/main.js",
+      env: {
+        ...awsEnvFor(localAws.url, users.exampleServer),
+        IAM_AUTH_TEST_STS_ENDPOINT: localAws.url,
+        KMS_KEY_ID: keys.demo.alias,
+        KMS_SALT: `browser-${randomBytes(6).toString("hex")}`,
+        SECRET_KEY: randomBytes(32).toString("hex"),
+        ALLOWED_PRINCIPALS: `arn:aws:iam::${accountId}:role/Dev*`,
+        PORT: "0",
+      },
+      logName: `${suite}/example-server.log`,
+    });
+  });
+  after(async () => {
+    await app?.stop();
+    await localAws?.stop();
+  });
+
+  /**
+   * A fresh STS proof for the demo user, made as a proxy makes it: a presigned
+   * sts:GetCallerIdentity (of the local STS) bound to the app's server-id and a nonce from its challenge.
+   */
+  async function demoProof(): Promise<string> {
+    const challenge = await httpRequest(`${app.url}/`, { headers: { accept: "text/plain" } });
+    const lookup = findIamChallenge([String(challenge.headers[WWW_AUTHENTICATE_HEADER])]);
+    const nonce = lookup.kind === "iam" ? lookup.challenge.params.get("nonce") : undefined;
+    assert.ok(nonce !== undefined, "the challenge offers the STS method");
+    const sts = new URL(localAws.url);
+    const signer = new SignatureV4({
+      service: "sts",
+      region,
+      credentials: users.demo,
+      sha256: Hash.bind(null, "sha256"),
+    });
+    const signed = await signer.presign(
+      new HttpRequest({
+        method: "GET",
+        protocol: sts.protocol,
+        hostname: sts.hostname,
+        port: Number(sts.port),
+        path: "/",
+        query: { Action: "GetCallerIdentity", Version: "2011-06-15" },
+        headers: { host: sts.host, [SERVER_ID_HEADER]: new URL(app.url).host, [NONCE_HEADER]: nonce },
+      }),
+      { expiresIn: 60 },
+    );
+    const query = new URLSearchParams(signed.query as Record<string, string>);
+    return formatStsProof({ nonce, presignedUrl: `${sts.origin}/?${query.toString()}` });
+  }
+
+  for (const loginFlow of loginFlows)
+    describe(`through the proxy (--login-flow ${loginFlow})`, () => {
+      let proxy: RunningService;
+      let browser: TestBrowser;
+      before(async () => {
+        proxy = await startService({
+          script: "proxy/cli.js",
+          args: ["--bind", "127.0.0.1:0", "--login-flow", loginFlow],
+          env: awsEnvFor(localAws.url, users.demo),
+          logName: `${suite}/proxy-${loginFlow}.log`,
+        });
+        browser = await launchBrowser(suite, { proxy: proxy.url });
+      });
+      after(async () => {
+        await browser?.close();
+        await proxy?.stop();
+      });
+
+      it("opening the app: 403 naming the identity and that it is not allowed; no session", async () => {
+        const { page } = browser;
+        const response = await page.goto(`${app.url}/`);
+        assert.ok(response !== null);
+        assert.equal(response.status(), 403);
+        const text = (await page.locator("body").innerText()).replace(/\s+/g, " ");
+        assert.ok(text.includes(REASON), text);
+        if (loginFlow === "redirect") {
+          // The browser followed the proxy's redirect to /auth: the app's own page.
+          assert.equal(response.headers()["content-type"], "text/html; charset=utf-8");
+          assert.equal(await page.title(), PAGE_TITLE);
+        }
+        assert.deepEqual(await browser.cookies(app.url), []);
+        await browser.screenshot(`${loginFlow}-1-not-allowed-opening-the-app`);
+      });
+    });
+
+  describe("handing a proof to the app directly", () => {
+    let browser: TestBrowser;
+    before(async () => {
+      browser = await launchBrowser(suite);
+    });
+    after(() => browser?.close());
+
+    it("the app's 403 page: title, the reason, what to do, a try-again link; never the token", async () => {
+      const { page } = browser;
+      const token = await demoProof();
+      const response = await page.goto(`${app.url}/auth?return_url=%2F&token=${encodeURIComponent(token)}`);
+      assert.ok(response !== null);
+      assert.equal(response.status(), 403);
+      assert.equal(response.headers()["content-type"], "text/html; charset=utf-8");
+      assert.equal(await page.title(), PAGE_TITLE);
+      assert.equal(await page.getByRole("heading", { level: 1 }).textContent(), PAGE_TITLE);
+      assert.equal(await page.getByRole("main").count(), 1);
+      const text = (await page.getByRole("main").innerText()).replace(/\s+/g, " ");
+      assert.ok(text.includes(`Reason: ${REASON}`), text);
+      assert.ok(text.includes("Ask the app's owners for access, or sign in as another identity"), text);
+      assert.ok(text.includes("Error NOT_ALLOWED (HTTP 403)."), text);
+      assert.equal(await page.getByRole("link", { name: "Try again" }).getAttribute("href"), "/");
+      const html = await page.content();
+      assert.ok(
+        !html.includes(token) && !html.includes(token.slice(5, 40)),
+        "the page never shows the token",
+      );
+      assert.deepEqual(await browser.cookies(app.url), []);
+      await browser.screenshot("direct-proof-not-allowed-page");
+    });
+  });
+});

@@ -1,0 +1,95 @@
+import { mkdirSync } from "node:fs";
+import { join } from "node:path";
+import { chromium, type Browser, type BrowserContext, type Cookie, type Page } from "playwright-core";
+import { repoRoot } from "./service.js";
+
+/** Debian's Chromium (`apt-get install chromium`; .ci/run installs it). */
+export const CHROMIUM_PATH = "/usr/bin/chromium";
+/** Screenshots land here (git-ignored), one folder per suite. */
+export const testArtifactsDir = join(repoRoot, "test-artifacts");
+
+/**
+ * Flags that keep Chromium off the network: no background requests (updates, sync, field
+ * trials), no first-run pages, no QUIC, and no host name resolves (`~NOTFOUND`), so a request
+ * Chromium makes directly can only reach an IP address such as 127.0.0.1. `--no-sandbox`: CI
+ * runs as root.
+ */
+const offlineArgs = [
+  "--no-sandbox",
+  "--disable-background-networking",
+  "--disable-component-update",
+  "--no-first-run",
+  "--disable-sync",
+  "--disable-gpu",
+  "--disable-quic",
+  "--host-resolver-rules=MAP * ~NOTFOUND, EXCLUDE 127.0.0.1",
+];
+
+/**
+ * The proxy bypass list: `<-loopback>` makes Chromium send loopback requests to the proxy too
+ * (by default it never proxies them). Every host name has a letter (TLDs are alphabetic), so
+ * `*a*`…`*z*` sends every named host DIRECT, where it does not resolve. Only IP addresses go
+ * through the proxy: Debian's Chromium still calls accounts.google.com and update.googleapis.com
+ * with the flags above, and the proxy would otherwise open those connections for it.
+ */
+const proxyBypass = ["<-loopback>", ...[..."abcdefghijklmnopqrstuvwxyz"].map((letter) => `*${letter}*`)];
+
+export interface BrowserOptions {
+  /**
+   * An HTTP proxy, e.g. `http://127.0.0.1:8080`, that every request to an IP address (the apps
+   * on 127.0.0.1) goes through; named hosts never reach it (see proxyBypass). Default: no proxy.
+   */
+  readonly proxy?: string;
+}
+
+export interface TestBrowser {
+  readonly browser: Browser;
+  /** A fresh profile: no cookies, no cache. */
+  readonly context: BrowserContext;
+  readonly page: Page;
+  /** The context's cookies for `url`, HttpOnly ones included. */
+  cookies(url: string): Promise<Cookie[]>;
+  /** Saves a full-page screenshot as test-artifacts/<suite>/<name>.png and returns its path. */
+  screenshot(name: string): Promise<string>;
+  close(): Promise<void>;
+}
+
+/**
+ * Starts headless Chromium with a fresh temporary profile (Playwright makes and removes its
+ * --user-data-dir) and opens one page.
+ *
+ * @example const browser = await launchBrowser("browser-sign-in", { proxy: proxy.url }); await browser.page.goto(app.url)
+ */
+export async function launchBrowser(suite: string, options: BrowserOptions = {}): Promise<TestBrowser> {
+  const browser = await chromium.launch({
+    executablePath: CHROMIUM_PATH,
+    headless: true,
+    args: offlineArgs,
+    ...(options.proxy === undefined
+      ? {}
+      : { proxy: { server: options.proxy, bypass: proxyBypass.join(",") } }),
+    timeout: 30_000,
+  });
+  try {
+    const context = await browser.newContext({ viewport: { width: 900, height: 700 }, locale: "en-US" });
+    context.setDefaultTimeout(15_000);
+    const page = await context.newPage();
+    const folder = join(testArtifactsDir, suite);
+    mkdirSync(folder, { recursive: true });
+    return {
+      browser,
+      context,
+      page,
+      cookies: (url) => context.cookies(url),
+      async screenshot(name) {
+        const path = join(folder, `${name}.png`);
+        await page.screenshot({ path, fullPage: true });
+        return path;
+      },
+      close: () => browser.close(),
+    };
+  } catch (error) {
+    await browser.close();
+    throw error;
+  }
+}
