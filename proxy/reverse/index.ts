@@ -1,0 +1,15 @@
+/**
+ * Reverse mode: `iam-auth-proxy --upstream https://app.internal.example.com` serves the app at
+ * http://localhost:8080/ with the person signed in, no browser proxy settings and no CA to trust.
+ */
+export { createReverseProxy, type ReverseListener, type ReverseProxy } from "./reverse-proxy.js";
+export type { ReverseProxyOptions, ReverseUpstreamOptions } from "./reverse-options.js";
+export {
+  describeUpstreamOriginProblem,
+  parseUpstreamOption,
+  resolveUpstreams,
+  type ResolvedUpstreams,
+  type ReverseUpstream,
+} from "./upstream-option.js";
+export { rewriteLocation, type OriginMapping } from "./location-rewrite.js";
+export { rewriteSetCookieForBrowser, removeSecureAttribute } from "./set-cookie-rewrite.js";
