@@ -1,3 +1,5 @@
+import type { Agent as HttpAgent } from "node:http";
+import type { Agent as HttpsAgent } from "node:https";
 import type * as KmsSdk from "@aws-sdk/client-kms";
 import type * as StsSdk from "@aws-sdk/client-sts";
 import { parseArn } from "../protocol/index.js";
@@ -8,24 +10,36 @@ import type { CallerIdentity, KmsApi, StsApi } from "./login-types.js";
 /** Region used when neither --region, AWS_REGION, AWS_DEFAULT_REGION nor the profile names one. */
 export const DEFAULT_REGION = "us-east-1";
 
+/** The agents AWS calls connect through instead of the SDK's own (e.g. the SOCKS tunnel, `--aws-via-socks`). */
+export interface AwsAgents {
+  readonly http: HttpAgent;
+  readonly https: HttpsAgent;
+}
+
 /** Client settings every AWS call uses: a timeout per attempt, and few attempts, so a dead endpoint fails fast. */
 export interface AwsClientSettings {
   readonly requestHandler: {
     readonly connectionTimeout: number;
     readonly requestTimeout: number;
     readonly throwOnRequestTimeout: true;
+    readonly httpAgent?: HttpAgent;
+    readonly httpsAgent?: HttpsAgent;
   };
   readonly maxAttempts: number;
 }
 
-/** Builds the settings for a per-attempt timeout of `timeoutMs` (connecting gets at most 5 s of it). */
-export function createAwsClientSettings(timeoutMs: number): AwsClientSettings {
+/**
+ * Builds the settings for a per-attempt timeout of `timeoutMs` (connecting gets at most 5 s of
+ * it), connecting through `agents` when given.
+ */
+export function createAwsClientSettings(timeoutMs: number, agents?: AwsAgents): AwsClientSettings {
   return {
     // Without throwOnRequestTimeout the SDK only logs a warning and keeps waiting.
     requestHandler: {
       connectionTimeout: Math.min(timeoutMs, 5000),
       requestTimeout: timeoutMs,
       throwOnRequestTimeout: true,
+      ...(agents === undefined ? {} : { httpAgent: agents.http, httpsAgent: agents.https }),
     },
     maxAttempts: 2,
   };

@@ -1,5 +1,11 @@
 import { parseArn } from "../protocol/index.js";
-import { createAwsClientSettings, createKmsApi, createRegionResolver, createStsApi } from "./aws-clients.js";
+import {
+  createAwsClientSettings,
+  createKmsApi,
+  createRegionResolver,
+  createStsApi,
+  type AwsAgents,
+} from "./aws-clients.js";
 import { createCredentialProvider, type AssumeRoleOptions } from "./credentials.js";
 import { ProxyError } from "./errors.js";
 import type { LoginDependencies, MfaCodeReader, MfaSource } from "./login-types.js";
@@ -30,6 +36,11 @@ export interface AwsLoginOptions {
   readonly stsEndpoint?: string | undefined;
   /** Timeout of each AWS request attempt, in milliseconds. Default: 10000. */
   readonly timeoutMs?: number | undefined;
+  /**
+   * Agents every AWS call (STS, KMS, AssumeRole, the credential chain's own clients) connects
+   * through, e.g. the SOCKS tunnel's (`--aws-via-socks`). Default: the SDK's, directly.
+   */
+  readonly agents?: AwsAgents | undefined;
 }
 
 const DEFAULT_TIMEOUT_MS = 10_000;
@@ -100,7 +111,7 @@ export function createAwsLoginDependencies(options: AwsLoginOptions = {}): Login
     );
   }
   if (problems.length > 0) throw new TypeError(`Invalid AWS login options: ${problems.join("; ")}`);
-  const settings = createAwsClientSettings(timeoutMs);
+  const settings = createAwsClientSettings(timeoutMs, options.agents);
   const region = createRegionResolver(options.region, options.profile);
   const mfa = createMfaSource(options);
   const credentials = createCredentialProvider({

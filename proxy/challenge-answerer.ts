@@ -111,7 +111,7 @@ function planLogin(
   response: UpstreamResponseHead,
   target: LoginTarget,
 ): LoginPlan {
-  const choice = chooseLoginMethod(preference, params, target.host);
+  const choice = chooseLoginMethod(preference, params, target.host, target.scheme ?? "http");
   if (choice.method === "sts") {
     return { method: "sts", challenge: { nonce: choice.nonce, serverId: choice.serverId } };
   }

@@ -2,13 +2,14 @@ import { readFileSync } from "node:fs";
 import yargs from "yargs";
 import { isRoleArn, isStsEndpoint, type AwsLoginOptions } from "./aws-login.js";
 import { parseBindAddress } from "./bind-address.js";
+import { checkCaCommandFlags, checkReachFlags, reachListFlags, type ReachFlags } from "./cli-reach-flags.js";
 import type { LoginFlow, LoginMethodPreference } from "./login-types.js";
 
 /**
  * What the proxy runs with, from the command line (and AWS_REGION / AWS_DEFAULT_REGION,
  * AWS_ENDPOINT_URL_STS / AWS_ENDPOINT_URL).
  */
-export interface CliConfig {
+export interface CliConfig extends ReachFlags {
   /** Checked with parseBindAddress. */
   readonly bind: string;
   readonly method: LoginMethodPreference;
@@ -17,9 +18,13 @@ export interface CliConfig {
   readonly aws: AwsLoginOptions;
 }
 
-/** Either run the proxy, or exit now: 0 after --help / --version (output to stdout), 2 on a usage error (stderr). */
+/**
+ * Run the proxy, run the `ca` command, or exit now: 0 after --help / --version (output to
+ * stdout), 2 on a usage error (stderr).
+ */
 export type CliParseResult =
   | { readonly kind: "run"; readonly config: CliConfig }
+  | { readonly kind: "ca"; readonly config: CliConfig }
   | { readonly kind: "exit"; readonly code: 0 | 2; readonly output: string };
 
 export const PROGRAM_NAME = "iam-auth-proxy";
@@ -47,6 +52,7 @@ const stringFlags = [
   "profile",
   "method",
   "login-flow",
+  "ca-dir",
 ] as const;
 type StringFlag = (typeof stringFlags)[number];
 
@@ -70,17 +76,42 @@ export function parseCliArguments(
   const parser = yargs()
     .scriptName(PROGRAM_NAME)
     .usage(
-      `Usage: ${PROGRAM_NAME} [options]\n\nA local HTTP proxy that signs you in to IAM-protected web apps with your AWS identity.`,
+      `Usage: ${PROGRAM_NAME} [ca] [options]\n\nA local HTTP proxy that signs you in to IAM-protected web apps with your AWS identity.`,
     )
     .parserConfiguration({ "boolean-negation": false, "parse-numbers": false, "dot-notation": false })
+    .command(
+      "ca",
+      "Create the local CA if needed, and print where it is and how to trust it in browsers and tools (edits nothing)",
+    )
     .option("bind", {
       type: "string",
       describe: "Address to listen on: :PORT (127.0.0.1 and ::1 only), HOST:PORT or [IPV6]:PORT",
       defaultDescription: DEFAULT_BIND,
     })
+    .option("host", {
+      type: "string",
+      describe:
+        "An app to sign in to (repeatable): app.example.com, *.corp.example.com or 10.0.0.5:8443. " +
+        "HTTPS to these is decrypted with the local CA; without --host any plain-HTTP app is signed in to and HTTPS is never decrypted",
+    })
+    .option("upstream-ca", {
+      type: "string",
+      describe: "PEM file of a CA the --host apps' certificates chain to, besides Node's CAs (repeatable)",
+    })
+    .option("ca-dir", {
+      type: "string",
+      describe: "Where the local CA (ca-key.pem, ca-cert.pem) is kept",
+      defaultDescription: "~/.iam-auth-proxy",
+    })
     .option("socks-proxy", {
       type: "string",
-      describe: "SOCKS5 proxy host:port to reach apps through (not supported yet)",
+      describe:
+        "SOCKS5 proxy HOST:PORT to reach apps through, host names resolved at its side (e.g. ssh -D 1080 bastion)",
+    })
+    .option("aws-via-socks", {
+      type: "boolean",
+      describe:
+        "Send the proxy's AWS calls (STS, KMS) through --socks-proxy too; by default they go directly",
     })
     .option("assume-role-arn", { type: "string", describe: "IAM role to assume with your credentials" })
     .option("assume-role-external-id", { type: "string", describe: "External ID the role requires" })
@@ -141,14 +172,19 @@ export function parseCliArguments(
   if (parsed === undefined) return usageError(["could not parse the command line"]);
   if (parsed.help === true || parsed.version === true)
     return { kind: "exit", code: 0, output: `${output}\n` };
-  return checkFlags(parsed, env);
+  const isCaCommand = Array.isArray(parsed._) && parsed._[0] === "ca";
+  const problems = isCaCommand
+    ? checkCaCommandFlags(parsed, [...stringFlags, ...reachListFlags, "aws-via-socks"])
+    : [];
+  const result = checkFlags(parsed, env, problems);
+  return isCaCommand && result.kind === "run" ? { kind: "ca", config: result.config } : result;
 }
 
 function checkFlags(
   args: Record<string, unknown>,
   env: Readonly<Record<string, string | undefined>>,
+  problems: string[],
 ): CliParseResult {
-  const problems: string[] = [];
   const flags = new Map<StringFlag, string>();
   for (const name of stringFlags) {
     const value = args[name];
@@ -166,11 +202,7 @@ function checkFlags(
   } catch (error) {
     problems.push((error as Error).message);
   }
-  if (flag("socks-proxy") !== undefined) {
-    problems.push(
-      "--socks-proxy is not supported yet: reaching apps through a SOCKS proxy comes in a later release; run without it for now",
-    );
-  }
+  const reach = checkReachFlags(args, flag("socks-proxy"), flag("ca-dir"), problems);
 
   const roleArn = flag("assume-role-arn");
   if (roleArn !== undefined && !isRoleArn(roleArn)) {
@@ -257,6 +289,7 @@ function checkFlags(
       method: method as LoginMethodPreference,
       loginFlow: loginFlow as LoginFlow,
       aws: Object.freeze(aws),
+      ...reach,
     }),
   };
 }

@@ -3,15 +3,20 @@ import { realpathSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 import { hideBin } from "yargs/helpers";
 import { createAwsLoginDependencies } from "./aws-login.js";
+import { loadLocalCa, runCaCommand } from "./ca-subcommand.js";
 import { PROGRAM_NAME, parseCliArguments } from "./cli-arguments.js";
 import { toOneLine } from "./errors.js";
 import { createStreamLogger, type ProxyLogger } from "./log.js";
 import { createTerminalMfaPrompt } from "./mfa-prompt.js";
+import type { LocalCa } from "./mitm/index.js";
 import { createProxyServer } from "./proxy-server.js";
+import { parseSocksEndpoint } from "./socks-connector.js";
+import { createUpstreamConnections } from "./upstream-connections.js";
 
 /**
  * Runs the iam-auth-proxy command line. Resolves with the exit code: 0 after --help / --version
- * (or once a signal has closed the proxy), 1 when it cannot listen, 2 on a usage error.
+ * / `ca` (or once a signal has closed the proxy), 1 when it cannot listen or cannot use the local
+ * CA, 2 on a usage error.
  *
  * @example await main(["--bind", "127.0.0.1:8080", "--profile", "work"])
  */
@@ -24,26 +29,65 @@ export async function main(
     (parsed.code === 0 ? process.stdout : process.stderr).write(parsed.output);
     return parsed.code;
   }
+  const { config } = parsed;
+  if (parsed.kind === "ca") {
+    return runCaCommand({
+      caDir: config.caDir,
+      bind: config.bind,
+      out: process.stdout,
+      err: process.stderr,
+      programName: PROGRAM_NAME,
+    });
+  }
   const logger = createStreamLogger();
   reportProcessWarningsAsLogLines(logger);
-  const { config } = parsed;
+  // The CA is needed only to decrypt the --host apps' HTTPS: without --host none is created.
+  let ca: LocalCa | undefined;
+  if (config.hosts.length > 0) {
+    const loaded = await loadLocalCa(config.caDir);
+    if (loaded.kind === "failed") {
+      process.stderr.write(`${PROGRAM_NAME}: ${loaded.message}\n`);
+      return 1;
+    }
+    ca = loaded.ca;
+    logger.info("ca", { cert: ca.certPath, fingerprint: ca.fingerprintSha256, created: ca.created });
+    if (ca.created) {
+      logger.warn("ca-created", {
+        cert: ca.certPath,
+        message: `browsers do not trust this new CA yet: run ${PROGRAM_NAME} ca to see how to trust it`,
+      });
+    }
+  }
   // Only a person at a terminal can type an MFA code; without one, challenges that need a code get 503.
   const readMfaCode = process.stdin.isTTY
     ? createTerminalMfaPrompt({ input: process.stdin, output: process.stderr })
     : undefined;
-  const login = createAwsLoginDependencies({ ...config.aws, readMfaCode });
+  // With --aws-via-socks the SDK's clients connect through the tunnel too (their own agents).
+  const awsConnections =
+    config.awsViaSocks && config.socksProxy !== undefined
+      ? createUpstreamConnections({ socks: parseSocksEndpoint(config.socksProxy) })
+      : undefined;
+  const login = createAwsLoginDependencies({ ...config.aws, readMfaCode, agents: awsConnections });
   const proxy = createProxyServer({
     bind: config.bind,
     login,
     logger,
     method: config.method,
     loginFlow: config.loginFlow,
+    hosts: config.hosts,
+    upstreamCa: config.upstreamCa,
+    ...(ca === undefined ? {} : { ca }),
+    ...(config.socksProxy === undefined ? {} : { socksProxy: config.socksProxy }),
   });
+  if (config.socksProxy !== undefined) {
+    logger.info("socks", { proxy: config.socksProxy, aws: config.awsViaSocks ? "via-socks" : "direct" });
+  }
   try {
     await proxy.listen();
   } catch (error) {
     process.stderr.write(`${PROGRAM_NAME}: cannot listen on ${config.bind}: ${(error as Error).message}\n`);
     await proxy.close();
+    awsConnections?.destroy();
     return 1;
   }
   // Check the credentials in the background: the proxy serves either way, and a failure is only reported.
@@ -57,6 +101,7 @@ export async function main(
   });
   logger.info("shutdown", { signal });
   await proxy.close();
+  awsConnections?.destroy();
   return 0;
 }
 

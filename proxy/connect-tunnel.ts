@@ -1,28 +1,44 @@
 import type { IncomingMessage } from "node:http";
-import { connect, type Socket } from "node:net";
+import type { Socket } from "node:net";
 import type { Duplex } from "node:stream";
 import { ProxyError } from "./errors.js";
 import { writeRawPlainText } from "./http-messages.js";
 import type { ProxyLogger } from "./log.js";
 import { parseConnectTarget, type ConnectTarget } from "./request-target.js";
+import type { TcpConnector } from "./socks-connector.js";
+import { logUpstreamFailure, toUpstreamFailure } from "./upstream-connections.js";
 
 export interface ConnectTunnelOptions {
   readonly logger: ProxyLogger;
   /** Open tunnel sockets (both ends) are added here so the server can tear them down on close. */
   readonly openSockets: Set<Duplex>;
+  /** Opens the TCP connection to the target: directly, or through the SOCKS server. */
+  readonly openTunnel: TcpConnector;
+  /**
+   * Takes over CONNECTs to the apps the proxy signs in to (HTTPS interception); every other
+   * target gets a blind tunnel. Default: none, every CONNECT is a blind tunnel.
+   */
+  readonly intercept?: ConnectInterceptor | undefined;
+}
+
+/** Handles the CONNECTs it `matches` itself (see createHttpsInterceptor). */
+export interface ConnectInterceptor {
+  matches(target: ConnectTarget): boolean;
+  handle(client: Socket, head: Buffer, target: ConnectTarget): void;
 }
 
 export type ConnectHandler = (req: IncomingMessage, client: Duplex, head: Buffer) => void;
 
 /**
- * Handles CONNECT host:port with a blind TCP tunnel: connect, answer `200 Connection Established`,
+ * Handles CONNECT host:port. A target the interceptor matches is handed to it; any other gets a
+ * blind TCP tunnel: connect (directly or through SOCKS), answer `200 Connection Established`,
  * then copy bytes both ways until either side closes; an error on either side tears down both.
- * An unreachable target gets 502, a malformed target 400.
+ * An unreachable target gets 502 (naming the SOCKS problem when there is one), a malformed target 400.
  *
- * @example server.on("connect", createConnectHandler({ logger, openSockets: new Set() }))
+ * @example server.on("connect", createConnectHandler({ logger, openSockets: new Set(), openTunnel }))
  */
 export function createConnectHandler(options: ConnectTunnelOptions): ConnectHandler {
-  const { logger, openSockets } = options;
+  const { logger, openSockets, openTunnel, intercept } = options;
   return (req, clientStream, head) => {
     // The 'connect' event hands over the raw net.Socket.
     const client = clientStream as Socket;
@@ -36,40 +52,54 @@ export function createConnectHandler(options: ConnectTunnelOptions): ConnectHand
       writeRawPlainText(client, error.status, error.message);
       return;
     }
-    const upstream = connect({ host: target.hostname, port: target.port });
-    let established = false;
     track(openSockets, client);
-    track(openSockets, upstream);
-    upstream.on("error", (error: NodeJS.ErrnoException) => {
-      if (established) {
-        client.destroy();
-        return;
-      }
-      const code = error.code ?? error.name;
-      logger.warn("tunnel", { host: target.host, outcome: "upstream-unreachable", code });
-      const failure = new ProxyError("UPSTREAM_UNREACHABLE", `Cannot reach ${target.host}: ${code}`, {
-        cause: error,
-      });
-      writeRawPlainText(client, failure.status, failure.message);
-    });
-    // When one side is gone, let the other flush what it already has, then close it.
-    client.on("close", () => (established ? upstream.destroySoon() : upstream.destroy()));
-    upstream.on("close", () => {
-      if (established) client.destroySoon();
-    });
-    upstream.on("connect", () => {
-      established = true;
-      client.write("HTTP/1.1 200 Connection Established\r\n\r\n");
-      if (head.length > 0) upstream.write(head);
-      // pipe() half-closes the other side on end (TLS close_notify etc. keep working); the close
-      // handlers above finish the teardown.
-      client.pipe(upstream);
-      upstream.pipe(client);
-    });
+    if (intercept?.matches(target) === true) {
+      intercept.handle(client, head, target);
+      return;
+    }
+    const aborted = new AbortController();
+    client.once("close", () => aborted.abort());
+    openTunnel(target.hostname, target.port, aborted.signal).then(
+      (upstream) => join(client, upstream, head),
+      (error: unknown) => {
+        if (client.destroyed) return;
+        const failure = toUpstreamFailure(error, target);
+        if (failure === undefined) {
+          logger.warn("tunnel", { host: target.host, outcome: "internal-error", reason: String(error) });
+          writeRawPlainText(
+            client,
+            500,
+            "The proxy failed to open this tunnel (internal error; see the proxy log)",
+          );
+          return;
+        }
+        logUpstreamFailure(logger, "tunnel", target.host, failure);
+        writeRawPlainText(client, failure.status, failure.message);
+      },
+    );
   };
+
+  function join(client: Socket, upstream: Socket, head: Buffer): void {
+    upstream.on("error", () => client.destroy());
+    if (client.destroyed) {
+      upstream.destroy();
+      return;
+    }
+    track(openSockets, upstream);
+    // When one side is gone, let the other flush what it already has, then close it.
+    client.on("close", () => upstream.destroySoon());
+    upstream.on("close", () => client.destroySoon());
+    client.write("HTTP/1.1 200 Connection Established\r\n\r\n");
+    if (head.length > 0) upstream.write(head);
+    // pipe() half-closes the other side on end (TLS close_notify etc. keep working); the close
+    // handlers above finish the teardown.
+    client.pipe(upstream);
+    upstream.pipe(client);
+  }
 }
 
-function track(openSockets: Set<Duplex>, socket: Duplex): void {
+/** Adds a socket to `openSockets` until it closes. */
+export function track(openSockets: Set<Duplex>, socket: Duplex): void {
   openSockets.add(socket);
   socket.once("close", () => openSockets.delete(socket));
 }

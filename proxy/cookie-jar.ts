@@ -9,6 +9,8 @@ export interface StoredCookie {
   readonly expiresAt: number | undefined;
   /** The Set-Cookie line it came from, handed to clients that use a sign-in made for another request. */
   readonly setCookie: string;
+  /** Set with the Secure attribute: only ever sent to the https origin that set it. */
+  readonly secure: boolean;
 }
 
 export interface CookieJarOptions {
@@ -23,11 +25,14 @@ export interface CookieJarOptions {
 /**
  * The session cookies the proxy obtained, per app, so clients without a cookie store (curl,
  * scripts) do not cause a new sign-in per request. Follows RFC 6265 where it matters here:
- * Max-Age and Expires, Path, host-only cookies; Secure cookies are not kept, because the
- * proxy reaches apps over plain http. Bounded in apps and cookies per app.
+ * Max-Age and Expires, Path, host-only cookies, Secure. Bounded in apps and cookies per app.
  *
- * Origins are `host[:port]` as the proxy addresses the app (cookies ignore ports, but two apps
- * on one host must not get each other's sessions through the proxy).
+ * Origins are scheme, host and port as the proxy addresses the app (see originOf): `host[:port]`
+ * for a plain-http app, `https://host[:port]` for an https one. Cookies ignore ports, but two
+ * apps on one host must not get each other's sessions through the proxy, and a Secure cookie an
+ * https app sets must never travel over plain http. So a Secure cookie is kept only for an https
+ * origin (RFC 6265bis: an insecure origin cannot set one), and the plain-http origin of the same
+ * host is a different entry.
  */
 export class CookieJar {
   private readonly origins = new Map<string, Map<string, StoredCookie>>();
@@ -50,6 +55,7 @@ export class CookieJar {
    * in step, without collecting every cookie an app sets). Returns the cookies stored.
    *
    * @example jar.store("app:3000", "/auth", ["iam-auth-session=…; path=/; httponly"])
+   * @example jar.store("https://app.example.com", "/auth", ["iam-auth-session=…; path=/; secure; httponly"])
    */
   store(
     origin: string,
@@ -58,7 +64,7 @@ export class CookieJar {
     options: { readonly onlyKnownNames?: boolean } = {},
   ): StoredCookie[] {
     const now = this.now();
-    const hostname = new URL(`http://${origin}/`).hostname.replace(/^\[|\]$/g, "");
+    const { hostname, secureOrigin } = readOrigin(origin);
     const existing = this.origins.get(origin);
     if (options.onlyKnownNames === true && existing === undefined) return [];
     const knownNames = new Set([...(existing?.values() ?? [])].map((cookie) => cookie.name));
@@ -67,7 +73,7 @@ export class CookieJar {
     let changed = false;
     for (const line of setCookieLines) {
       const parsed = parseSetCookie(line, requestPath, now);
-      if (parsed === undefined || parsed.secure) continue;
+      if (parsed === undefined || (parsed.secure && !secureOrigin)) continue;
       if (parsed.domain !== undefined && !domainMatches(parsed.domain, hostname)) continue;
       if (options.onlyKnownNames === true && !knownNames.has(parsed.name)) continue;
       const key = `${parsed.name};${parsed.path}`;
@@ -79,6 +85,7 @@ export class CookieJar {
         path: parsed.path,
         expiresAt: parsed.expiresAt,
         setCookie: line,
+        secure: parsed.secure,
       };
       cookies.set(key, cookie);
       stored.push(cookie);
@@ -98,10 +105,11 @@ export class CookieJar {
     const cookies = this.origins.get(origin);
     if (cookies === undefined) return [];
     const now = this.now();
+    const { secureOrigin } = readOrigin(origin);
     const found: StoredCookie[] = [];
     for (const [key, cookie] of cookies) {
       if (cookie.expiresAt !== undefined && cookie.expiresAt <= now) cookies.delete(key);
-      else if (pathMatches(cookie.path, path)) found.push(cookie);
+      else if (pathMatches(cookie.path, path) && (secureOrigin || !cookie.secure)) found.push(cookie);
     }
     this.touch(origin, cookies);
     return found.sort((a, b) => b.path.length - a.path.length);
@@ -128,4 +136,16 @@ export class CookieJar {
       this.changedAt.delete(oldest);
     }
   }
+}
+
+/** The host name of an origin (`host[:port]` or `http(s)://host[:port]`) and whether it is https. */
+function readOrigin(origin: string): { hostname: string; secureOrigin: boolean } {
+  const withScheme = /^https?:\/\//i.test(origin) ? origin : `http://${origin}`;
+  const url = URL.canParse(withScheme) ? new URL(withScheme) : undefined;
+  if (url === undefined) {
+    throw new TypeError(
+      `CookieJar: origin must be host[:port] or https://host[:port] (got ${JSON.stringify(origin)})`,
+    );
+  }
+  return { hostname: url.hostname.replace(/^\[|\]$/g, ""), secureOrigin: url.protocol === "https:" };
 }

@@ -56,7 +56,14 @@ export function createCredentialProvider(options: CredentialSourceOptions): Cred
 
 async function createChain(options: CredentialSourceOptions): Promise<CredentialProvider> {
   const { fromNodeProviderChain, fromTemporaryCredentials } = await import("@aws-sdk/credential-providers");
-  const found = fromNodeProviderChain(options.profile === undefined ? {} : { profile: options.profile });
+  const { requestHandler } = options.clientSettings;
+  const found = fromNodeProviderChain({
+    ...(options.profile === undefined ? {} : { profile: options.profile }),
+    // The chain's own clients (SSO, web identity) connect as every other AWS call does.
+    ...(requestHandler.httpAgent === undefined
+      ? {}
+      : { clientConfig: { requestHandler: { ...requestHandler } } }),
+  });
   const role = options.assumeRole;
   if (role === undefined) return found;
   const mfa = role.mfa;

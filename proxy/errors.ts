@@ -1,24 +1,30 @@
 /**
  * Every way the proxy can refuse or fail a request. Code branches on these, never on message text.
  *
- * | code                         | status | when                                                                  |
- * | ---------------------------- | ------ | --------------------------------------------------------------------- |
- * | `CHALLENGE_INVALID`          | 403    | the IAM challenge is malformed (realm, repeated headers, STS params)  |
- * | `KMS_KEY_ID_MISSING`         | 403    | the challenge has no Iam-Auth-Kms-Key-Id                              |
- * | `ENCRYPTION_CONTEXT_MISSING` | 403    | the challenge has no Iam-Auth-Kms-Encryption-Context                  |
- * | `ENCRYPTION_CONTEXT_INVALID` | 403    | the context is not base64 of a JSON object of strings                 |
- * | `METHOD_NOT_OFFERED`         | 403    | the app does not offer the method --method asks for (or any we know)  |
- * | `SERVER_ID_MISMATCH`         | 403    | the STS challenge names a server-id other than the app's own address  |
- * | `REALM_MISMATCH`             | 403    | your AWS identity is in another account than the realm (KMS method)   |
- * | `KMS_NEEDS_USER_CREDENTIALS` | 403    | KMS method with role or SSO credentials: AWS refuses GetSessionToken  |
- * | `AWS_REQUEST_FAILED`         | 403    | STS or KMS answered with an error (AccessDenied, ExpiredToken, …)     |
- * | `LOGIN_LOOP`                 | 403    | the app challenged the request again right after a sign-in            |
- * | `AWS_UNREACHABLE`            | 502    | STS or KMS could not be reached (refused, reset, DNS, timeout)        |
- * | `NO_CREDENTIALS`             | 503    | no usable AWS credentials were found                                  |
- * | `MFA_CODE_UNAVAILABLE`       | 503    | an MFA code is needed and none could be read (no terminal, timeout)   |
- * | `UPSTREAM_UNREACHABLE`       | 502    | the app (or the CONNECT target) could not be reached                  |
- * | `NOT_A_PROXY_REQUEST`        | 400    | an origin-form request (`GET /`) was sent to the proxy itself         |
- * | `REQUEST_TARGET_INVALID`     | 400    | the request target is not an http:// URL (or host:port for CONNECT)   |
+ * | code                           | status | when                                                                   |
+ * | ------------------------------ | ------ | ---------------------------------------------------------------------- |
+ * | `CHALLENGE_INVALID`            | 403    | the IAM challenge is malformed (realm, repeated headers, STS params)   |
+ * | `KMS_KEY_ID_MISSING`           | 403    | the challenge has no Iam-Auth-Kms-Key-Id                               |
+ * | `ENCRYPTION_CONTEXT_MISSING`   | 403    | the challenge has no Iam-Auth-Kms-Encryption-Context                   |
+ * | `ENCRYPTION_CONTEXT_INVALID`   | 403    | the context is not base64 of a JSON object of strings                  |
+ * | `METHOD_NOT_OFFERED`           | 403    | the app does not offer the method --method asks for (or any we know)   |
+ * | `SERVER_ID_MISMATCH`           | 403    | the STS challenge names a server-id other than the app's own address   |
+ * | `REALM_MISMATCH`               | 403    | your AWS identity is in another account than the realm (KMS method)    |
+ * | `KMS_NEEDS_USER_CREDENTIALS`   | 403    | KMS method with role or SSO credentials: AWS refuses GetSessionToken   |
+ * | `AWS_REQUEST_FAILED`           | 403    | STS or KMS answered with an error (AccessDenied, ExpiredToken, …)      |
+ * | `LOGIN_LOOP`                   | 403    | the app challenged the request again right after a sign-in             |
+ * | `AWS_UNREACHABLE`              | 502    | STS or KMS could not be reached (refused, reset, DNS, timeout)         |
+ * | `NO_CREDENTIALS`               | 503    | no usable AWS credentials were found                                   |
+ * | `MFA_CODE_UNAVAILABLE`         | 503    | an MFA code is needed and none could be read (no terminal, timeout)    |
+ * | `UPSTREAM_UNREACHABLE`         | 502    | the app (or the CONNECT target) could not be reached                   |
+ * | `UPSTREAM_CERTIFICATE_INVALID` | 502    | an HTTPS app's certificate is not trusted, expired or for another name |
+ * | `UPSTREAM_TLS_FAILED`          | 502    | the TLS handshake with an HTTPS app failed for another reason          |
+ * | `SOCKS_UNREACHABLE`            | 502    | the --socks-proxy server could not be reached                          |
+ * | `SOCKS_REFUSED`                | 502    | the SOCKS server refused (or failed) the connection to the app         |
+ * | `INTERCEPT_FAILED`             | 502    | the proxy could not make a certificate for an intercepted host         |
+ * | `NOT_A_PROXY_REQUEST`          | 400    | an origin-form request (`GET /`) was sent to the proxy itself          |
+ * | `REQUEST_TARGET_INVALID`       | 400    | the request target is not an http:// URL (or host:port for CONNECT)    |
+ * | `UPGRADE_WITH_BODY`            | 400    | an Upgrade request (websocket handshake) carries a body                |
  */
 export type ProxyErrorCode =
   | "CHALLENGE_INVALID"
@@ -35,8 +41,14 @@ export type ProxyErrorCode =
   | "NO_CREDENTIALS"
   | "MFA_CODE_UNAVAILABLE"
   | "UPSTREAM_UNREACHABLE"
+  | "UPSTREAM_CERTIFICATE_INVALID"
+  | "UPSTREAM_TLS_FAILED"
+  | "SOCKS_UNREACHABLE"
+  | "SOCKS_REFUSED"
+  | "INTERCEPT_FAILED"
   | "NOT_A_PROXY_REQUEST"
-  | "REQUEST_TARGET_INVALID";
+  | "REQUEST_TARGET_INVALID"
+  | "UPGRADE_WITH_BODY";
 
 const statusByCode: Readonly<Record<ProxyErrorCode, number>> = {
   CHALLENGE_INVALID: 403,
@@ -53,8 +65,14 @@ const statusByCode: Readonly<Record<ProxyErrorCode, number>> = {
   NO_CREDENTIALS: 503,
   MFA_CODE_UNAVAILABLE: 503,
   UPSTREAM_UNREACHABLE: 502,
+  UPSTREAM_CERTIFICATE_INVALID: 502,
+  UPSTREAM_TLS_FAILED: 502,
+  SOCKS_UNREACHABLE: 502,
+  SOCKS_REFUSED: 502,
+  INTERCEPT_FAILED: 502,
   NOT_A_PROXY_REQUEST: 400,
   REQUEST_TARGET_INVALID: 400,
+  UPGRADE_WITH_BODY: 400,
 };
 
 /**

@@ -1,5 +1,5 @@
 import type { IncomingHttpHeaders, ServerResponse } from "node:http";
-import type { Socket } from "node:net";
+import type { Duplex } from "node:stream";
 import { STATUS_CODES } from "node:http";
 
 // RFC 9110 §7.6.1: fields that describe one connection, not the message; a proxy must not forward them.
@@ -90,8 +90,8 @@ export function sendPlainText(
   res.end(body);
 }
 
-/** Writes a complete one-line text/plain HTTP/1.1 response on a raw socket (CONNECT, clientError) and ends it. */
-export function writeRawPlainText(socket: Socket, status: number, message: string): void {
+/** Writes a complete one-line text/plain HTTP/1.1 response on a raw socket (CONNECT, clientError, upgrades) and ends it. */
+export function writeRawPlainText(socket: Duplex, status: number, message: string): void {
   if (!socket.writable) {
     socket.destroy();
     return;
@@ -105,4 +105,45 @@ export function writeRawPlainText(socket: Socket, status: number, message: strin
       "Connection: close\r\n\r\n" +
       body.toString("utf8"),
   );
+}
+
+/**
+ * Rewrites an Upgrade request's headers (in place) for forwarding, as prepareForwardedRequestHeaders
+ * does, but keeps the upgrade itself: `Connection: Upgrade` and the Upgrade field are hop-by-hop
+ * (RFC 9110 §7.8), so each hop must send them again for the next one to switch protocols.
+ */
+export function prepareUpgradeRequestHeaders(headers: IncomingHttpHeaders, host: string): void {
+  const upgrade = headers.upgrade;
+  prepareForwardedRequestHeaders(headers, host);
+  headers.connection = "Upgrade";
+  if (upgrade !== undefined) headers.upgrade = upgrade;
+}
+
+/**
+ * A `101 Switching Protocols` head's rawHeaders for the client: hop-by-hop fields removed except
+ * Connection and Upgrade, which the client needs to see the switch.
+ *
+ * @example keepUpgradeHeaders(["Upgrade", "websocket", "Connection", "Upgrade", "Keep-Alive", "5"]) // ["Upgrade", "websocket", "Connection", "Upgrade"]
+ */
+export function keepUpgradeHeaders(rawHeaders: readonly string[]): string[] {
+  const kept: string[] = [];
+  for (let i = 0; i + 1 < rawHeaders.length; i += 2) {
+    const name = rawHeaders[i] ?? "";
+    const lower = name.toLowerCase();
+    if (lower === "connection" || lower === "upgrade" || !hopByHopFields.includes(lower)) {
+      kept.push(name, rawHeaders[i + 1] ?? "");
+    }
+  }
+  return kept;
+}
+
+/** An HTTP/1.1 response head (status line, fields, blank line) for writing on a raw socket. */
+export function formatResponseHead(
+  status: number,
+  statusMessage: string | undefined,
+  rawHeaders: readonly string[],
+): string {
+  let head = `HTTP/1.1 ${status} ${statusMessage ?? STATUS_CODES[status] ?? ""}\r\n`;
+  for (let i = 0; i + 1 < rawHeaders.length; i += 2) head += `${rawHeaders[i]}: ${rawHeaders[i + 1]}\r\n`;
+  return `${head}\r\n`;
 }

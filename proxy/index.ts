@@ -41,3 +41,18 @@ export { reportCredentialStatus } from "./credential-check.js";
 export { parseBindAddress, type BindAddress } from "./bind-address.js";
 export { createStreamLogger, type LogFields, type ProxyLogger } from "./log.js";
 export { ProxyError, type ProxyErrorCode } from "./errors.js";
+export { parseHostPattern, matchesAnyHost, type HostPattern } from "./host-pattern.js";
+export {
+  parseSocksEndpoint,
+  createSocksConnector,
+  type SocksEndpoint,
+  type TcpConnector,
+} from "./socks-connector.js";
+export {
+  createUpstreamConnections,
+  type UpstreamConnections,
+  type UpstreamConnectionOptions,
+} from "./upstream-connections.js";
+export type { AwsAgents } from "./aws-clients.js";
+export { defaultCaDir, loadOrCreateCa, MitmError, type LocalCa, type MitmErrorCode } from "./mitm/index.js";
+export { renderPacFile, pacContentType } from "./pac-file.js";

@@ -39,6 +39,7 @@ export function chooseLoginMethod(
   preference: LoginMethodPreference,
   params: ReadonlyMap<string, string>,
   host: string,
+  scheme: "http" | "https" = "http",
 ): MethodChoice {
   const offered = offeredMethods(params);
   const method = pickMethod(preference, offered, host);
@@ -58,8 +59,9 @@ export function chooseLoginMethod(
       `${INVALID_CHALLENGE}: the nonce is not 16 to 256 of A-Z a-z 0-9 _ -`,
     );
   }
-  const own = normalizeAuthority(host, "http:");
-  if (own === undefined || normalizeAuthority(serverId, "http:") !== own) {
+  // An https app on 443 may name itself `app:443` or `app`: compare with that scheme's default port.
+  const own = normalizeAuthority(host, `${scheme}:`);
+  if (own === undefined || normalizeAuthority(serverId, `${scheme}:`) !== own) {
     throw new ProxyError(
       "SERVER_ID_MISMATCH",
       `Refusing to sign in: the app at ${host} asked for a proof for server-id ${serverId.slice(0, 200)} ` +

@@ -87,4 +87,6 @@ export type LoginFlow = "proxy" | "redirect";
 /** The app a challenge came from: its authority as the client addressed it (`host[:port]`). */
 export interface LoginTarget {
   readonly host: string;
+  /** How the proxy reaches it; decides which port is the default one in `host`. Default `"http"`. */
+  readonly scheme?: "http" | "https" | undefined;
 }

@@ -1,44 +1,26 @@
-import { Agent, createServer, type Server, type ServerResponse } from "node:http";
-import type { Socket } from "node:net";
+import { createServer, type Server, type ServerResponse } from "node:http";
 import type { Duplex } from "node:stream";
-import { createAwsLoginDependencies } from "./aws-login.js";
 import { createAwsSession } from "./aws-session.js";
-import { parseBindAddress, type BindAddress } from "./bind-address.js";
 import { createChallengeAnswerer } from "./challenge-answerer.js";
 import { createConnectHandler } from "./connect-tunnel.js";
 import { CookieJar } from "./cookie-jar.js";
 import { reportCredentialStatus } from "./credential-check.js";
-import { createHttpForwarder } from "./forward-http.js";
+import { createDirectRequestHandler } from "./direct-request.js";
+import { createHttpForwarder, createProxyRequestHandler } from "./forward-http.js";
+import { matchesAnyHost } from "./host-pattern.js";
 import { writeRawPlainText } from "./http-messages.js";
+import { createHttpsInterceptor } from "./https-intercept.js";
 import { closeServer, listenOnBindAddress } from "./listen.js";
-import { createStreamLogger, type ProxyLogger } from "./log.js";
-import type { CallerIdentity, LoginDependencies, LoginFlow, LoginMethodPreference } from "./login-types.js";
-import { DEFAULT_MAX_REPLAY_BODY_BYTES } from "./request-body.js";
+import type { CallerIdentity } from "./login-types.js";
+import { createLeafIssuer } from "./mitm/index.js";
+import { checkProxyServerOptions, type ProxyServerOptions } from "./proxy-options.js";
+import type { ForwardTarget } from "./request-target.js";
+import { createSelfLogin } from "./self-login.js";
+import { createUpstreamConnections } from "./upstream-connections.js";
+import { createUpstreamSender } from "./upstream.js";
+import { createProxyUpgradeHandler, createUpgradeForwarder } from "./websocket-forward.js";
 
-export interface ProxyServerOptions {
-  /**
-   * Where to listen, as for `--bind`: `:PORT` (loopback only: 127.0.0.1 and ::1), `HOST:PORT`,
-   * `[IPV6]:PORT`. Default `":8080"`.
-   */
-  readonly bind?: string;
-  /** Credentials, STS and KMS used to answer IAM challenges. Default: createAwsLoginDependencies(). */
-  readonly login?: LoginDependencies;
-  /** Which proof to give: `auto` (STS when the app offers it, else KMS), `sts` or `kms`. Default `"auto"`. */
-  readonly method?: LoginMethodPreference;
-  /**
-   * `proxy`: sign in on the client's behalf and return the app's page with the session cookies;
-   * `redirect`: send the client a 302 to /auth with the token, as the original proxy does. Default `"proxy"`.
-   */
-  readonly loginFlow?: LoginFlow;
-  /** How long the app's /auth may take when the proxy signs in, in ms. Default 30000. */
-  readonly authTimeoutMs?: number;
-  /** Request bodies up to this many bytes are kept to replay after a sign-in; bigger ones get the redirect flow. Default 1 MiB. */
-  readonly maxReplayBodyBytes?: number;
-  /** The current time in ms, for credential and cookie lifetimes and signing. Default Date.now. */
-  readonly clock?: () => number;
-  /** Where log lines go. Default: createStreamLogger() (stdout, warnings on stderr). */
-  readonly logger?: ProxyLogger;
-}
+export type { ProxyServerOptions } from "./proxy-options.js";
 
 export interface ProxyServer {
   /** The HTTP server handling proxy requests and CONNECT; listen() binds it to the first address. */
@@ -54,12 +36,11 @@ export interface ProxyServer {
   close(): Promise<void>;
 }
 
-const methodPreferences: readonly LoginMethodPreference[] = ["auto", "sts", "kms"];
-const loginFlows: readonly LoginFlow[] = ["proxy", "redirect"];
-
 /**
  * Creates the person's local proxy: forwards plain HTTP (signing in to apps that send an IAM
- * challenge with the person's AWS identity) and tunnels CONNECT. Nothing listens until listen().
+ * challenge with the person's AWS identity), intercepts CONNECTs to the `hosts` apps to do the
+ * same over HTTPS, tunnels every other CONNECT, forwards websockets, and serves a PAC file at
+ * /proxy.pac. Nothing listens until listen().
  *
  * @example
  * const proxy = createProxyServer({ bind: "127.0.0.1:0" });
@@ -67,25 +48,68 @@ const loginFlows: readonly LoginFlow[] = ["proxy", "redirect"];
  * await proxy.close();
  */
 export function createProxyServer(options: ProxyServerOptions = {}): ProxyServer {
-  const config = checkOptions(options);
-  const { logger } = config;
+  const config = checkProxyServerOptions(options);
+  const { logger, hosts } = config;
   const session = createAwsSession(config.login, config.clock);
-  const agent = new Agent({ keepAlive: true });
+  const connections = createUpstreamConnections({ socks: config.socks, extraCa: config.upstreamCa });
   const openSockets = new Set<Duplex>();
-  const handleRequest = createHttpForwarder({
-    agent,
+  const jar = new CookieJar({ now: config.clock });
+  const send = createUpstreamSender(connections);
+  const answerChallenge = createChallengeAnswerer({ session, method: config.method });
+  const selfLogin = createSelfLogin({
+    jar,
+    answer: answerChallenge,
+    send,
     logger,
-    jar: new CookieJar({ now: config.clock }),
+    authTimeoutMs: config.authTimeoutMs,
+  });
+  const signsInTo = (target: ForwardTarget): boolean =>
+    hosts.length === 0 || matchesAnyHost(hosts, target.hostname, target.port);
+  const forward = createHttpForwarder({
+    send,
+    answerChallenge,
+    selfLogin,
+    jar,
     loginFlow: config.loginFlow,
     maxReplayBodyBytes: config.maxReplayBodyBytes,
-    authTimeoutMs: config.authTimeoutMs,
-    answerChallenge: createChallengeAnswerer({ session, method: config.method }),
+    signsInTo,
+    logger,
   });
-  const handleConnect = createConnectHandler({ logger, openSockets });
+  const forwardUpgrade = createUpgradeForwarder({
+    agents: connections,
+    jar,
+    selfLogin,
+    signsInTo,
+    logger,
+    openSockets,
+  });
+  const intercept =
+    config.ca === undefined || hosts.length === 0
+      ? undefined
+      : createHttpsInterceptor({
+          hostPatterns: hosts,
+          issuer: createLeafIssuer(config.ca, { clock: () => new Date(config.clock()) }),
+          forward,
+          forwardUpgrade,
+          logger,
+          openSockets,
+        });
+  const handleRequest = createProxyRequestHandler(
+    forward,
+    createDirectRequestHandler({ hostPatterns: hosts }),
+  );
+  const handleConnect = createConnectHandler({
+    logger,
+    openSockets,
+    openTunnel: connections.openTunnel,
+    intercept,
+  });
+  const handleUpgrade = createProxyUpgradeHandler(forwardUpgrade);
 
   const createProxyHttpServer = (): Server => {
     const server = createServer(handleRequest);
     server.on("connect", handleConnect);
+    server.on("upgrade", handleUpgrade);
     server.on("clientError", (error: NodeJS.ErrnoException, socket: Duplex) => {
       // A client that sends garbage (or hangs up) loses its own connection, nothing more.
       const inFlight = (socket as { _httpMessage?: ServerResponse })._httpMessage;
@@ -96,7 +120,7 @@ export function createProxyServer(options: ProxyServerOptions = {}): ProxyServer
       logger.info("client-error", { code: error.code ?? error.name });
       const status =
         error.code === "HPE_HEADER_OVERFLOW" ? 431 : error.code === "ERR_HTTP_REQUEST_TIMEOUT" ? 408 : 400;
-      writeRawPlainText(socket as Socket, status, `Bad request: ${error.code ?? "malformed HTTP"}`);
+      writeRawPlainText(socket, status, `Bad request: ${error.code ?? "malformed HTTP"}`);
     });
     return server;
   };
@@ -124,82 +148,8 @@ export function createProxyServer(options: ProxyServerOptions = {}): ProxyServer
       const closed = all.map((each) => closeServer(each));
       for (const each of all) each.closeAllConnections();
       for (const socket of openSockets) socket.destroy();
-      agent.destroy();
+      connections.destroy();
       await Promise.all(closed);
     },
-  });
-}
-
-interface CheckedOptions {
-  readonly bind: BindAddress;
-  readonly login: LoginDependencies;
-  readonly method: LoginMethodPreference;
-  readonly loginFlow: LoginFlow;
-  readonly maxReplayBodyBytes: number;
-  readonly authTimeoutMs: number;
-  readonly clock: () => number;
-  readonly logger: ProxyLogger;
-}
-
-function checkOptions(options: ProxyServerOptions): CheckedOptions {
-  const problems: string[] = [];
-  let bind: BindAddress = { kind: "loopback", port: 8080 };
-  if (options.bind !== undefined) {
-    try {
-      bind = parseBindAddress(options.bind);
-    } catch (error) {
-      problems.push(`bind: ${(error as Error).message}`);
-    }
-  }
-  const login = options.login;
-  if (
-    login !== undefined &&
-    (typeof login.resolveCredentials !== "function" ||
-      typeof login.sts?.getCallerIdentity !== "function" ||
-      typeof login.sts.getSessionToken !== "function" ||
-      typeof login.kms?.encrypt !== "function" ||
-      typeof login.stsProofTarget !== "function")
-  ) {
-    problems.push(
-      "login: must have resolveCredentials(), sts.getCallerIdentity(), sts.getSessionToken(), kms.encrypt() and stsProofTarget()",
-    );
-  }
-  const method = options.method ?? "auto";
-  if (!methodPreferences.includes(method)) {
-    problems.push(`method: must be "auto", "sts" or "kms" (got ${JSON.stringify(method)})`);
-  }
-  const loginFlow = options.loginFlow ?? "proxy";
-  if (!loginFlows.includes(loginFlow)) {
-    problems.push(`loginFlow: must be "proxy" or "redirect" (got ${JSON.stringify(loginFlow)})`);
-  }
-  const maxReplayBodyBytes = options.maxReplayBodyBytes ?? DEFAULT_MAX_REPLAY_BODY_BYTES;
-  if (!Number.isSafeInteger(maxReplayBodyBytes) || maxReplayBodyBytes < 0) {
-    problems.push(
-      `maxReplayBodyBytes: must be a whole number of bytes, 0 or more (got ${String(maxReplayBodyBytes)})`,
-    );
-  }
-  const authTimeoutMs = options.authTimeoutMs ?? 30_000;
-  if (!Number.isSafeInteger(authTimeoutMs) || authTimeoutMs <= 0) {
-    problems.push(
-      `authTimeoutMs: must be a positive whole number of milliseconds (got ${String(authTimeoutMs)})`,
-    );
-  }
-  if (options.clock !== undefined && typeof options.clock !== "function") {
-    problems.push("clock: must be a function returning milliseconds since the epoch");
-  }
-  const logger = options.logger;
-  if (logger !== undefined && (typeof logger.info !== "function" || typeof logger.warn !== "function")) {
-    problems.push("logger: must have info() and warn()");
-  }
-  if (problems.length > 0) throw new TypeError(`Invalid proxy server options: ${problems.join("; ")}`);
-  return Object.freeze({
-    bind,
-    login: login ?? createAwsLoginDependencies(),
-    method,
-    loginFlow,
-    maxReplayBodyBytes,
-    authTimeoutMs,
-    clock: options.clock ?? Date.now,
-    logger: logger ?? createStreamLogger(),
   });
 }

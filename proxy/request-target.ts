@@ -1,18 +1,21 @@
+import { isIPv6 } from "node:net";
 import { formatHostPort } from "./bind-address.js";
 import { ProxyError } from "./errors.js";
 
 /** Where a forwarded request goes and how the client addressed it. */
 export interface ForwardTarget {
+  /** `http` (also when absent) for absolute-form requests; `https` inside an intercepted CONNECT tunnel. */
+  readonly scheme?: "http" | "https" | undefined;
   /** Host to connect to, without IPv6 brackets. */
   readonly hostname: string;
   readonly port: number;
-  /** `host[:port]` as addressed (normalised, default port left out): the Host field and the /auth Location use it. */
+  /** `host[:port]` as addressed (normalised, the scheme's default port left out): the Host field and the /auth Location use it. */
   readonly host: string;
   /** Path and query exactly as sent (never re-encoded), always starting with "/". */
   readonly path: string;
 }
 
-/** Where a CONNECT tunnel goes. */
+/** Where a CONNECT tunnel goes; `host` is `host:port`, always with the port. */
 export type ConnectTarget = Pick<ForwardTarget, "hostname" | "port" | "host">;
 
 const absoluteForm = /^([A-Za-z][A-Za-z0-9+.-]*):\/\/([^/?#]*)(.*)$/;
@@ -43,7 +46,30 @@ export function parseAbsoluteTarget(requestTarget: string): ForwardTarget {
   const { hostname, port, host } = parseHostAndPort(authority, 80, shown);
   const withoutFragment = rest.split("#", 1)[0] ?? "";
   const path = withoutFragment.startsWith("/") ? withoutFragment : `/${withoutFragment}`;
-  return { hostname, port, host, path };
+  return { scheme: "http", hostname, port, host, path };
+}
+
+/**
+ * The target of a request inside an intercepted CONNECT tunnel: the tunnel's host and port
+ * (never the Host field, which the client could set to anything) with the request's path.
+ * `host` drops the scheme's default port, as browsers' Host fields and the app's server-id do.
+ *
+ * @example tunnelTarget("https", { hostname: "app", port: 443, host: "app:443" }, "/a") // { scheme: "https", hostname: "app", port: 443, host: "app", path: "/a" }
+ */
+export function tunnelTarget(scheme: "http" | "https", tunnel: ConnectTarget, path: string): ForwardTarget {
+  const defaultPort = scheme === "https" ? 443 : 80;
+  const bare = isIPv6(tunnel.hostname) ? `[${tunnel.hostname}]` : tunnel.hostname;
+  const host = tunnel.port === defaultPort ? bare : tunnel.host;
+  return { scheme, hostname: tunnel.hostname, port: tunnel.port, host, path };
+}
+
+/**
+ * The key the proxy keeps an app's session under (see CookieJar): scheme, host and port. A
+ * plain-http app is keyed `host[:port]` (`app:3000`), an https one `https://host[:port]`
+ * (`https://app.example.com`), so an https app's Secure cookies never reach its plain-http namesake.
+ */
+export function originOf(target: Pick<ForwardTarget, "scheme" | "host">): string {
+  return target.scheme === "https" ? `https://${target.host}` : target.host;
 }
 
 /**

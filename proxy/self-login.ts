@@ -6,7 +6,7 @@ import { ProxyError, toOneLine } from "./errors.js";
 import type { ProxyLogger } from "./log.js";
 import { logLogin } from "./login-log.js";
 import type { RequestBody } from "./request-body.js";
-import type { ForwardTarget } from "./request-target.js";
+import { originOf, type ForwardTarget } from "./request-target.js";
 import { mergeCookieHeader, pathMatches } from "./set-cookie.js";
 import type { UpstreamSender } from "./upstream.js";
 
@@ -31,7 +31,7 @@ export interface ChallengedRequest {
   readonly body: Extract<RequestBody, { kind: "complete" }>;
   /** The app's 401; its body is drained here. */
   readonly challenge: IncomingMessage;
-  /** jar.generation(target.host) when the request was sent. */
+  /** jar.generation(originOf(target)) when the request was sent. */
   readonly jarGeneration: number;
   /** Aborted when the client goes away. */
   readonly signal: AbortSignal;
@@ -42,15 +42,24 @@ export type SelfLoginResult =
   | { readonly kind: "response"; readonly response: IncomingMessage; readonly setCookies: readonly string[] }
   | { readonly kind: "refused"; readonly status: number; readonly message: string };
 
-export type SelfLogin = (request: ChallengedRequest) => Promise<SelfLoginResult>;
-
-type SignInOutcome =
+/** A finished sign-in: the session cookies the app set, or why there are none. */
+export type SignInOutcome =
   | {
       readonly kind: "signed-in";
       readonly cookies: readonly StoredCookie[];
       readonly setCookies: readonly string[];
     }
   | { readonly kind: "refused"; readonly status: number; readonly message: string };
+
+export interface SelfLogin {
+  /** Signs in for a challenged request and replays it (see createSelfLogin). */
+  (request: ChallengedRequest): Promise<SelfLoginResult>;
+  /**
+   * Signs in to the app at `target` with its challenge (draining it), or joins the sign-in
+   * already running for that app; the caller sends its request again itself (websocket upgrades).
+   */
+  signIn(challenge: IncomingMessage, target: ForwardTarget): Promise<SignInOutcome>;
+}
 
 const MAX_REFUSAL_BYTES = 4096;
 
@@ -87,7 +96,7 @@ export function createSelfLogin(options: SelfLoginOptions): SelfLogin {
   };
 
   async function runSignIn(challenge: IncomingMessage, target: ForwardTarget): Promise<SignInOutcome> {
-    const decision = await answer(challenge, { host: target.host });
+    const decision = await answer(challenge, { host: target.host, scheme: target.scheme });
     if (decision.action === "pass-through")
       throw new Error("self-login was given a response that is not an IAM challenge");
     const { identity, method } = decision;
@@ -136,32 +145,39 @@ export function createSelfLogin(options: SelfLoginOptions): SelfLogin {
     }
     auth.resume();
     const setCookies = auth.headersDistinct["set-cookie"] ?? [];
-    const cookies = jar.store(target.host, AUTH_PATH, setCookies);
+    const cookies = jar.store(originOf(target), AUTH_PATH, setCookies);
     logLogin(logger, { host: target.host, identity, method, outcome: "signed-in" });
     return { kind: "signed-in", cookies, setCookies };
   }
 
-  function signIn(challenge: IncomingMessage, target: ForwardTarget): Promise<SignInOutcome> {
+  function startSignIn(challenge: IncomingMessage, target: ForwardTarget): Promise<SignInOutcome> {
+    const origin = originOf(target);
     const pending = runSignIn(challenge, target);
-    running.set(target.host, pending);
+    running.set(origin, pending);
     const clear = (): void => {
-      if (running.get(target.host) === pending) running.delete(target.host);
+      if (running.get(origin) === pending) running.delete(origin);
     };
     pending.then(clear, clear);
     return pending;
   }
 
-  return async (request) => {
+  const signIn = (challenge: IncomingMessage, target: ForwardTarget): Promise<SignInOutcome> => {
+    challenge.resume();
+    return running.get(originOf(target)) ?? startSignIn(challenge, target);
+  };
+
+  const complete = async (request: ChallengedRequest): Promise<SelfLoginResult> => {
     const { target } = request;
+    const origin = originOf(target);
     let challenge = request.challenge;
     challenge.resume();
     let outcome: SignInOutcome | undefined;
-    const joined = running.get(target.host);
+    const joined = running.get(origin);
     if (joined !== undefined) {
       outcome = await joined;
-    } else if (jar.generation(target.host) !== request.jarGeneration) {
+    } else if (jar.generation(origin) !== request.jarGeneration) {
       // A sign-in finished after this request was sent: its session may be all this request needs.
-      const cookies = jar.cookiesFor(target.host, target.path);
+      const cookies = jar.cookiesFor(origin, target.path);
       if (cookies.length > 0) {
         const response = await replay(request, cookies);
         if (!isIamChallenge(response)) {
@@ -171,7 +187,7 @@ export function createSelfLogin(options: SelfLoginOptions): SelfLogin {
         challenge = response;
       }
     }
-    outcome ??= await (running.get(target.host) ?? signIn(challenge, target));
+    outcome ??= await signIn(challenge, target);
     if (outcome.kind === "refused") return outcome;
 
     const response = await replay(
@@ -180,14 +196,21 @@ export function createSelfLogin(options: SelfLoginOptions): SelfLogin {
     );
     if (!isIamChallenge(response)) return { kind: "response", response, setCookies: outcome.setCookies };
     response.resume();
-    const loop = new ProxyError(
-      "LOGIN_LOOP",
-      `Signed in to ${target.host}, but the app challenged the request again with the new session; ` +
-        "not retrying, to avoid a login loop (does the app accept its session cookie over plain http?)",
-    );
+    const loop = loginLoop(target);
     logger.warn("login-loop", { host: target.host, code: loop.code, reason: loop.message });
     return { kind: "refused", status: loop.status, message: loop.message };
   };
+  return Object.assign(complete, { signIn });
+}
+
+/** 403 LOGIN_LOOP: the app challenged a request again right after the proxy signed in to it. */
+export function loginLoop(target: Pick<ForwardTarget, "scheme" | "host">): ProxyError {
+  const hint = target.scheme === "https" ? "" : " (does the app accept its session cookie over plain http?)";
+  return new ProxyError(
+    "LOGIN_LOOP",
+    `Signed in to ${target.host}, but the app challenged the request again with the new session; ` +
+      `not retrying, to avoid a login loop${hint}`,
+  );
 }
 
 /** `/auth?return_url=…&token=…` in the original's form; return_url is the request's path when the app would accept it. */

@@ -1,10 +1,19 @@
-import { request, type Agent, type IncomingMessage, type OutgoingHttpHeaders } from "node:http";
+import {
+  request as requestHttp,
+  type Agent as HttpAgent,
+  type ClientRequest,
+  type IncomingMessage,
+  type OutgoingHttpHeaders,
+  type RequestOptions,
+} from "node:http";
+import { request as requestHttps, type Agent as HttpsAgent } from "node:https";
+import { isIP } from "node:net";
 import type { RequestBody } from "./request-body.js";
 import type { ForwardTarget } from "./request-target.js";
 
 /** One request to an app. */
 export interface UpstreamRequest {
-  readonly target: Pick<ForwardTarget, "hostname" | "port">;
+  readonly target: Pick<ForwardTarget, "scheme" | "hostname" | "port">;
   readonly method: string;
   /** Path and query exactly as they go on the wire. */
   readonly path: string;
@@ -16,15 +25,22 @@ export interface UpstreamRequest {
 /** Sends requests to apps; resolves with the response head (the body still to be read). */
 export type UpstreamSender = (upstream: UpstreamRequest, signal: AbortSignal) => Promise<IncomingMessage>;
 
+/** The keep-alive agents requests to apps go through (see createUpstreamConnections). */
+export interface UpstreamAgents {
+  readonly http: HttpAgent;
+  readonly https: HttpsAgent;
+}
+
 /**
- * Creates the sender: node:http over `agent` (keep-alive). A complete body goes with a
- * Content-Length (a chunked request body is re-framed, so it can be sent more than once); a
- * streaming one keeps the client's framing and is piped through. Aborting `signal` (the client
- * went away) destroys the request. Rejects with the socket error when the app cannot be reached.
+ * Creates the sender: node:http or node:https (by the target's scheme) over the agents. A
+ * complete body goes with a Content-Length (a chunked request body is re-framed, so it can be
+ * sent more than once); a streaming one keeps the client's framing and is piped through.
+ * Aborting `signal` (the client went away) destroys the request. Rejects with the socket, SOCKS
+ * or TLS error when the app cannot be reached.
  *
- * @example const response = await createUpstreamSender(agent)({ target, method: "GET", path: "/", headers, body: undefined }, signal)
+ * @example const response = await createUpstreamSender(agents)({ target, method: "GET", path: "/", headers, body: undefined }, signal)
  */
-export function createUpstreamSender(agent: Agent): UpstreamSender {
+export function createUpstreamSender(agents: UpstreamAgents): UpstreamSender {
   return (upstream, signal) =>
     new Promise((resolve, reject) => {
       const headers = { ...upstream.headers };
@@ -34,15 +50,7 @@ export function createUpstreamSender(agent: Agent): UpstreamSender {
         delete headers["transfer-encoding"];
         if (body.bytes.length > 0 || hadBody) headers["content-length"] = String(body.bytes.length);
       }
-      const req = request({
-        agent,
-        host: upstream.target.hostname,
-        port: upstream.target.port,
-        method: upstream.method,
-        path: upstream.path,
-        headers,
-        signal,
-      });
+      const req = openUpstreamRequest(agents, upstream, headers, signal);
       req.once("response", resolve);
       // Not once: a socket error after the response is still an error event, and an unhandled one would crash.
       req.on("error", reject);
@@ -54,4 +62,31 @@ export function createUpstreamSender(agent: Agent): UpstreamSender {
         req.end(body?.bytes);
       }
     });
+}
+
+/**
+ * Starts a request to an app without sending its body. For https the certificate is verified
+ * against `target.hostname` (SNI set to it; none for IP literals, RFC 6066 §3).
+ */
+export function openUpstreamRequest(
+  agents: UpstreamAgents,
+  upstream: Pick<UpstreamRequest, "target" | "method" | "path">,
+  headers: OutgoingHttpHeaders,
+  signal: AbortSignal,
+): ClientRequest {
+  const { target } = upstream;
+  const options: RequestOptions = {
+    host: target.hostname,
+    port: target.port,
+    method: upstream.method,
+    path: upstream.path,
+    headers,
+    signal,
+  };
+  if (target.scheme !== "https") return requestHttp({ ...options, agent: agents.http });
+  return requestHttps({
+    ...options,
+    agent: agents.https,
+    servername: isIP(target.hostname) === 0 ? target.hostname : "",
+  });
 }

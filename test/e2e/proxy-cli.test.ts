@@ -229,13 +229,13 @@ describe("iam-auth-proxy CLI (real process)", () => {
       });
     });
 
-    it("exits 2 on --socks-proxy, which is not supported yet", () => {
-      assert.deepEqual(run("--socks-proxy", "127.0.0.1:8081"), {
+    it("exits 2 on a malformed --socks-proxy, naming the flag", () => {
+      assert.deepEqual(run("--socks-proxy", "127.0.0.1"), {
         status: 2,
         stdout: "",
         stderr:
-          "iam-auth-proxy: --socks-proxy is not supported yet: reaching apps through a SOCKS proxy comes in a later " +
-          `release; run without it for now\n${hint}`,
+          "iam-auth-proxy: --socks-proxy must be HOST:PORT with a port from 1 to 65535, as in 127.0.0.1:1080 " +
+          `(got "127.0.0.1")\n${hint}`,
       });
     });
 

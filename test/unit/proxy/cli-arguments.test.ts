@@ -4,6 +4,8 @@ import { describe, it } from "node:test";
 import { parseCliArguments, type CliParseResult } from "../../../proxy/cli-arguments.js";
 
 const hint = "Run iam-auth-proxy --help to see the options.\n";
+/** The new flags' values when they are not given. */
+const reachDefaults = { hosts: [], upstreamCa: [], awsViaSocks: false };
 const roleArn = "arn:aws:iam::111122223333:role/Developer";
 
 function usageError(...problems: string[]): CliParseResult {
@@ -19,7 +21,7 @@ describe("parseCliArguments", () => {
     it("listens on :8080 (loopback) with the SDK's default credentials and region", () => {
       assert.deepEqual(parseCliArguments([], {}), {
         kind: "run",
-        config: { bind: ":8080", method: "auto", loginFlow: "proxy", aws: {} },
+        config: { bind: ":8080", method: "auto", loginFlow: "proxy", aws: {}, ...reachDefaults },
       });
     });
   });
@@ -42,17 +44,6 @@ describe("parseCliArguments", () => {
       assert.deepEqual(
         parseCliArguments(["--bind", ":1", "--bind", ":2"], {}),
         usageError("--bind was given more than once"),
-      );
-    });
-  });
-
-  describe("--socks-proxy", () => {
-    it("is refused as not supported yet rather than ignored", () => {
-      assert.deepEqual(
-        parseCliArguments(["--socks-proxy", "127.0.0.1:8081"], {}),
-        usageError(
-          "--socks-proxy is not supported yet: reaching apps through a SOCKS proxy comes in a later release; run without it for now",
-        ),
       );
     });
   });
@@ -85,7 +76,11 @@ describe("parseCliArguments", () => {
       const output = result.kind === "exit" ? result.output : "";
       for (const flag of [
         "--bind",
+        "--host",
+        "--upstream-ca",
+        "--ca-dir",
         "--socks-proxy",
+        "--aws-via-socks",
         "--assume-role-arn",
         "--assume-role-external-id",
         "--assume-role-session-name",
@@ -112,6 +107,7 @@ describe("parseCliArguments", () => {
           method: "auto",
           loginFlow: "proxy",
           aws: { assumeRole: { roleArn, sessionName: "iam-auth-proxy" } },
+          ...reachDefaults,
         },
       });
     });
@@ -273,10 +269,10 @@ describe("parseCliArguments", () => {
 
   it("reports every problem at once", () => {
     assert.deepEqual(
-      parseCliArguments(["--bind", "x", "--mfa-token-code", "1", "--socks-proxy", "h:1"], {}),
+      parseCliArguments(["--bind", "x", "--mfa-token-code", "1", "--socks-proxy", "h"], {}),
       usageError(
         '--bind must be HOST:PORT, :PORT or [IPV6]:PORT (got "x")',
-        "--socks-proxy is not supported yet: reaching apps through a SOCKS proxy comes in a later release; run without it for now",
+        '--socks-proxy must be HOST:PORT with a port from 1 to 65535, as in 127.0.0.1:1080 (got "h")',
         "--mfa-token-code needs --mfa-serial-number",
         "--mfa-token-code must be 6 digits",
       ),

@@ -48,10 +48,28 @@ describe("CookieJar", () => {
       assert.deepEqual(jar.store(app, "/", ["=x", "novalue", `big=${"x".repeat(5000)}`]), []);
     });
 
-    it("does not keep Secure cookies: the proxy reaches apps over plain http", () => {
+    it("keeps Secure cookies only for https origins, and never hands them to plain http", () => {
       const { jar } = jarAt();
-      jar.store(app, "/", ["sid=1; Path=/; Secure"]);
+      // A plain-http origin cannot set a Secure cookie (RFC 6265bis).
+      assert.deepEqual(jar.store(app, "/", ["sid=1; Path=/; Secure"]), []);
       assert.deepEqual(names(jar, app, "/"), []);
+      const secureOrigin = `https://${app}`;
+      jar.store(secureOrigin, "/auth", ["sid=2; Path=/; Secure; HttpOnly", "theme=dark; Path=/"]);
+      assert.deepEqual(names(jar, secureOrigin, "/"), ["sid=2", "theme=dark"]);
+      assert.equal(jar.cookiesFor(secureOrigin, "/")[0]?.secure, true);
+      // Scheme, host and port key the jar: the same host over plain http is another app.
+      assert.deepEqual(names(jar, app, "/"), []);
+      assert.equal(jar.generation(app), 0);
+    });
+
+    it("accepts origins as host[:port] (plain http) or http(s)://host[:port]", () => {
+      const { jar } = jarAt();
+      jar.store("http://app.internal:3000", "/", ["sid=1; Domain=app.internal"]);
+      assert.deepEqual(names(jar, "http://app.internal:3000", "/"), ["sid=1"]);
+      assert.throws(() => jar.store("https://", "/", ["sid=1"]), {
+        name: "TypeError",
+        message: 'CookieJar: origin must be host[:port] or https://host[:port] (got "https://")',
+      });
     });
 
     it("refuses a Domain the host does not belong to, accepts its own", () => {

@@ -1,10 +1,16 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
-import { parseAbsoluteTarget, parseConnectTarget } from "../../../proxy/request-target.js";
+import {
+  originOf,
+  parseAbsoluteTarget,
+  parseConnectTarget,
+  tunnelTarget,
+} from "../../../proxy/request-target.js";
 
 describe("parseAbsoluteTarget", () => {
   it("keeps the path and query exactly, and normalises the host", () => {
     assert.deepEqual(parseAbsoluteTarget("http://App.Internal:3000/a//b?c=%2F"), {
+      scheme: "http",
       hostname: "app.internal",
       port: 3000,
       host: "app.internal:3000",
@@ -14,6 +20,7 @@ describe("parseAbsoluteTarget", () => {
 
   it("defaults the port to 80 and the path to /", () => {
     assert.deepEqual(parseAbsoluteTarget("http://app"), {
+      scheme: "http",
       hostname: "app",
       port: 80,
       host: "app",
@@ -70,4 +77,33 @@ describe("parseConnectTarget", () => {
       });
     });
   }
+});
+
+describe("tunnelTarget", () => {
+  it("takes host and port from the CONNECT target and drops the scheme's default port", () => {
+    const tunnel = parseConnectTarget("App.Example.com:443");
+    assert.deepEqual(tunnelTarget("https", tunnel, "/a?b"), {
+      scheme: "https",
+      hostname: "app.example.com",
+      port: 443,
+      host: "app.example.com",
+      path: "/a?b",
+    });
+    assert.equal(tunnelTarget("http", tunnel, "/").host, "app.example.com:443");
+    assert.equal(tunnelTarget("http", parseConnectTarget("app:80"), "/").host, "app");
+  });
+
+  it("keeps other ports, and IPv6 brackets", () => {
+    assert.equal(tunnelTarget("https", parseConnectTarget("app:8443"), "/").host, "app:8443");
+    assert.equal(tunnelTarget("https", parseConnectTarget("[::1]:443"), "/").host, "[::1]");
+    assert.equal(tunnelTarget("https", parseConnectTarget("[::1]:8443"), "/").host, "[::1]:8443");
+  });
+});
+
+describe("originOf", () => {
+  it("keys plain-http apps by host[:port] and https apps by https://host[:port]", () => {
+    assert.equal(originOf({ scheme: "http", host: "app:3000" }), "app:3000");
+    assert.equal(originOf({ host: "app:3000" }), "app:3000");
+    assert.equal(originOf({ scheme: "https", host: "app:3000" }), "https://app:3000");
+  });
 });

@@ -1,0 +1,173 @@
+import { Agent as HttpAgent, type ClientRequestArgs } from "node:http";
+import { Agent as HttpsAgent, type AgentOptions as HttpsAgentOptions } from "node:https";
+import { connect, type Socket } from "node:net";
+import type { Duplex } from "node:stream";
+import { rootCertificates, connect as connectTls, type ConnectionOptions } from "node:tls";
+import { formatHostPort } from "./bind-address.js";
+import { ProxyError } from "./errors.js";
+import type { ProxyLogger } from "./log.js";
+import { createSocksConnector, type SocksEndpoint, type TcpConnector } from "./socks-connector.js";
+import { describeTlsFailure } from "./upstream-tls.js";
+
+/** How the proxy reaches apps: directly, or all through one SOCKS5 server. */
+export interface UpstreamConnections {
+  /** Keep-alive agent for plain-HTTP apps. */
+  readonly http: HttpAgent;
+  /** Keep-alive agent for HTTPS apps; verifies their certificates (Node's CAs plus the extra ones). */
+  readonly https: HttpsAgent;
+  /** A raw TCP connection, for CONNECT tunnels. */
+  readonly openTunnel: TcpConnector;
+  /** Closes pooled connections. */
+  destroy(): void;
+}
+
+export interface UpstreamConnectionOptions {
+  /** Reach every app through this SOCKS5 server (host names resolved at its side). Default: directly. */
+  readonly socks?: SocksEndpoint | undefined;
+  /**
+   * PEM certificates HTTPS apps may chain to, in addition to Node's CA store (Mozilla's, plus
+   * NODE_EXTRA_CA_CERTS). Default none: Node's store alone.
+   */
+  readonly extraCa?: readonly string[] | undefined;
+}
+
+/**
+ * Creates the agents and the tunnel opener the proxy forwards with. With a SOCKS server, every
+ * connection to an app (requests, /auth, replays, CONNECT tunnels, TLS to HTTPS apps) goes
+ * through it, host names unresolved; the agents then also suit the AWS SDK's requestHandler.
+ *
+ * @example const upstream = createUpstreamConnections({ socks: parseSocksEndpoint("127.0.0.1:1080") })
+ */
+export function createUpstreamConnections(options: UpstreamConnectionOptions = {}): UpstreamConnections {
+  const openTunnel =
+    options.socks === undefined ? connectDirectly : createSocksConnector({ endpoint: options.socks });
+  // Setting `ca` replaces Node's store, so the store is included; without extras Node's default (which
+  // honours NODE_EXTRA_CA_CERTS) is left alone.
+  const tls: HttpsAgentOptions =
+    options.extraCa === undefined || options.extraCa.length === 0
+      ? {}
+      : { ca: [...rootCertificates, ...options.extraCa] };
+  const http =
+    options.socks === undefined ? new HttpAgent({ keepAlive: true }) : new TunnelHttpAgent(openTunnel);
+  const https =
+    options.socks === undefined
+      ? new HttpsAgent({ keepAlive: true, ...tls })
+      : new TunnelHttpsAgent(openTunnel, tls);
+  return Object.freeze({
+    http,
+    https,
+    openTunnel,
+    destroy() {
+      http.destroy();
+      https.destroy();
+    },
+  });
+}
+
+/**
+ * What the client is told when an app cannot be reached: the SOCKS and TLS failures as they are
+ * (502 naming the problem), any other socket error as 502 UPSTREAM_UNREACHABLE "Cannot reach
+ * host: CODE". Undefined for an error that is not a connection failure (a bug).
+ *
+ * @example toUpstreamFailure(econnrefused, { hostname: "app", port: 80, host: "app" })?.message // "Cannot reach app: ECONNREFUSED"
+ */
+export function toUpstreamFailure(
+  error: unknown,
+  target: { readonly hostname: string; readonly port: number; readonly host: string },
+): ProxyError | undefined {
+  if (error instanceof ProxyError) return error;
+  const tls = describeTlsFailure(error, formatHostPort(target.hostname, target.port), target.hostname);
+  if (tls !== undefined) return tls;
+  const code = errorCode(error);
+  if (code === undefined) return undefined;
+  return new ProxyError("UPSTREAM_UNREACHABLE", `Cannot reach ${target.host}: ${code}`, { cause: error });
+}
+
+/**
+ * Logs why an app could not be reached: `<event> host=… outcome=upstream-unreachable code=ECONNREFUSED`
+ * for a socket error, `outcome=upstream-failed code=<ProxyError code> reason=…` for SOCKS and TLS failures.
+ */
+export function logUpstreamFailure(
+  logger: ProxyLogger,
+  event: string,
+  host: string,
+  failure: ProxyError,
+): void {
+  if (failure.code === "UPSTREAM_UNREACHABLE") {
+    logger.warn(event, { host, outcome: "upstream-unreachable", code: errorCode(failure.cause) });
+  } else {
+    logger.warn(event, { host, outcome: "upstream-failed", code: failure.code, reason: failure.message });
+  }
+}
+
+/** The `code` of a Node error (`ECONNRESET`, `UNABLE_TO_VERIFY_LEAF_SIGNATURE`, …), if it has one. */
+export function errorCode(error: unknown): string | undefined {
+  const code = (error as { code?: unknown } | null | undefined)?.code;
+  return typeof code === "string" ? code : undefined;
+}
+
+/** A direct TCP connection, resolved once connected. */
+function connectDirectly(hostname: string, port: number, signal?: AbortSignal): Promise<Socket> {
+  return new Promise((resolve, reject) => {
+    const socket = connect({ host: hostname, port, ...(signal === undefined ? {} : { signal }) });
+    socket.on("error", () => undefined);
+    socket.once("error", reject);
+    socket.once("connect", () => {
+      socket.off("error", reject);
+      resolve(socket);
+    });
+  });
+}
+
+/** Plain HTTP over connections the connector opens (node:http asks for them asynchronously). */
+class TunnelHttpAgent extends HttpAgent {
+  constructor(private readonly openTunnel: TcpConnector) {
+    super({ keepAlive: true });
+  }
+
+  override createConnection(
+    options: ClientRequestArgs,
+    callback?: (error: Error | null, stream: Duplex) => void,
+  ): undefined {
+    const { host, port } = connectionTarget(options);
+    this.openTunnel(host, port).then(
+      (socket) => callback?.(null, socket),
+      (error: Error) => callback?.(error, undefined as unknown as Duplex),
+    );
+    return undefined;
+  }
+}
+
+/** TLS (verified, with SNI) over connections the connector opens. */
+class TunnelHttpsAgent extends HttpsAgent {
+  constructor(
+    private readonly openTunnel: TcpConnector,
+    tls: HttpsAgentOptions,
+  ) {
+    super({ keepAlive: true, ...tls });
+  }
+
+  override createConnection(
+    options: ClientRequestArgs & ConnectionOptions,
+    callback?: (error: Error | null, stream: Duplex) => void,
+  ): undefined {
+    const { host, port } = connectionTarget(options);
+    this.openTunnel(host, port).then(
+      (socket) => {
+        // The agent has put servername (from the Host header, none for IP literals) and ca in
+        // options; `path` there is the request's, which tls.connect would read as a socket path.
+        const tlsOptions: ConnectionOptions & { path?: unknown } = { ...options, socket };
+        delete tlsOptions.path;
+        const secure = connectTls(tlsOptions);
+        callback?.(null, secure);
+      },
+      (error: Error) => callback?.(error, undefined as unknown as Duplex),
+    );
+    return undefined;
+  }
+}
+
+function connectionTarget(options: ClientRequestArgs): { host: string; port: number } {
+  const host = (options.host ?? options.hostname ?? "localhost").replace(/^\[|\]$/g, "");
+  return { host, port: Number(options.port ?? (options.protocol === "https:" ? 443 : 80)) };
+}
