@@ -9,7 +9,6 @@ import {
 import { createCredentialProvider, type AssumeRoleOptions } from "./credentials.js";
 import { ProxyError } from "./errors.js";
 import type { LoginDependencies, MfaCodeReader, MfaSource } from "./login-types.js";
-import { defaultStsEndpoint } from "./sts-presign.js";
 
 /** How the proxy reaches AWS as the person. Every field is optional. */
 export interface AwsLoginOptions {
@@ -128,7 +127,11 @@ export function createAwsLoginDependencies(options: AwsLoginOptions = {}): Login
     kms: createKmsApi(config),
     stsProofTarget: async () => {
       const signingRegion = await region();
-      return { endpoint: stsEndpoint ?? defaultStsEndpoint(signingRegion), region: signingRegion };
+      if (stsEndpoint !== undefined) return { endpoint: stsEndpoint, region: signingRegion };
+      // Imported here, not up front: sts-presign loads the SDK's signer, and the command line
+      // (which reads isRoleArn and isStsEndpoint from this file) must parse without it.
+      const { defaultStsEndpoint } = await import("./sts-presign.js");
+      return { endpoint: defaultStsEndpoint(signingRegion), region: signingRegion };
     },
     // Without a role the MFA code goes to GetSessionToken, so the app gets MFA-authenticated credentials.
     ...(options.assumeRole === undefined && mfa !== undefined ? { sessionTokenMfa: mfa } : {}),

@@ -1,16 +1,27 @@
 import { readFileSync } from "node:fs";
-import yargs from "yargs";
+import { parseArgs } from "node:util";
 import { isRoleArn, isStsEndpoint, type AwsLoginOptions } from "./aws-login.js";
 import { parseBindAddress } from "./bind-address.js";
-import { checkCaCommandFlags, checkReachFlags, reachListFlags, type ReachFlags } from "./cli-reach-flags.js";
+import {
+  allFlags,
+  DEFAULT_BIND,
+  DEFAULT_SESSION_NAME,
+  parseArgsOptions,
+  PROGRAM_NAME,
+  renderHelp,
+  type FlagSpec,
+} from "./cli-flags.js";
+import { checkCaCommandFlags, checkReachFlags, type ReachFlags } from "./cli-reach-flags.js";
 import type { LoginFlow, LoginMethodPreference } from "./login-types.js";
+
+export { PROGRAM_NAME } from "./cli-flags.js";
 
 /**
  * What the proxy runs with, from the command line (and AWS_REGION / AWS_DEFAULT_REGION,
  * AWS_ENDPOINT_URL_STS / AWS_ENDPOINT_URL).
  */
 export interface CliConfig extends ReachFlags {
-  /** Checked with parseBindAddress. */
+  /** Checked with parseBindAddress; `:8080` when not given. */
   readonly bind: string;
   readonly method: LoginMethodPreference;
   readonly loginFlow: LoginFlow;
@@ -27,10 +38,6 @@ export type CliParseResult =
   | { readonly kind: "ca"; readonly config: CliConfig }
   | { readonly kind: "exit"; readonly code: 0 | 2; readonly output: string };
 
-export const PROGRAM_NAME = "iam-auth-proxy";
-const DEFAULT_BIND = ":8080";
-const DEFAULT_SESSION_NAME = "iam-auth-proxy";
-
 // AWS's own patterns (IAM/STS API reference) for the values we pass to STS.
 const sessionNamePattern = /^[\w+=,.@-]{2,64}$/;
 const externalIdPattern = /^[\w+=,.@:/-]{2,1224}$/;
@@ -40,6 +47,7 @@ const regionPattern = /^[a-z]{2,}(?:-[a-z]+)+-\d{1,2}$/;
 const methods: readonly LoginMethodPreference[] = ["auto", "sts", "kms"];
 const loginFlows: readonly LoginFlow[] = ["proxy", "redirect"];
 
+/** The string flags that may be given once (the repeatable ones are read by checkReachFlags). */
 const stringFlags = [
   "bind",
   "socks-proxy",
@@ -55,6 +63,7 @@ const stringFlags = [
   "ca-dir",
 ] as const;
 type StringFlag = (typeof stringFlags)[number];
+const flagsByName = new Map(allFlags.map((flag) => [flag.name, flag]));
 
 /** Reads the version from package.json (dist/proxy/ → the package root). */
 export function readPackageVersion(): string {
@@ -66,132 +75,90 @@ export function readPackageVersion(): string {
 /**
  * Parses and checks the command line. Reports every problem at once, each naming its flag.
  *
- * @example parseCliArguments(["--bind", "127.0.0.1:0"], {}) // { kind: "run", config: { bind: "127.0.0.1:0", aws: {} } }
+ * @example parseCliArguments(["--bind", "127.0.0.1:0"], {}) // { kind: "run", config: { bind: "127.0.0.1:0", aws: {}, upstreams: [], … } }
  * @example parseCliArguments(["--mfa-token-code", "123456"], {}).code // 2
  */
 export function parseCliArguments(
   argv: readonly string[],
   env: Readonly<Record<string, string | undefined>>,
 ): CliParseResult {
-  const parser = yargs()
-    .scriptName(PROGRAM_NAME)
-    .usage(
-      `Usage: ${PROGRAM_NAME} [ca] [options]\n\nA local HTTP proxy that signs you in to IAM-protected web apps with your AWS identity.`,
-    )
-    .parserConfiguration({ "boolean-negation": false, "parse-numbers": false, "dot-notation": false })
-    .command(
-      "ca",
-      "Create the local CA if needed, and print where it is and how to trust it in browsers and tools (edits nothing)",
-    )
-    .option("bind", {
-      type: "string",
-      describe: "Address to listen on: :PORT (127.0.0.1 and ::1 only), HOST:PORT or [IPV6]:PORT",
-      defaultDescription: DEFAULT_BIND,
-    })
-    .option("host", {
-      type: "string",
-      describe:
-        "An app to sign in to (repeatable): app.example.com, *.corp.example.com or 10.0.0.5:8443. " +
-        "HTTPS to these is decrypted with the local CA; without --host any plain-HTTP app is signed in to and HTTPS is never decrypted",
-    })
-    .option("upstream-ca", {
-      type: "string",
-      describe: "PEM file of a CA the --host apps' certificates chain to, besides Node's CAs (repeatable)",
-    })
-    .option("ca-dir", {
-      type: "string",
-      describe: "Where the local CA (ca-key.pem, ca-cert.pem) is kept",
-      defaultDescription: "~/.iam-auth-proxy",
-    })
-    .option("socks-proxy", {
-      type: "string",
-      describe:
-        "SOCKS5 proxy HOST:PORT to reach apps through, host names resolved at its side (e.g. ssh -D 1080 bastion)",
-    })
-    .option("aws-via-socks", {
-      type: "boolean",
-      describe:
-        "Send the proxy's AWS calls (STS, KMS) through --socks-proxy too; by default they go directly",
-    })
-    .option("assume-role-arn", { type: "string", describe: "IAM role to assume with your credentials" })
-    .option("assume-role-external-id", { type: "string", describe: "External ID the role requires" })
-    .option("assume-role-session-name", {
-      type: "string",
-      describe: "Role session name",
-      defaultDescription: DEFAULT_SESSION_NAME,
-    })
-    .option("region", {
-      type: "string",
-      describe: "AWS region for STS and KMS",
-      defaultDescription: "AWS_REGION, AWS_DEFAULT_REGION or the profile, else us-east-1",
-    })
-    .option("mfa-serial-number", {
-      type: "string",
-      describe: "MFA device ARN or serial number (for AssumeRole with a role, else GetSessionToken)",
-    })
-    .option("mfa-token-code", {
-      type: "string",
-      describe: "The code your MFA device shows now",
-      defaultDescription: "asked for on the terminal when AWS needs one",
-    })
-    .option("method", {
-      type: "string",
-      describe: "Which proof to give: auto (STS when the app offers it, else KMS), sts or kms",
-      defaultDescription: "auto",
-    })
-    .option("login-flow", {
-      type: "string",
-      describe:
-        "proxy: sign in on the client's behalf and return the page with the session cookie; " +
-        "redirect: send the client to the app's /auth with the token, as the original proxy does",
-      defaultDescription: "proxy",
-    })
-    .option("profile", {
-      type: "string",
-      describe: "AWS profile to use",
-      defaultDescription: "AWS_PROFILE, else default",
-    })
-    .version("version", "Show the version", readPackageVersion())
-    .alias("v", "version")
-    .help("help", "Show this help")
-    .strict()
-    .exitProcess(false)
-    .fail(false);
+  const problems: string[] = [];
+  const { args, command } = readArguments(argv, problems);
+  if (args.help === true) return { kind: "exit", code: 0, output: renderHelp() };
+  if (args.version === true) return { kind: "exit", code: 0, output: `${readPackageVersion()}\n` };
+  // In the order given on the command line.
+  if (command === "ca") problems.push(...checkCaCommandFlags(args, Object.keys(args)));
+  const result = checkFlags(args, env, problems);
+  return command === "ca" && result.kind === "run" ? { kind: "ca", config: result.config } : result;
+}
 
-  let parsed: Record<string, unknown> | undefined;
-  let output = "";
-  try {
-    // With a callback (and fail(false)) yargs parses synchronously, prints nothing and never exits.
-    void parser.parse([...argv], {}, (_error, args, text) => {
-      parsed = args;
-      output = text;
-    });
-  } catch (error) {
-    return usageError([(error as Error).message]);
+/**
+ * Reads the command line with Node's parseArgs: each string flag's values as a list, `true` for
+ * a boolean flag given, and the command (`ca`) if any. Anything parseArgs reads that is not one of
+ * ours is a problem: an unknown flag, a string flag with no value, a value on a boolean flag, an
+ * argument other than the command.
+ */
+function readArguments(
+  argv: readonly string[],
+  problems: string[],
+): { readonly args: Record<string, string[] | true>; readonly command: "ca" | undefined } {
+  // Not strict: parseArgs would stop at the first problem, and word it for Node, not for us.
+  const { tokens } = parseArgs({
+    args: [...argv],
+    options: parseArgsOptions(),
+    strict: false,
+    allowPositionals: true,
+    tokens: true,
+  });
+  const args: Record<string, string[] | true> = {};
+  let command: "ca" | undefined;
+  let positionals = 0;
+  for (const token of tokens) {
+    if (token.kind === "positional") {
+      if (positionals++ === 0 && token.value === "ca") command = "ca";
+      else problems.push(`Unknown argument: ${token.value}`);
+      continue;
+    }
+    if (token.kind !== "option") continue;
+    const flag: FlagSpec | undefined = flagsByName.get(token.name);
+    if (flag === undefined) {
+      problems.push(`Unknown argument: ${token.rawName.replace(/^--?/, "")}`);
+    } else if (flag.type === "boolean") {
+      if (token.inlineValue === true) problems.push(`--${flag.name} takes no value`);
+      else args[flag.name] = true;
+    } else {
+      const problem = describeMissingValue(flag.name, token.value, token.inlineValue === true);
+      if (problem !== undefined) problems.push(problem);
+      else {
+        const values = args[flag.name];
+        args[flag.name] = [...(Array.isArray(values) ? values : []), token.value ?? ""];
+      }
+    }
   }
-  if (parsed === undefined) return usageError(["could not parse the command line"]);
-  if (parsed.help === true || parsed.version === true)
-    return { kind: "exit", code: 0, output: `${output}\n` };
-  const isCaCommand = Array.isArray(parsed._) && parsed._[0] === "ca";
-  const problems = isCaCommand
-    ? checkCaCommandFlags(parsed, [...stringFlags, ...reachListFlags, "aws-via-socks"])
-    : [];
-  const result = checkFlags(parsed, env, problems);
-  return isCaCommand && result.kind === "run" ? { kind: "ca", config: result.config } : result;
+  return { args, command };
+}
+
+/** Why a string flag's value is missing, or undefined when it has one. */
+function describeMissingValue(name: string, value: string | undefined, inline: boolean): string | undefined {
+  if (value === undefined || value === "") return `--${name} needs a value`;
+  // parseArgs takes the next argument whatever it is: `--bind --profile work` would bind "--profile".
+  if (!inline && value.length > 1 && value.startsWith("-")) {
+    return `--${name} needs a value (got the flag ${JSON.stringify(value)}; write --${name}=VALUE for a value that starts with "-")`;
+  }
+  return undefined;
 }
 
 function checkFlags(
-  args: Record<string, unknown>,
+  args: Readonly<Record<string, string[] | true>>,
   env: Readonly<Record<string, string | undefined>>,
   problems: string[],
 ): CliParseResult {
   const flags = new Map<StringFlag, string>();
   for (const name of stringFlags) {
-    const value = args[name];
-    if (value === undefined) continue;
-    if (Array.isArray(value)) problems.push(`--${name} was given more than once`);
-    else if (typeof value !== "string" || value === "") problems.push(`--${name} needs a value`);
-    else flags.set(name, value);
+    const values = args[name];
+    if (!Array.isArray(values) || values[0] === undefined) continue;
+    if (values.length > 1) problems.push(`--${name} was given more than once`);
+    else flags.set(name, values[0]);
   }
   const flag = (name: StringFlag): string | undefined => flags.get(name);
   const shown = (name: StringFlag): string => JSON.stringify(flag(name));
@@ -202,7 +169,11 @@ function checkFlags(
   } catch (error) {
     problems.push((error as Error).message);
   }
-  const reach = checkReachFlags(args, flag("socks-proxy"), flag("ca-dir"), problems);
+  const reach = checkReachFlags(
+    args,
+    { bind: flag("bind"), socksProxy: flag("socks-proxy"), caDir: flag("ca-dir") },
+    problems,
+  );
 
   const roleArn = flag("assume-role-arn");
   if (roleArn !== undefined && !isRoleArn(roleArn)) {

@@ -1,9 +1,13 @@
 import { parseHostPattern } from "./host-pattern.js";
+// The file, not reverse/index.js: parsing must not load reverse mode's server code.
+import { resolveUpstreams, type ReverseUpstream } from "./reverse/upstream-option.js";
 import { parseSocksEndpoint } from "./socks-connector.js";
 import { readUpstreamCaFile } from "./upstream-tls.js";
 
-/** How the proxy reaches apps, from the command line: --host, --upstream-ca, --ca-dir, --socks-proxy, --aws-via-socks. */
+/** How the proxy reaches apps, from the command line: --upstream, --host, --upstream-ca, --ca-dir, --socks-proxy, --aws-via-socks. */
 export interface ReachFlags {
+  /** `--upstream` values resolved with `--bind` (see resolveUpstreams): reverse mode. Empty: forward mode. */
+  readonly upstreams: readonly ReverseUpstream[];
   /** `--host` patterns, each checked with parseHostPattern: the apps signed in to, HTTPS intercepted. */
   readonly hosts: readonly string[];
   /** The PEM text of each `--upstream-ca` file, checked. */
@@ -16,23 +20,32 @@ export interface ReachFlags {
   readonly awsViaSocks: boolean;
 }
 
+/** The once-only string flags checkReachFlags needs, already read (undefined when not given). */
+export interface OnceReachFlags {
+  /** `--bind` as given: a lone `--upstream` listens there, several must not be given it. */
+  readonly bind: string | undefined;
+  readonly socksProxy: string | undefined;
+  readonly caDir: string | undefined;
+}
+
 /** The flags that may be repeated. */
-export const reachListFlags = ["host", "upstream-ca"] as const;
+export const reachListFlags = ["upstream", "host", "upstream-ca"] as const;
+type ReachListFlag = (typeof reachListFlags)[number];
 /** What `iam-auth-proxy ca` reads; the other flags only matter to a running proxy. */
 const caCommandFlags = new Set(["bind", "ca-dir"]);
 
 /**
- * Checks the reach flags, adding each problem (naming its flag) to `problems`. `socksProxy` and
- * `caDir` are the once-only string flags, already read; the repeatable ones are read here.
+ * Checks the reach flags, adding each problem (naming its flag) to `problems`. `args` holds each
+ * repeatable flag's values as a list (parseArgs with `multiple`).
  *
- * @example checkReachFlags({ host: ["app.example.com"] }, undefined, undefined, problems).hosts // ["app.example.com"]
+ * @example checkReachFlags({ host: ["app.example.com"] }, { bind: undefined, socksProxy: undefined, caDir: undefined }, problems).hosts // ["app.example.com"]
  */
 export function checkReachFlags(
   args: Readonly<Record<string, unknown>>,
-  socksProxy: string | undefined,
-  caDir: string | undefined,
+  once: OnceReachFlags,
   problems: string[],
 ): ReachFlags {
+  const { socksProxy, caDir } = once;
   if (socksProxy !== undefined) {
     try {
       parseSocksEndpoint(socksProxy);
@@ -58,7 +71,16 @@ export function checkReachFlags(
       problems.push((error as Error).message);
     }
   }
+  let upstreams: readonly ReverseUpstream[] = [];
+  if (lists.upstream.length > 0) {
+    const resolved = resolveUpstreams(lists.upstream, once.bind);
+    problems.push(...resolved.problems);
+    upstreams = resolved.upstreams;
+    const conflict = describeReverseModeConflict(lists.host.length > 0, socksProxy !== undefined);
+    if (conflict !== undefined) problems.push(conflict);
+  }
   return {
+    upstreams: Object.freeze(upstreams),
     hosts: Object.freeze(lists.host),
     upstreamCa: Object.freeze(upstreamCa),
     ...(caDir === undefined ? {} : { caDir }),
@@ -77,12 +99,33 @@ export function checkCaCommandFlags(
     .map((name) => `--${name} does not apply to the ca command (it takes --ca-dir and --bind)`);
 }
 
+/**
+ * One line naming the forward-mode flags given with `--upstream`, and why they cannot go together
+ * (yet), or undefined when there are none.
+ */
+function describeReverseModeConflict(host: boolean, socksProxy: boolean): string | undefined {
+  const flags: string[] = [];
+  const reasons: string[] = [];
+  if (host) {
+    flags.push("--host");
+    reasons.push(
+      "in reverse mode each app has its own local address and no HTTPS is decrypted, so there are no --host apps",
+    );
+  }
+  if (socksProxy) {
+    flags.push("--socks-proxy");
+    reasons.push("reverse mode does not reach apps through a SOCKS proxy yet");
+  }
+  if (flags.length === 0) return undefined;
+  return `--upstream cannot be combined with ${flags.join(" or ")}: ${reasons.join("; ")}`;
+}
+
 /** The repeatable flags' values (none: an empty list); an empty value is a problem. */
 function readListFlags(
   args: Readonly<Record<string, unknown>>,
   problems: string[],
-): Record<(typeof reachListFlags)[number], string[]> {
-  const lists = { host: [] as string[], "upstream-ca": [] as string[] };
+): Record<ReachListFlag, string[]> {
+  const lists: Record<ReachListFlag, string[]> = { upstream: [], host: [], "upstream-ca": [] };
   for (const name of reachListFlags) {
     const value = args[name];
     if (value === undefined) continue;

@@ -5,15 +5,19 @@ import { ProxyError } from "./errors.js";
 import { writeRawPlainText } from "./http-messages.js";
 import type { ProxyLogger } from "./log.js";
 import { parseConnectTarget, type ConnectTarget } from "./request-target.js";
-import type { TcpConnector } from "./socks-connector.js";
-import { logUpstreamFailure, toUpstreamFailure } from "./upstream-connections.js";
+import {
+  logUpstreamFailure,
+  toUpstreamFailure,
+  type TunnelUpstream,
+  type TunnelUpstreamConnector,
+} from "./upstream-connections.js";
 
 export interface ConnectTunnelOptions {
   readonly logger: ProxyLogger;
   /** Open tunnel sockets (both ends) are added here so the server can tear them down on close. */
   readonly openSockets: Set<Duplex>;
   /** Opens the TCP connection to the target: directly, or through the SOCKS server. */
-  readonly openTunnel: TcpConnector;
+  readonly openTunnel: TunnelUpstreamConnector;
   /**
    * Takes over CONNECTs to the apps the proxy signs in to (HTTPS interception); every other
    * target gets a blind tunnel. Default: none, every CONNECT is a blind tunnel.
@@ -79,7 +83,8 @@ export function createConnectHandler(options: ConnectTunnelOptions): ConnectHand
     );
   };
 
-  function join(client: Socket, upstream: Socket, head: Buffer): void {
+  function join(client: Socket, tunnel: TunnelUpstream, head: Buffer): void {
+    const upstream = tunnel.socket;
     upstream.on("error", () => client.destroy());
     if (client.destroyed) {
       upstream.destroy();
@@ -91,10 +96,10 @@ export function createConnectHandler(options: ConnectTunnelOptions): ConnectHand
     upstream.on("close", () => client.destroySoon());
     client.write("HTTP/1.1 200 Connection Established\r\n\r\n");
     if (head.length > 0) upstream.write(head);
-    // pipe() half-closes the other side on end (TLS close_notify etc. keep working); the close
+    // Each side half-closes the other on end (TLS close_notify etc. keep working); the close
     // handlers above finish the teardown.
     client.pipe(upstream);
-    upstream.pipe(client);
+    tunnel.relayTo(client);
   }
 }
 

@@ -13,6 +13,7 @@
  * | `KMS_NEEDS_USER_CREDENTIALS`   | 403    | KMS method with role or SSO credentials: AWS refuses GetSessionToken   |
  * | `AWS_REQUEST_FAILED`           | 403    | STS or KMS answered with an error (AccessDenied, ExpiredToken, …)      |
  * | `LOGIN_LOOP`                   | 403    | the app challenged the request again right after a sign-in             |
+ * | `HOST_NOT_ALLOWED`             | 403    | reverse mode: the Host is not a local name (a DNS-rebinding attempt)   |
  * | `AWS_UNREACHABLE`              | 502    | STS or KMS could not be reached (refused, reset, DNS, timeout)         |
  * | `NO_CREDENTIALS`               | 503    | no usable AWS credentials were found                                   |
  * | `MFA_CODE_UNAVAILABLE`         | 503    | an MFA code is needed and none could be read (no terminal, timeout)    |
@@ -37,6 +38,7 @@ export type ProxyErrorCode =
   | "KMS_NEEDS_USER_CREDENTIALS"
   | "AWS_REQUEST_FAILED"
   | "LOGIN_LOOP"
+  | "HOST_NOT_ALLOWED"
   | "AWS_UNREACHABLE"
   | "NO_CREDENTIALS"
   | "MFA_CODE_UNAVAILABLE"
@@ -61,6 +63,7 @@ const statusByCode: Readonly<Record<ProxyErrorCode, number>> = {
   KMS_NEEDS_USER_CREDENTIALS: 403,
   AWS_REQUEST_FAILED: 403,
   LOGIN_LOOP: 403,
+  HOST_NOT_ALLOWED: 403,
   AWS_UNREACHABLE: 502,
   NO_CREDENTIALS: 503,
   MFA_CODE_UNAVAILABLE: 503,

@@ -1,14 +1,14 @@
 import type { IncomingMessage, OutgoingHttpHeaders, ServerResponse } from "node:http";
-import { pipeline } from "node:stream";
 import { buildAuthLocation } from "../protocol/index.js";
+import { sendSignInRefusal } from "./auth-refusal.js";
 import { isIamChallenge, type ChallengeAnswerer } from "./challenge-answerer.js";
 import type { CookieJar } from "./cookie-jar.js";
 import { ProxyError } from "./errors.js";
-import { prepareForwardedRequestHeaders, removeHopByHopHeaders, sendPlainText } from "./http-messages.js";
+import { copyForwardedRequestHeaders, removeHopByHopHeaders, sendPlainText } from "./http-messages.js";
 import type { ProxyLogger } from "./log.js";
 import { logLogin } from "./login-log.js";
 import type { LoginFlow } from "./login-types.js";
-import { readRequestBody, type RequestBody } from "./request-body.js";
+import { hasRequestBody, NO_REQUEST_BODY, readRequestBody, type RequestBody } from "./request-body.js";
 import { originOf, parseAbsoluteTarget, type ForwardTarget } from "./request-target.js";
 import type { SelfLogin } from "./self-login.js";
 import { mergeCookieHeader } from "./set-cookie.js";
@@ -50,22 +50,25 @@ export function createProxyRequestHandler(
   handleDirect: RequestHandler,
 ): RequestHandler {
   return (req, res) => {
-    req.on("error", () => req.destroy());
-    res.on("error", () => res.destroy());
     const requestTarget = req.url ?? "";
-    if (requestTarget.startsWith("/")) {
+    let target: ForwardTarget | undefined;
+    if (!requestTarget.startsWith("/")) {
+      try {
+        target = parseAbsoluteTarget(requestTarget);
+      } catch (error) {
+        if (!(error instanceof ProxyError)) throw error;
+        listenForErrors(req, res);
+        sendPlainText(res, error.status, error.message);
+        return;
+      }
+    }
+    // `forward` attaches its own error listeners.
+    if (target !== undefined) {
+      forward(req, res, target);
+    } else {
+      listenForErrors(req, res);
       handleDirect(req, res);
-      return;
     }
-    let target: ForwardTarget;
-    try {
-      target = parseAbsoluteTarget(requestTarget);
-    } catch (error) {
-      if (!(error instanceof ProxyError)) throw error;
-      sendPlainText(res, error.status, error.message);
-      return;
-    }
-    forward(req, res, target);
   };
 }
 
@@ -83,30 +86,33 @@ export function createHttpForwarder(options: HttpForwarderOptions): ForwardHandl
   const { logger, jar, send, selfLogin } = options;
 
   async function forward(req: IncomingMessage, res: ServerResponse, target: ForwardTarget): Promise<void> {
-    const client = new AbortController();
-    res.on("close", () => {
-      if (!res.writableFinished) client.abort();
-    });
-    let body: RequestBody;
-    try {
-      body = await readRequestBody(req, options.maxReplayBodyBytes);
-    } catch {
-      // The client went away mid-body: there is no one to answer.
-      res.destroy();
-      return;
+    // Only a body can be replayed after a sign-in; a request without one (most GETs) has nothing to read.
+    let body: RequestBody = NO_REQUEST_BODY;
+    if (hasRequestBody(req)) {
+      try {
+        body = await readRequestBody(req, options.maxReplayBodyBytes);
+      } catch {
+        // The client went away mid-body: there is no one to answer.
+        res.destroy();
+        return;
+      }
     }
-    prepareForwardedRequestHeaders(req.headers, target.host);
     const clientCookie = req.headers.cookie;
-    const headers: OutgoingHttpHeaders = { ...req.headers };
-    delete headers.cookie;
+    const headers: OutgoingHttpHeaders = copyForwardedRequestHeaders(req.headers, target.host);
     // A client that sends its own session keeps it; one without (curl, scripts) gets the proxy's.
     const origin = originOf(target);
-    const cookie = mergeCookieHeader(clientCookie, jar.cookiesFor(origin, target.path), "fill");
+    const jarCookies = jar.cookiesFor(origin, target.path);
+    // Nothing to add (the usual case: the jar is empty, or a browser sends the session itself):
+    // the client's Cookie field goes as it came.
+    const cookie = jarCookies.every((stored) => sendsCookie(clientCookie, stored.name))
+      ? clientCookie || undefined
+      : mergeCookieHeader(clientCookie, jarCookies, "fill");
     if (cookie !== undefined) headers.cookie = cookie;
     const jarGeneration = jar.generation(origin);
     const method = req.method ?? "GET";
     try {
-      const response = await send({ target, method, path: target.path, headers, body }, client.signal);
+      // `client: res`: the request to the app is destroyed if the client goes away first.
+      const response = await send({ target, method, path: target.path, headers, body, client: res });
       if (!isIamChallenge(response)) {
         relayResponse(response, res, target, []);
       } else if (!options.signsInTo(target)) {
@@ -125,15 +131,15 @@ export function createHttpForwarder(options: HttpForwarderOptions): ForwardHandl
           body,
           challenge: response,
           jarGeneration,
-          signal: client.signal,
+          signal: signalClientGone(res),
         });
-        if (result.kind === "refused") sendPlainText(res, result.status, result.message);
+        if (result.kind === "refused") sendSignInRefusal(res, result);
         else relayResponse(result.response, res, target, result.setCookies);
       } else {
         await redirectToAuth(response, res, target);
       }
     } catch (error) {
-      reportFailure(error, res, target, client.signal);
+      reportFailure(error, res, target);
     }
   }
 
@@ -176,15 +182,16 @@ export function createHttpForwarder(options: HttpForwarderOptions): ForwardHandl
   ): void {
     response.on("error", () => res.destroy());
     // Keep the jar in step with the app when it renews or ends a session the jar holds.
-    const setCookies = response.headersDistinct["set-cookie"];
+    const setCookies = readSetCookies(response.rawHeaders);
     if (setCookies !== undefined) {
       jar.store(originOf(target), target.path, setCookies, { onlyKnownNames: true });
     }
+    const kept = removeHopByHopHeaders(response.rawHeaders);
     // The sign-in's cookies first: if the app's own response sets the same cookie, it is the newer one.
-    const headers = [
-      ...addedSetCookies.flatMap((line) => ["Set-Cookie", line]),
-      ...removeHopByHopHeaders(response.rawHeaders),
-    ];
+    const headers =
+      addedSetCookies.length === 0
+        ? kept
+        : [...addedSetCookies.flatMap((line) => ["Set-Cookie", line]), ...kept];
     try {
       res.writeHead(response.statusCode ?? 502, response.statusMessage, headers);
     } catch (error) {
@@ -192,17 +199,12 @@ export function createHttpForwarder(options: HttpForwarderOptions): ForwardHandl
       sendPlainText(res, 502, `The upstream response could not be relayed: ${(error as Error).message}`);
       return;
     }
-    // pipeline tears down both sides if either fails or the client goes away mid-body.
-    pipeline(response, res, () => undefined);
+    relayBody(response, res);
   }
 
-  function reportFailure(
-    error: unknown,
-    res: ServerResponse,
-    target: ForwardTarget,
-    client: AbortSignal,
-  ): void {
-    if (client.aborted || res.destroyed || res.writableEnded) return;
+  function reportFailure(error: unknown, res: ServerResponse, target: ForwardTarget): void {
+    // The client went away (the request to the app was destroyed with it): no one to answer.
+    if (res.destroyed || res.writableEnded) return;
     const failure = toUpstreamFailure(error, target);
     if (failure === undefined) {
       // Not a socket, TLS or SOCKS error: a bug. No details to the client; the log says what happened.
@@ -221,10 +223,74 @@ export function createHttpForwarder(options: HttpForwarderOptions): ForwardHandl
   }
 
   return (req, res, target) => {
-    req.on("error", () => req.destroy());
-    res.on("error", () => res.destroy());
-    forward(req, res, target).catch((error: unknown) =>
-      reportFailure(error, res, target, new AbortController().signal),
-    );
+    listenForErrors(req, res);
+    forward(req, res, target).catch((error: unknown) => reportFailure(error, res, target));
   };
+}
+
+/**
+ * Streams the app's response body to the client, honouring the client's backpressure. Neither
+ * pipeline() (an AbortController per response, and an AbortError with a stack built when it ends:
+ * the biggest per-request costs in the forwarding profile) nor pipe() (a dozen listeners added
+ * and removed per response); what they would add is done here: a failing app cuts the client's
+ * response short (the 'error' listener relayResponse adds), and a client gone mid-body stops the
+ * app's response (its connection cannot be reused with a body half read).
+ */
+function relayBody(response: IncomingMessage, res: ServerResponse): void {
+  const resume = (): void => void response.resume();
+  response.on("data", (chunk: Buffer) => {
+    if (!res.write(chunk)) {
+      response.pause();
+      res.once("drain", resume);
+    }
+  });
+  response.once("end", () => res.end());
+  response.once("close", () => {
+    if (!response.complete) res.destroy();
+  });
+  res.once("close", () => {
+    if (!response.complete) response.destroy();
+  });
+}
+
+/** Whether a Cookie field value has a cookie named `name` (RFC 6265 §4.2.1: `name=value` pairs joined by "; "). */
+function sendsCookie(header: string | undefined, name: string): boolean {
+  if (header === undefined) return false;
+  const pair = `${name}=`;
+  for (let at = header.indexOf(pair); at !== -1; at = header.indexOf(pair, at + 1)) {
+    // A whole name, as mergeCookieHeader splits them: at the start of a pair, after the ";" that
+    // ends the previous one and any spaces.
+    let before = at - 1;
+    while (before >= 0 && (header[before] === " " || header[before] === "\t")) before -= 1;
+    if (before === -1 || header[before] === ";") return true;
+  }
+  return false;
+}
+
+/** A client's request and response must never crash the proxy: an error ends that exchange. */
+function listenForErrors(req: IncomingMessage, res: ServerResponse): void {
+  req.on("error", () => req.destroy());
+  res.on("error", () => res.destroy());
+}
+
+/** A signal aborted when the client goes away before its response is finished (for a sign-in and replay). */
+function signalClientGone(res: ServerResponse): AbortSignal {
+  const controller = new AbortController();
+  if (res.destroyed && !res.writableFinished) controller.abort();
+  res.once("close", () => {
+    if (!res.writableFinished) controller.abort();
+  });
+  return controller.signal;
+}
+
+/** The Set-Cookie field values of a response, in order, from its rawHeaders; undefined if none. */
+function readSetCookies(rawHeaders: readonly string[]): string[] | undefined {
+  let lines: string[] | undefined;
+  for (let i = 0; i + 1 < rawHeaders.length; i += 2) {
+    const name = rawHeaders[i] ?? "";
+    // The length first: it rules out most names without lower-casing them.
+    if (name.length === 10 && name.toLowerCase() === "set-cookie")
+      (lines ??= []).push(rawHeaders[i + 1] ?? "");
+  }
+  return lines;
 }

@@ -1,4 +1,4 @@
-import type { IncomingHttpHeaders, ServerResponse } from "node:http";
+import type { IncomingHttpHeaders, OutgoingHttpHeaders, ServerResponse } from "node:http";
 import type { Duplex } from "node:stream";
 import { STATUS_CODES } from "node:http";
 
@@ -12,6 +12,14 @@ const hopByHopFields = [
   "transfer-encoding",
   "upgrade",
 ];
+const hopByHop = new Set(hopByHopFields);
+// What prepareForwardedRequestHeaders drops besides the fields Connection names. Transfer-Encoding
+// is kept: it frames the body Node re-sends (see there).
+const notForwardedRequestFields: ReadonlySet<string> = new Set([
+  ...hopByHopFields.filter((name) => name !== "transfer-encoding"),
+  "proxy-authorization",
+  "expect",
+]);
 
 /** The fields a Connection header names (RFC 9110 §7.6.1), lower-cased. */
 function readConnectionOptions(values: readonly string[]): Set<string> {
@@ -25,6 +33,14 @@ function readConnectionOptions(values: readonly string[]): Set<string> {
   return names;
 }
 
+/** True for a Connection value that is just `keep-alive` or `close` (any case). */
+function connectionNamesNothingElse(value: string): boolean {
+  return (
+    (value.length === 10 && value.toLowerCase() === "keep-alive") ||
+    (value.length === 5 && value.toLowerCase() === "close")
+  );
+}
+
 /**
  * Copies a rawHeaders list (`[name, value, name, value, …]`, as IncomingMessage#rawHeaders) without
  * hop-by-hop fields: Connection and the fields it names, Keep-Alive, Proxy-Connection, TE, Trailer,
@@ -33,15 +49,20 @@ function readConnectionOptions(values: readonly string[]): Set<string> {
  * @example removeHopByHopHeaders(["Connection", "close, X-A", "X-A", "1", "X-B", "2"]) // ["X-B", "2"]
  */
 export function removeHopByHopHeaders(rawHeaders: readonly string[]): string[] {
-  const connectionValues: string[] = [];
+  // Runs on every response: no Set of the named fields unless there is a Connection field.
+  let connectionValues: string[] | undefined;
   for (let i = 0; i + 1 < rawHeaders.length; i += 2) {
-    if (rawHeaders[i]?.toLowerCase() === "connection") connectionValues.push(rawHeaders[i + 1] ?? "");
+    const value = rawHeaders[i + 1] ?? "";
+    if (rawHeaders[i]?.toLowerCase() === "connection" && !connectionNamesNothingElse(value)) {
+      (connectionValues ??= []).push(value);
+    }
   }
-  const drop = new Set([...hopByHopFields, ...readConnectionOptions(connectionValues)]);
+  const named = connectionValues === undefined ? undefined : readConnectionOptions(connectionValues);
   const kept: string[] = [];
   for (let i = 0; i + 1 < rawHeaders.length; i += 2) {
     const name = rawHeaders[i] ?? "";
-    if (!drop.has(name.toLowerCase())) kept.push(name, rawHeaders[i + 1] ?? "");
+    const lower = name.toLowerCase();
+    if (!hopByHop.has(lower) && named?.has(lower) !== true) kept.push(name, rawHeaders[i + 1] ?? "");
   }
   return kept;
 }
@@ -55,14 +76,46 @@ export function removeHopByHopHeaders(rawHeaders: readonly string[]): string[] {
  * - sets Host from the request target (RFC 9112 §3.2.2: a proxy must ignore the Host it received).
  */
 export function prepareForwardedRequestHeaders(headers: IncomingHttpHeaders, host: string): void {
-  const connection = headers.connection;
-  const named = readConnectionOptions(connection === undefined ? [] : [connection]);
-  const drop = new Set([...hopByHopFields, ...named, "proxy-authorization", "expect"]);
-  drop.delete("transfer-encoding");
-  drop.delete("content-length");
-  drop.delete("host");
-  for (const name of drop) delete headers[name];
+  const named = namedByConnection(headers.connection);
+  for (const name of Object.keys(headers)) {
+    if (!isForwardedRequestField(name, named)) delete headers[name];
+  }
   headers.host = host;
+}
+
+/**
+ * The headers prepareForwardedRequestHeaders would leave, as a new object (the request's own are
+ * left alone), without Cookie: the forwarding path adds its own. Host keeps its place.
+ *
+ * @example copyForwardedRequestHeaders({ host: "x", connection: "keep-alive", accept: "text/html" }, "app:3000") // { host: "app:3000", accept: "text/html" }
+ */
+export function copyForwardedRequestHeaders(headers: IncomingHttpHeaders, host: string): OutgoingHttpHeaders {
+  const named = namedByConnection(headers.connection);
+  const copy: OutgoingHttpHeaders = {};
+  let hostSet = false;
+  for (const name of Object.keys(headers)) {
+    if (name === "host") {
+      copy.host = host;
+      hostSet = true;
+    } else if (name !== "cookie" && isForwardedRequestField(name, named)) {
+      copy[name] = headers[name];
+    }
+  }
+  if (!hostSet) copy.host = host;
+  return copy;
+}
+
+/** The fields a request's Connection value names, if it names any besides keep-alive and close. */
+function namedByConnection(connection: string | undefined): Set<string> | undefined {
+  // `keep-alive` and `close`, what clients send, name no field that is forwarded anyway.
+  if (connection === undefined || connectionNamesNothingElse(connection)) return undefined;
+  return readConnectionOptions([connection]);
+}
+
+/** Whether a request field (lower-case name) goes to the app; see prepareForwardedRequestHeaders. */
+function isForwardedRequestField(name: string, named: Set<string> | undefined): boolean {
+  if (name === "transfer-encoding" || name === "content-length" || name === "host") return true;
+  return !notForwardedRequestFields.has(name) && named?.has(name) !== true;
 }
 
 /**

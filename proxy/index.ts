@@ -56,3 +56,13 @@ export {
 export type { AwsAgents } from "./aws-clients.js";
 export { defaultCaDir, loadOrCreateCa, MitmError, type LocalCa, type MitmErrorCode } from "./mitm/index.js";
 export { renderPacFile, pacContentType } from "./pac-file.js";
+export {
+  createReverseProxy,
+  resolveUpstreams,
+  type ResolvedUpstreams,
+  type ReverseListener,
+  type ReverseProxy,
+  type ReverseProxyOptions,
+  type ReverseUpstream,
+  type ReverseUpstreamOptions,
+} from "./reverse/index.js";

@@ -11,8 +11,9 @@ import { matchesAnyHost } from "./host-pattern.js";
 import { writeRawPlainText } from "./http-messages.js";
 import { createHttpsInterceptor } from "./https-intercept.js";
 import { closeServer, listenOnBindAddress } from "./listen.js";
+import { createLoginHistory } from "./login-history.js";
 import type { CallerIdentity } from "./login-types.js";
-import { createLeafIssuer } from "./mitm/index.js";
+import { createLeafIssuer } from "./mitm/leaf-issuer.js";
 import { checkProxyServerOptions, type ProxyServerOptions } from "./proxy-options.js";
 import type { ForwardTarget } from "./request-target.js";
 import { createSelfLogin } from "./self-login.js";
@@ -49,8 +50,11 @@ export interface ProxyServer {
  */
 export function createProxyServer(options: ProxyServerOptions = {}): ProxyServer {
   const config = checkProxyServerOptions(options);
-  const { logger, hosts } = config;
-  const session = createAwsSession(config.login, config.clock);
+  const { hosts } = config;
+  // The status page (GET / on the proxy) shows the last logins and the credentials' state, read from the log events.
+  const history = createLoginHistory({ clock: config.clock });
+  const logger = history.observe(config.logger);
+  const session = createAwsSession(history.observeCredentials(config.login), config.clock);
   const connections = createUpstreamConnections({ socks: config.socks, extraCa: config.upstreamCa });
   const openSockets = new Set<Duplex>();
   const jar = new CookieJar({ now: config.clock });
@@ -62,6 +66,7 @@ export function createProxyServer(options: ProxyServerOptions = {}): ProxyServer
     send,
     logger,
     authTimeoutMs: config.authTimeoutMs,
+    clock: config.clock,
   });
   const signsInTo = (target: ForwardTarget): boolean =>
     hosts.length === 0 || matchesAnyHost(hosts, target.hostname, target.port);
@@ -96,12 +101,20 @@ export function createProxyServer(options: ProxyServerOptions = {}): ProxyServer
         });
   const handleRequest = createProxyRequestHandler(
     forward,
-    createDirectRequestHandler({ hostPatterns: hosts }),
+    createDirectRequestHandler({
+      hostPatterns: hosts,
+      boundHostNames: config.bind.kind === "address" ? [config.bind.host] : [],
+      ca: intercept === undefined ? undefined : config.ca,
+      history,
+      method: config.method,
+      loginFlow: config.loginFlow,
+      clock: config.clock,
+    }),
   );
   const handleConnect = createConnectHandler({
     logger,
     openSockets,
-    openTunnel: connections.openTunnel,
+    openTunnel: connections.openTunnelUpstream,
     intercept,
   });
   const handleUpgrade = createProxyUpgradeHandler(forwardUpgrade);

@@ -7,6 +7,21 @@ export type RequestBody =
   /** Larger than the limit: `head` was read, `rest` is the request stream, paused. Sent once only. */
   | { readonly kind: "streaming"; readonly head: readonly Buffer[]; readonly rest: IncomingMessage };
 
+/** What a request without a body holds: nothing to read, and it can be replayed as it is. */
+export const NO_REQUEST_BODY: Extract<RequestBody, { kind: "complete" }> = Object.freeze({
+  kind: "complete",
+  bytes: Buffer.alloc(0),
+});
+
+/**
+ * Whether `req` has a body to read: only a Content-Length or Transfer-Encoding field announces
+ * one (RFC 9112 §6.3), whatever the method. A GET without either has none.
+ */
+export function hasRequestBody(req: IncomingMessage): boolean {
+  const { headers } = req;
+  return headers["content-length"] !== undefined || headers["transfer-encoding"] !== undefined;
+}
+
 /** Bodies up to this size are kept so the request can be replayed after a sign-in. */
 export const DEFAULT_MAX_REPLAY_BODY_BYTES = 1024 * 1024;
 

@@ -1,8 +1,9 @@
 import type { IncomingMessage, OutgoingHttpHeaders } from "node:http";
 import { AUTH_PATH, checkReturnUrl, ProtocolError } from "../protocol/index.js";
+import { readAuthRefusal, refusalFor, type SignInRefusal } from "./auth-refusal.js";
 import { isIamChallenge, type ChallengeAnswerer } from "./challenge-answerer.js";
 import type { CookieJar, StoredCookie } from "./cookie-jar.js";
-import { ProxyError, toOneLine } from "./errors.js";
+import { ProxyError } from "./errors.js";
 import type { ProxyLogger } from "./log.js";
 import { logLogin } from "./login-log.js";
 import type { RequestBody } from "./request-body.js";
@@ -18,6 +19,13 @@ export interface SelfLoginOptions {
   readonly logger: ProxyLogger;
   /** How long /auth may take, in ms. Default 30000. */
   readonly authTimeoutMs?: number;
+  /**
+   * How long a 403 from an app's /auth is answered again without signing in again, in ms
+   * (0: never). Default 30000.
+   */
+  readonly refusalMemoryMs?: number;
+  /** The current time in ms, for the refusal memory. Default Date.now. */
+  readonly clock?: () => number;
 }
 
 /** A client request the app answered with an IAM challenge, and what replaying it needs. */
@@ -37,10 +45,13 @@ export interface ChallengedRequest {
   readonly signal: AbortSignal;
 }
 
-/** What the client gets: the app's response to the replayed request (plus the session cookies), or a refusal. */
+/**
+ * What the client gets: the app's response to the replayed request (plus the session cookies),
+ * or a refusal (answer it with sendSignInRefusal: the app's own refusal page when there is one).
+ */
 export type SelfLoginResult =
   | { readonly kind: "response"; readonly response: IncomingMessage; readonly setCookies: readonly string[] }
-  | { readonly kind: "refused"; readonly status: number; readonly message: string };
+  | SignInRefusal;
 
 /** A finished sign-in: the session cookies the app set, or why there are none. */
 export type SignInOutcome =
@@ -49,7 +60,7 @@ export type SignInOutcome =
       readonly cookies: readonly StoredCookie[];
       readonly setCookies: readonly string[];
     }
-  | { readonly kind: "refused"; readonly status: number; readonly message: string };
+  | SignInRefusal;
 
 export interface SelfLogin {
   /** Signs in for a challenged request and replays it (see createSelfLogin). */
@@ -57,11 +68,15 @@ export interface SelfLogin {
   /**
    * Signs in to the app at `target` with its challenge (draining it), or joins the sign-in
    * already running for that app; the caller sends its request again itself (websocket upgrades).
+   * `accept`: the client's Accept header, sent to /auth (default: text first).
    */
-  signIn(challenge: IncomingMessage, target: ForwardTarget): Promise<SignInOutcome>;
+  signIn(challenge: IncomingMessage, target: ForwardTarget, accept?: string): Promise<SignInOutcome>;
 }
 
-const MAX_REFUSAL_BYTES = 4096;
+/** /auth is asked for text when the client said nothing: the one-line reason is what is shown. */
+const DEFAULT_AUTH_ACCEPT = "text/plain, */*";
+// Refusals remembered at most, for as many apps; the oldest is forgotten first.
+const MAX_REMEMBERED_REFUSALS = 100;
 
 /**
  * Completes sign-ins on the client's behalf. For a challenged request it gets a token (see
@@ -73,15 +88,26 @@ const MAX_REFUSAL_BYTES = 4096;
  * At most one sign-in per app runs at a time: requests challenged meanwhile wait for it and
  * replay with its session, and a request sent before a sign-in finished first tries the newer
  * session. A login loop is impossible: each client request causes at most one sign-in, and a
- * replay that is challenged again ends in 403 LOGIN_LOOP. If /auth refuses, the client gets the
- * app's status and one-line reason.
+ * replay that is challenged again ends in 403 LOGIN_LOOP.
+ *
+ * If /auth refuses, the client gets the app's own refusal: /auth is asked with the client's
+ * Accept header, so a browser gets the app's HTML page with the reason and curl its one line
+ * (see readAuthRefusal; never its Set-Cookie). A 403 from /auth — the app refused this identity
+ * — is remembered for `refusalMemoryMs` (30 s): requests to that app meanwhile get the same
+ * refusal without another sign-in, so the favicon a browser fetches after the refused page does
+ * not cause a second sign-in that is refused again. Only a request with the same Accept header
+ * gets the app's page again; others get its one line. Refusals of the proxy's own (no
+ * credentials, a timeout) and the app's 5xx are not remembered: trying again may succeed.
  *
  * @example const selfLogin = createSelfLogin({ jar, answer, send, logger }); const result = await selfLogin(challenged)
  */
 export function createSelfLogin(options: SelfLoginOptions): SelfLogin {
   const { jar, answer, send, logger } = options;
   const authTimeoutMs = options.authTimeoutMs ?? 30_000;
+  const refusalMemoryMs = options.refusalMemoryMs ?? 30_000;
+  const clock = options.clock ?? Date.now;
   const running = new Map<string, Promise<SignInOutcome>>();
+  const refusals = new Map<string, { readonly refusal: SignInRefusal; readonly until: number }>();
 
   const replay = (request: ChallengedRequest, cookies: readonly StoredCookie[]): Promise<IncomingMessage> => {
     const cookie = mergeCookieHeader(request.clientCookie, cookies, "replace");
@@ -95,7 +121,11 @@ export function createSelfLogin(options: SelfLoginOptions): SelfLogin {
     );
   };
 
-  async function runSignIn(challenge: IncomingMessage, target: ForwardTarget): Promise<SignInOutcome> {
+  async function runSignIn(
+    challenge: IncomingMessage,
+    target: ForwardTarget,
+    accept: string,
+  ): Promise<SignInOutcome> {
     const decision = await answer(challenge, { host: target.host, scheme: target.scheme });
     if (decision.action === "pass-through")
       throw new Error("self-login was given a response that is not an IAM challenge");
@@ -120,7 +150,7 @@ export function createSelfLogin(options: SelfLoginOptions): SelfLogin {
           target,
           method: "GET",
           path: authPath(target.path, decision.token),
-          headers: { host: target.host, accept: "text/plain, */*" },
+          headers: { host: target.host, accept },
           body: undefined,
         },
         timeout,
@@ -136,12 +166,14 @@ export function createSelfLogin(options: SelfLoginOptions): SelfLogin {
         ),
       );
     }
-    const status = auth.statusCode ?? 502;
-    if (status >= 400) {
-      const reason = toOneLine((await readStart(auth, MAX_REFUSAL_BYTES)).split("\n", 1)[0] ?? "", 300);
-      const message = reason === "" ? `The app refused the sign-in at ${AUTH_PATH} (HTTP ${status})` : reason;
+    if ((auth.statusCode ?? 502) >= 400) {
+      const refusal = await readAuthRefusal(auth, accept);
+      const { status, message } = refusal;
       logLogin(logger, { host: target.host, identity, method, outcome: "denied", status, reason: message });
-      return { kind: "refused", status, message };
+      // 403: the app refused this identity or its proof (NOT_ALLOWED, STS_PROOF_REFUSED, …); a new
+      // proof made the same way moments later gets the same answer. A 5xx is the app's own trouble.
+      if (status === 403) remember(originOf(target), refusal);
+      return refusal;
     }
     auth.resume();
     const setCookies = auth.headersDistinct["set-cookie"] ?? [];
@@ -150,9 +182,43 @@ export function createSelfLogin(options: SelfLoginOptions): SelfLogin {
     return { kind: "signed-in", cookies, setCookies };
   }
 
-  function startSignIn(challenge: IncomingMessage, target: ForwardTarget): Promise<SignInOutcome> {
+  function remember(origin: string, refusal: SignInRefusal): void {
+    if (refusalMemoryMs <= 0) return;
+    refusals.delete(origin);
+    refusals.set(origin, { refusal, until: clock() + refusalMemoryMs });
+    // Maps iterate in insertion order: the first key is the oldest refusal.
+    for (const oldest of refusals.keys()) {
+      if (refusals.size <= MAX_REMEMBERED_REFUSALS) break;
+      refusals.delete(oldest);
+    }
+  }
+
+  /** The app's recent refusal of this identity, if any (and it is logged as answered again). */
+  function recentRefusal(target: ForwardTarget): SignInRefusal | undefined {
     const origin = originOf(target);
-    const pending = runSignIn(challenge, target);
+    const remembered = refusals.get(origin);
+    if (remembered === undefined) return undefined;
+    const left = remembered.until - clock();
+    if (left <= 0) {
+      refusals.delete(origin);
+      return undefined;
+    }
+    logger.info("challenge", {
+      host: target.host,
+      outcome: "refused-again",
+      status: remembered.refusal.status,
+      reason: `the app refused this identity at ${AUTH_PATH} moments ago; not signing in again for ${Math.ceil(left / 1000)} s`,
+    });
+    return remembered.refusal;
+  }
+
+  function startSignIn(
+    challenge: IncomingMessage,
+    target: ForwardTarget,
+    accept: string,
+  ): Promise<SignInOutcome> {
+    const origin = originOf(target);
+    const pending = runSignIn(challenge, target, accept);
     running.set(origin, pending);
     const clear = (): void => {
       if (running.get(origin) === pending) running.delete(origin);
@@ -161,20 +227,32 @@ export function createSelfLogin(options: SelfLoginOptions): SelfLogin {
     return pending;
   }
 
-  const signIn = (challenge: IncomingMessage, target: ForwardTarget): Promise<SignInOutcome> => {
+  const signIn = (
+    challenge: IncomingMessage,
+    target: ForwardTarget,
+    accept = DEFAULT_AUTH_ACCEPT,
+  ): Promise<SignInOutcome> => {
     challenge.resume();
-    return running.get(originOf(target)) ?? startSignIn(challenge, target);
+    // Decided synchronously, so concurrent requests cannot both start a sign-in.
+    const origin = originOf(target);
+    const joined = running.get(origin);
+    const remembered = joined === undefined ? recentRefusal(target) : undefined;
+    const pending =
+      joined ??
+      (remembered === undefined ? startSignIn(challenge, target, accept) : Promise.resolve(remembered));
+    return pending.then((outcome) => forAccept(outcome, accept));
   };
 
   const complete = async (request: ChallengedRequest): Promise<SelfLoginResult> => {
     const { target } = request;
     const origin = originOf(target);
+    const accept = headerText(request.headers.accept) ?? DEFAULT_AUTH_ACCEPT;
     let challenge = request.challenge;
     challenge.resume();
     let outcome: SignInOutcome | undefined;
     const joined = running.get(origin);
     if (joined !== undefined) {
-      outcome = await joined;
+      outcome = forAccept(await joined, accept);
     } else if (jar.generation(origin) !== request.jarGeneration) {
       // A sign-in finished after this request was sent: its session may be all this request needs.
       const cookies = jar.cookiesFor(origin, target.path);
@@ -187,7 +265,7 @@ export function createSelfLogin(options: SelfLoginOptions): SelfLogin {
         challenge = response;
       }
     }
-    outcome ??= await signIn(challenge, target);
+    outcome ??= await signIn(challenge, target, accept);
     if (outcome.kind === "refused") return outcome;
 
     const response = await replay(
@@ -225,18 +303,13 @@ function authPath(requestPath: string, token: string): string {
   return `${AUTH_PATH}?return_url=${encodeURIComponent(returnUrl)}&token=${encodeURIComponent(token)}`;
 }
 
-/** Reads up to `limit` bytes of a response as UTF-8 and drains the rest. */
-function readStart(response: IncomingMessage, limit: number): Promise<string> {
-  return new Promise((resolve) => {
-    const chunks: Buffer[] = [];
-    let size = 0;
-    response.on("data", (chunk: Buffer) => {
-      if (size < limit) chunks.push(chunk.subarray(0, limit - size));
-      size += chunk.length;
-    });
-    const done = (): void => resolve(Buffer.concat(chunks).toString("utf8"));
-    response.on("end", done);
-    response.on("error", done);
-    response.on("close", done);
-  });
+/** A refusal joined or remembered may hold the app's page for a request with another Accept header. */
+function forAccept(outcome: SignInOutcome, accept: string): SignInOutcome {
+  return outcome.kind === "refused" ? refusalFor(outcome, accept) : outcome;
+}
+
+/** A header's value as one string (Accept is never repeated by browsers; a list is joined as RFC 9110 allows). */
+function headerText(value: OutgoingHttpHeaders[string]): string | undefined {
+  if (value === undefined) return undefined;
+  return Array.isArray(value) ? value.join(", ") : String(value);
 }

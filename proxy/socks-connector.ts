@@ -1,5 +1,4 @@
 import { connect, type Socket } from "node:net";
-import { SocksClient, SocksClientError } from "socks";
 import { formatHostPort } from "./bind-address.js";
 import { ProxyError } from "./errors.js";
 
@@ -72,6 +71,8 @@ export function createSocksConnector(options: SocksConnectorOptions): TcpConnect
   const { endpoint } = options;
   const timeoutMs = options.timeoutMs ?? 10_000;
   return async (hostname, port, signal) => {
+    // Loaded on the first connection, not at start-up: most proxies never use SOCKS.
+    const { SocksClient, SocksClientError } = await import("socks");
     const socket = await reachSocksServer(endpoint, timeoutMs, signal);
     const destination = formatHostPort(hostname, port);
     try {

@@ -1,6 +1,3 @@
-import { Hash } from "@smithy/hash-node";
-import { HttpRequest } from "@smithy/protocol-http";
-import { SignatureV4 } from "@smithy/signature-v4";
 import { NONCE_HEADER, SERVER_ID_HEADER } from "../protocol/index.js";
 import type { AwsCredentials } from "./credentials.js";
 
@@ -36,6 +33,12 @@ const bindingHeaders = new Set([SERVER_ID_HEADER, NONCE_HEADER]);
  * // "https://sts.us-east-1.amazonaws.com/?Action=GetCallerIdentity&Version=2011-06-15&X-Amz-Algorithm=…"
  */
 export async function presignCallerIdentity(input: PresignInput): Promise<string> {
+  // Loaded on the first proof, not at start-up (the proxy listens without them).
+  const [{ Hash }, { HttpRequest }, { SignatureV4 }] = await Promise.all([
+    import("@smithy/hash-node"),
+    import("@smithy/protocol-http"),
+    import("@smithy/signature-v4"),
+  ]);
   const origin = new URL(input.endpoint);
   const signer = new SignatureV4({
     service: "sts",

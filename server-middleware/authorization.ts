@@ -50,11 +50,33 @@ export function describePrincipalPatternProblem(
  * @example matchesPrincipalPattern("arn:aws:iam::111122223333:role/Developer", "arn:aws:iam::111122223333:role/Dev*") // true
  */
 export function matchesPrincipalPattern(arn: string, pattern: string): boolean {
-  const source = pattern
-    .split("*")
-    .map((literal) => literal.replace(/[.*+?^${}()|[\]\\]/g, "\\$&"))
-    .join(".*");
-  return new RegExp(`^${source}$`, "s").test(arn);
+  return compilePrincipalPattern(pattern).test(arn);
+}
+
+/** Whether an identity may use the app (see `isIdentityAllowed`). */
+export type IdentityCheck = (identity: Pick<IamIdentity, "arn" | "account">) => boolean;
+
+/**
+ * `isIdentityAllowed` for one set of rules, with the patterns compiled once: the session
+ * loader runs it on every request. The rules are copied, so later changes to the arrays
+ * passed in do not reach it.
+ *
+ * @example const isAllowed = createIdentityCheck(rules); isAllowed(req.iamIdentity) // true or false
+ */
+export function createIdentityCheck(rules: AccessRules): IdentityCheck {
+  const allowedAccounts = [...rules.allowedAccounts];
+  const patterns = rules.allowedPrincipals?.map(compilePrincipalPattern);
+  return (identity) => {
+    if (!allowedAccounts.includes(identity.account)) return false;
+    try {
+      if (parseArn(identity.arn).account !== identity.account) return false;
+      if (patterns === undefined) return true;
+      const canonical = canonicalPrincipalArn(identity.arn);
+      return patterns.some((pattern) => pattern.test(canonical));
+    } catch {
+      return false;
+    }
+  };
 }
 
 /**
@@ -67,16 +89,7 @@ export function isIdentityAllowed(
   identity: Pick<IamIdentity, "arn" | "account">,
   rules: AccessRules,
 ): boolean {
-  if (!rules.allowedAccounts.includes(identity.account)) return false;
-  let canonical: string;
-  try {
-    if (parseArn(identity.arn).account !== identity.account) return false;
-    canonical = canonicalPrincipalArn(identity.arn);
-  } catch {
-    return false;
-  }
-  if (rules.allowedPrincipals === undefined) return true;
-  return rules.allowedPrincipals.some((pattern) => matchesPrincipalPattern(canonical, pattern));
+  return createIdentityCheck(rules)(identity);
 }
 
 /** Throws IamAuthError NOT_ALLOWED (403) unless `isIdentityAllowed`. */
@@ -84,4 +97,14 @@ export function checkIdentityAllowed(identity: IamIdentity, rules: AccessRules):
   if (!isIdentityAllowed(identity, rules)) {
     throw new IamAuthError("NOT_ALLOWED", `The identity ${identity.arn} is not allowed to use this app`);
   }
+}
+
+/** A pattern as a regular expression: `*` is any run of characters, the rest literal. */
+function compilePrincipalPattern(pattern: string): RegExp {
+  const source = pattern
+    .split("*")
+    .map((literal) => literal.replace(/[.*+?^${}()|[\]\\]/g, "\\$&"))
+    .join(".*");
+  // Not global: test() keeps no state between calls, so one RegExp serves every request.
+  return new RegExp(`^${source}$`, "s");
 }

@@ -17,7 +17,7 @@ import {
 } from "./options.js";
 import { isPublicPath } from "./public-paths.js";
 import type { ReplayStore } from "./replay-store.js";
-import { createCookieSession, createIdentityLoader } from "./session.js";
+import { createSessionLoader } from "./session-loader.js";
 import { createSignOutRoute, createWhoamiRoute } from "./session-routes.js";
 import { verifyStsProof } from "./sts-proof.js";
 
@@ -63,14 +63,15 @@ export function iamAuth(options: IamAuthOptions): Router {
   const whoamiRoute = createWhoamiRoute(challenge);
 
   const router = express.Router();
-  router.use(createCookieSession(resolved));
-  router.use(createIdentityLoader(resolved, log));
+  // Sign-in and sign-out write the session: cookie-session always runs there.
+  router.use(createSessionLoader(resolved, log, { writePaths: [resolved.authPath, resolved.signOutPath] }));
   // Compared as strings rather than registered as routes: Express would read ":" or "*" in them as patterns.
   router.use((req, res, next) => {
-    if (req.path === resolved.authPath) return authRoute(req, res, next);
-    if (req.path === resolved.signOutPath) return signOutRoute(req, res, next);
-    if (req.path === resolved.whoamiPath) return whoamiRoute(req, res, next);
-    if (req.iamIdentity !== undefined || isPublicPath(req.path, resolved.publicPaths)) return next();
+    const path = req.path;
+    if (path === resolved.authPath) return authRoute(req, res, next);
+    if (path === resolved.signOutPath) return signOutRoute(req, res, next);
+    if (path === resolved.whoamiPath) return whoamiRoute(req, res, next);
+    if (req.iamIdentity !== undefined || isPublicPath(path, resolved.publicPaths)) return next();
     return challenge(req, res, next);
   });
   router.use(createErrorHandler(log));

@@ -1,13 +1,10 @@
-import cookieSession from "cookie-session";
-import type { Request, RequestHandler } from "express";
+import type { Request } from "express";
 import { parseArn } from "../protocol/index.js";
-import { isIdentityAllowed } from "./authorization.js";
+import type { IdentityCheck } from "./authorization.js";
 import type { IamIdentity, IamSession } from "./identity.js";
-import type { EventLogger } from "./log.js";
-import type { ResolvedIamAuthOptions } from "./options.js";
 
 /** What the session cookie holds (signed, not encrypted: nothing secret goes in). */
-interface StoredSession {
+export interface StoredSession {
   readonly arn: string;
   readonly account: string;
   readonly userId: string;
@@ -18,103 +15,45 @@ interface StoredSession {
 /** How far in the future `issuedAt` may be, for servers whose clocks disagree a little. */
 const CLOCK_SKEW_MS = 60_000;
 
-type SessionSettings = Pick<ResolvedIamAuthOptions, "cookieName" | "sessionSecrets" | "sessionMaxAgeSeconds">;
-
-/**
- * The cookie-session middleware with the secure settings: HttpOnly, SameSite=Lax (the cookie
- * still comes along on the top-level redirect back from /auth), signed with `sessionSecrets`
- * (the first signs, all verify, for rotation), and Secure whenever the request came over
- * https as Express sees it (`req.secure`, which honours the app's `trust proxy` setting, so an
- * app behind a TLS-terminating proxy gets Secure cookies once it trusts that proxy).
- */
-export function createCookieSession(settings: SessionSettings): RequestHandler[] {
-  const session = cookieSession({
-    name: settings.cookieName,
-    keys: [...settings.sessionSecrets],
-    httpOnly: true,
-    sameSite: "lax",
-    path: "/",
-    signed: true,
-    overwrite: true,
-    maxAge: settings.sessionMaxAgeSeconds * 1000,
-  });
-  return [
-    session,
-    (req, _res, next) => {
-      // Read when the cookie is written (after the route ran), per request.
-      req.sessionOptions.secure = req.secure;
-      next();
-    },
-  ];
-}
-
 /** What a request's session cookie amounts to. */
 export type SessionState =
   | { readonly kind: "none" }
-  | { readonly kind: "valid"; readonly session: IamSession }
+  | { readonly kind: "valid"; readonly stored: StoredSession; readonly session: IamSession }
   | { readonly kind: "rejected"; readonly reason: string };
 
-type LoaderSettings = Pick<
-  ResolvedIamAuthOptions,
-  "cookieName" | "sessionMaxAgeSeconds" | "allowedAccounts" | "allowedPrincipals" | "clock"
->;
-
-/**
- * Sets `req.iamIdentity` and `req.iamSession` when the request's session is valid. A forged,
- * unreadable or expired cookie is simply "no session": it is logged, cleared, and the request
- * goes on unauthenticated (to the challenge, unless the path is public).
- */
-export function createIdentityLoader(settings: LoaderSettings, log: EventLogger): RequestHandler {
-  return (req, _res, next) => {
-    req.iamIdentity = undefined;
-    req.iamSession = undefined;
-    const state = readSessionState(req, settings, settings.clock());
-    if (state.kind === "valid") {
-      const { arn, account, userId } = state.session;
-      req.iamIdentity = Object.freeze({ arn, account, userId });
-      req.iamSession = state.session;
-    } else if (state.kind === "rejected") {
-      log("session", { outcome: "ignored", reason: state.reason, remote: req.ip });
-      req.session = null;
-    }
-    next();
-  };
+/** What a session is checked against on every request. */
+export interface SessionRules {
+  readonly allowedAccounts: readonly string[];
+  /** The allowedAccounts / allowedPrincipals check, compiled once (`createIdentityCheck`). */
+  readonly isAllowed: IdentityCheck;
+  readonly sessionMaxAgeSeconds: number;
 }
 
 /**
- * Reads the session of a request (after cookie-session ran). The lifetime is checked here,
- * on the server, from the signed `issuedAt`: a cookie kept past its expiry, or replayed by
- * hand, does not outlive `sessionMaxAgeSeconds`. The identity is checked against the access
- * rules again, so narrowing `allowedAccounts` or `allowedPrincipals` ends existing sessions too.
+ * Checks a verified session on this request. The lifetime is checked here, on the server,
+ * from the signed `issuedAt`: a cookie kept past its expiry, or replayed by hand, does not
+ * outlive `sessionMaxAgeSeconds`. The identity is checked against the access rules again, so
+ * narrowing `allowedAccounts` or `allowedPrincipals` ends existing sessions too. Cheap (no
+ * signature, no decoding), so it runs on every request, cached cookies included.
  */
-export function readSessionState(
-  req: Request,
-  settings: Omit<LoaderSettings, "clock">,
+export function checkStoredSession(
+  stored: StoredSession,
+  rules: SessionRules,
   now: Date,
-): SessionState {
-  const session = req.session;
-  if (session === null || session === undefined || session.isNew === true) {
-    // cookie-session ignores a cookie whose signature does not verify or that does not decode.
-    return hasCookie(req, settings.cookieName)
-      ? {
-          kind: "rejected",
-          reason: "the session cookie is forged, unreadable or signed with a retired secret",
-        }
-      : { kind: "none" };
-  }
-  const stored = toStoredSession(session);
-  if (stored === undefined || !settings.allowedAccounts.includes(stored.account)) {
+): Exclude<SessionState, { kind: "none" }> {
+  if (!rules.allowedAccounts.includes(stored.account)) {
     return { kind: "rejected", reason: "the session cookie does not hold a session of this app" };
   }
-  if (!isIdentityAllowed(stored, settings)) {
+  if (!rules.isAllowed(stored)) {
     return { kind: "rejected", reason: "the session's identity is no longer allowed to use this app" };
   }
-  const maxAgeMs = settings.sessionMaxAgeSeconds * 1000;
+  const maxAgeMs = rules.sessionMaxAgeSeconds * 1000;
   const age = now.getTime() - stored.issuedAt;
   if (age >= maxAgeMs) return { kind: "rejected", reason: "the session expired" };
   if (age < -CLOCK_SKEW_MS) return { kind: "rejected", reason: "the session was issued in the future" };
   return {
     kind: "valid",
+    stored,
     session: Object.freeze({
       arn: stored.arn,
       account: stored.account,
@@ -125,18 +64,11 @@ export function readSessionState(
   };
 }
 
-/** Starts a new session for `identity` (replacing any other, so a session is never carried over). */
-export function startSession(req: Request, identity: IamIdentity, now: Date): void {
-  const stored: StoredSession = {
-    arn: identity.arn,
-    account: identity.account,
-    userId: identity.userId,
-    issuedAt: now.getTime(),
-  };
-  req.session = { ...stored };
-}
-
-function toStoredSession(value: Record<string, unknown>): StoredSession | undefined {
+/**
+ * The session in a decoded cookie, or undefined when it is not one of this protocol's:
+ * the four fields with their types, and an ARN whose account is the session's account.
+ */
+export function toStoredSession(value: Record<string, unknown>): StoredSession | undefined {
   const { arn, account, userId, issuedAt } = value;
   if (typeof arn !== "string" || typeof account !== "string" || typeof userId !== "string" || userId === "") {
     return undefined;
@@ -150,13 +82,35 @@ function toStoredSession(value: Record<string, unknown>): StoredSession | undefi
   return { arn, account, userId, issuedAt };
 }
 
-function hasCookie(req: Request, name: string): boolean {
-  const header = req.headers.cookie;
-  if (header === undefined) return false;
-  return header.split(";").some((pair) => pair.trimStart().startsWith(`${name}=`));
+/**
+ * Starts a new session for `identity` (replacing any other, so a session is never carried
+ * over). cookie-session must run on this request (the loader mounts it on `writePaths`).
+ */
+export function startSession(req: Request, identity: IamIdentity, now: Date): void {
+  const stored: StoredSession = {
+    arn: identity.arn,
+    account: identity.account,
+    userId: identity.userId,
+    issuedAt: now.getTime(),
+  };
+  requireCookieSession(req);
+  req.session = { ...stored };
 }
 
-/** Ends the request's session: the response clears the cookie. */
+/** Ends the request's session: the response clears the cookie (cookie-session must run, as above). */
 export function endSession(req: Request): void {
+  requireCookieSession(req);
   req.session = null;
+}
+
+/**
+ * Without cookie-session on the request, assigning `req.session` would write no cookie and
+ * say nothing: a sign-in that silently fails. Make that mistake loud instead.
+ */
+function requireCookieSession(req: Request): void {
+  if ((req.sessionOptions as object | undefined) === undefined) {
+    throw new Error(
+      "cookie-session did not run on this request: add its path to the session loader's writePaths",
+    );
+  }
 }

@@ -3,7 +3,9 @@ import { isIP } from "node:net";
 import { isCertifiableHost, normaliseHost } from "../host-pattern.js";
 import type { LocalCa } from "./ca-store.js";
 import { MitmError } from "./errors.js";
-import { ecdsaP256Sha256, randomSerialNumber, x509 } from "./x509.js";
+// Types only up front: the x509 library (and its polyfills) loads on the first certificate,
+// so a proxy that never intercepts starts without it.
+import type { x509 } from "./x509.js";
 
 /** Options of `createLeafIssuer`. */
 export interface LeafIssuerOptions {
@@ -121,6 +123,7 @@ interface LeafKeys {
 }
 
 async function createLeafKeys(ca: LocalCa): Promise<LeafKeys> {
+  const { ecdsaP256Sha256, x509 } = await import("./x509.js");
   const keys = await webcrypto.subtle.generateKey(ecdsaP256Sha256, true, ["sign", "verify"]);
   const pkcs8 = Buffer.from(await webcrypto.subtle.exportKey("pkcs8", keys.privateKey));
   const privateKeyPem = createPrivateKey({ key: pkcs8, format: "der", type: "pkcs8" }).export({
@@ -141,6 +144,7 @@ async function createLeafKeys(ca: LocalCa): Promise<LeafKeys> {
 }
 
 async function createLeaf(ca: LocalCa, keys: LeafKeys, host: string, now: Date): Promise<IssuedLeaf> {
+  const { ecdsaP256Sha256, randomSerialNumber, x509 } = await import("./x509.js");
   const notBefore = new Date(now.getTime() - hour);
   const notAfter = new Date(Math.min(now.getTime() + leafLifetime, ca.notAfter.getTime()));
   const name =

@@ -12,4 +12,4 @@ export {
   type ReverseUpstream,
 } from "./upstream-option.js";
 export { rewriteLocation, type OriginMapping } from "./location-rewrite.js";
-export { rewriteSetCookieForBrowser, removeSecureAttribute } from "./set-cookie-rewrite.js";
+export { rewriteSetCookieForBrowser } from "./set-cookie-rewrite.js";

@@ -1,6 +1,7 @@
 import type { IncomingMessage, ServerResponse } from "node:http";
 import { pipeline } from "node:stream";
 import { buildAuthLocation } from "../../protocol/index.js";
+import { sendSignInRefusal } from "../auth-refusal.js";
 import { isIamChallenge } from "../challenge-answerer.js";
 import { removeHopByHopHeaders, sendPlainText } from "../http-messages.js";
 import { logLogin } from "../login-log.js";
@@ -71,7 +72,7 @@ export function createReverseRequestHandler(
           jarGeneration: prepared.jarGeneration,
           signal: client.signal,
         });
-        if (result.kind === "refused") sendPlainText(res, result.status, result.message);
+        if (result.kind === "refused") sendSignInRefusal(res, result);
         else relay(result.response, res, prepared, result.setCookies);
       } else {
         await redirectToAuth(response, res, prepared);
@@ -89,7 +90,7 @@ export function createReverseRequestHandler(
   ): Promise<void> {
     response.resume();
     const { target } = prepared;
-    const decision = await route.answerChallenge(response, { host: target.host });
+    const decision = await route.answerChallenge(response, { host: target.host, scheme: target.scheme });
     if (decision.action === "pass-through")
       throw new Error("redirectToAuth was given a response that is not an IAM challenge");
     const { identity, method } = decision;
@@ -170,8 +171,14 @@ export function createReverseRequestHandler(
     res.on("error", () => res.destroy());
     const prepared = prepareUpstreamRequest(req, route);
     if (prepared.kind === "refused") {
-      logger.info("reverse-refused", { host: route.host, status: prepared.status, reason: prepared.message });
-      sendPlainText(res, prepared.status, prepared.message);
+      const { error } = prepared;
+      logger.info("reverse-refused", {
+        host: route.host,
+        code: error.code,
+        status: error.status,
+        reason: error.message,
+      });
+      sendPlainText(res, error.status, error.message);
       return;
     }
     forward(req, res, prepared).catch((error: unknown) =>

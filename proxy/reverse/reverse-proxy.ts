@@ -5,6 +5,7 @@ import type { Duplex } from "node:stream";
 import { rootCertificates } from "node:tls";
 import { createAwsSession } from "../aws-session.js";
 import { createChallengeAnswerer } from "../challenge-answerer.js";
+import { CookieJar } from "../cookie-jar.js";
 import { reportCredentialStatus } from "../credential-check.js";
 import { writeRawPlainText } from "../http-messages.js";
 import { closeServer, listenOnBindAddress } from "../listen.js";
@@ -15,7 +16,6 @@ import { createReverseRequestHandler } from "./reverse-http.js";
 import { checkReverseOptions, type CheckedUpstream, type ReverseProxyOptions } from "./reverse-options.js";
 import type { ReverseRoute } from "./reverse-route.js";
 import { createReverseUpgradeHandler } from "./reverse-upgrade.js";
-import { UpstreamCookieJar } from "./upstream-cookie-jar.js";
 import { createReverseUpstreamSender } from "./upstream-sender.js";
 
 /** Where one upstream is served. */
@@ -55,8 +55,9 @@ export function createReverseProxy(options: ReverseProxyOptions): ReverseProxy {
   const { logger } = config;
   const session = createAwsSession(config.login, config.clock);
   const answerChallenge = createChallengeAnswerer({ session, method: config.method });
-  const tlsOrigins = new Set(config.upstreams.filter(isTls).map((upstream) => upstream.origin.host));
-  const jar = new UpstreamCookieJar({ now: config.clock, tlsOrigins });
+  // One jar for every upstream: it keys an https upstream as https://host[:port] and keeps its
+  // Secure cookies (an app's session cookie nearly always is), sending them only over TLS.
+  const jar = new CookieJar({ now: config.clock });
   const httpAgent = new HttpAgent({ keepAlive: true });
   // Passing `ca` replaces the default trust store, so the bundled roots go in with the extra CAs.
   const httpsAgent = new HttpsAgent({
@@ -79,6 +80,7 @@ export function createReverseProxy(options: ReverseProxyOptions): ReverseProxy {
     const { origin } = upstream;
     return {
       origin: origin.origin,
+      scheme: isTls(upstream) ? "https" : "http",
       host: origin.host,
       hostname: origin.hostname.replace(/^\[|\]$/g, ""),
       port: origin.port === "" ? (isTls(upstream) ? 443 : 80) : Number(origin.port),
@@ -172,7 +174,7 @@ function createReverseServer(route: ReverseRoute, logger: ProxyLogger): Server {
     logger.info("client-error", { code: error.code ?? error.name });
     const status =
       error.code === "HPE_HEADER_OVERFLOW" ? 431 : error.code === "ERR_HTTP_REQUEST_TIMEOUT" ? 408 : 400;
-    writeRawPlainText(socket as Socket, status, `Bad request: ${error.code ?? "malformed HTTP"}`);
+    writeRawPlainText(socket, status, `Bad request: ${error.code ?? "malformed HTTP"}`);
   });
   return server;
 }

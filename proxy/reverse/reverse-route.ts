@@ -7,7 +7,7 @@ import { ProxyError } from "../errors.js";
 import { prepareForwardedRequestHeaders } from "../http-messages.js";
 import type { ProxyLogger } from "../log.js";
 import type { LoginFlow } from "../login-types.js";
-import type { ForwardTarget } from "../request-target.js";
+import { originOf, type ForwardTarget } from "../request-target.js";
 import type { SelfLogin } from "../self-login.js";
 import { mergeCookieHeader } from "../set-cookie.js";
 import {
@@ -25,7 +25,9 @@ import type { ReverseUpstreamSender } from "./upstream-sender.js";
 export interface ReverseRoute {
   /** The upstream's origin, e.g. `https://app.internal.example.com`. */
   readonly origin: string;
-  /** The upstream's authority (`host[:port]`, default port left out): the Host field, the jar's key and the STS server-id. */
+  /** How the proxy reaches the upstream: the jar keys an https upstream's cookies apart and keeps its Secure ones. */
+  readonly scheme: "http" | "https";
+  /** The upstream's authority (`host[:port]`, default port left out): the Host field and the STS server-id. */
   readonly host: string;
   /** Host to connect to, without IPv6 brackets. */
   readonly hostname: string;
@@ -47,7 +49,7 @@ export interface ReverseRoute {
 
 /** A browser request, ready to send upstream, or why it is refused. */
 export type PreparedRequest =
-  | { readonly kind: "refused"; readonly status: number; readonly message: string }
+  | { readonly kind: "refused"; readonly error: ProxyError }
   | {
       readonly kind: "ready";
       readonly target: ForwardTarget;
@@ -82,18 +84,17 @@ export function prepareUpstreamRequest(req: IncomingMessage, route: ReverseRoute
       `This is a reverse proxy for ${route.origin}: open http://${listening}/ directly, without proxy ` +
         `settings (got a request for ${JSON.stringify(path.slice(0, 200))})`,
     );
-    return { kind: "refused", status: error.status, message: error.message };
+    return { kind: "refused", error };
   }
   const requestHost = req.headers.host;
   if (!isAllowedLocalHost(requestHost, route.boundHostNames)) {
-    return {
-      kind: "refused",
-      status: 403,
-      message:
-        `Refusing a request for host ${JSON.stringify((requestHost ?? "").slice(0, 200))}: this proxy for ` +
+    const error = new ProxyError(
+      "HOST_NOT_ALLOWED",
+      `Refusing a request for host ${JSON.stringify((requestHost ?? "").slice(0, 200))}: this proxy for ` +
         `${route.origin} answers only to localhost, *.localhost, IP addresses and the host it is bound to ` +
         "(a web page may be trying to reach it through DNS rebinding)",
-    };
+    );
+    return { kind: "refused", error };
   }
   const localHost = requestHost ?? listening;
   const method = req.method ?? "GET";
@@ -112,10 +113,17 @@ export function prepareUpstreamRequest(req: IncomingMessage, route: ReverseRoute
   const clientCookie = req.headers.cookie;
   const headers: OutgoingHttpHeaders = { ...req.headers };
   delete headers.cookie;
-  const target: ForwardTarget = { hostname: route.hostname, port: route.port, host: route.host, path };
+  const target: ForwardTarget = {
+    scheme: route.scheme,
+    hostname: route.hostname,
+    port: route.port,
+    host: route.host,
+    path,
+  };
   // A browser that sends its own session keeps it; curl and scripts get the proxy's. Another
   // site's page gets neither the proxy's session nor, later, a sign-in.
-  const held = site === "cross-site-subrequest" ? [] : route.jar.cookiesFor(route.host, path);
+  const origin = originOf(target);
+  const held = site === "cross-site-subrequest" ? [] : route.jar.cookiesFor(origin, path);
   const cookie = mergeCookieHeader(clientCookie, held, "fill");
   if (cookie !== undefined) headers.cookie = cookie;
   return {
@@ -124,7 +132,7 @@ export function prepareUpstreamRequest(req: IncomingMessage, route: ReverseRoute
     method,
     headers,
     clientCookie,
-    jarGeneration: route.jar.generation(route.host),
+    jarGeneration: route.jar.generation(origin),
     site,
     localHost,
     mappings,
@@ -170,5 +178,7 @@ export function updateJarFromResponse(
 ): void {
   if (prepared.site !== "same-site") return;
   const lines = response.headersDistinct["set-cookie"];
-  if (lines !== undefined) route.jar.store(route.host, prepared.target.path, lines, { onlyKnownNames: true });
+  if (lines !== undefined) {
+    route.jar.store(originOf(prepared.target), prepared.target.path, lines, { onlyKnownNames: true });
+  }
 }

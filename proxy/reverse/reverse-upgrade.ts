@@ -122,8 +122,14 @@ export function createReverseUpgradeHandler(
     const protocol = req.headers.upgrade;
     const prepared = prepareUpstreamRequest(req, route);
     if (prepared.kind === "refused") {
-      logger.info("reverse-refused", { host: route.host, status: prepared.status, reason: prepared.message });
-      writeRawPlainText(socket, prepared.status, prepared.message);
+      const { error } = prepared;
+      logger.info("reverse-refused", {
+        host: route.host,
+        code: error.code,
+        status: error.status,
+        reason: error.message,
+      });
+      writeRawPlainText(socket, error.status, error.message);
       return;
     }
     if (protocol !== undefined) {

@@ -39,17 +39,6 @@ export function rewriteSetCookieForBrowser(line: string, upstreamHostname: strin
   return kept.join(";");
 }
 
-/**
- * The line without its `Secure` attribute, for the proxy's own cookie jar when it reaches the
- * app over TLS: the jar sends cookies to that app only, and only over that TLS connection.
- *
- * @example removeSecureAttribute("sid=1; Secure; Path=/") // "sid=1; Path=/"
- */
-export function removeSecureAttribute(line: string): string {
-  const [pair = "", ...attributes] = line.split(";");
-  return [pair, ...attributes.filter((attribute) => splitAttribute(attribute).key !== "secure")].join(";");
-}
-
 function splitAttribute(attribute: string): { readonly key: string; readonly value: string } {
   const eq = attribute.indexOf("=");
   const key = (eq === -1 ? attribute : attribute.slice(0, eq)).trim().toLowerCase();

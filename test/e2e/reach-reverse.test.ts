@@ -1,8 +1,9 @@
 import assert from "node:assert/strict";
 import { randomBytes } from "node:crypto";
-import { createWriteStream, mkdirSync, type WriteStream } from "node:fs";
+import { createWriteStream, mkdirSync, mkdtempSync, rmSync, writeFileSync, type WriteStream } from "node:fs";
 import { request as httpsRequest } from "node:https";
 import type { IncomingMessage } from "node:http";
+import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import type { Duplex } from "node:stream";
 import { after, before, describe, it } from "node:test";
@@ -15,7 +16,7 @@ import { iamAuth } from "../../server-middleware/index.js";
 import { launchBrowser } from "../helpers/browser.js";
 import { CookieJar, httpRequest, type HttpResult } from "../helpers/http-client.js";
 import { awsEnvFor, startLocalAws, type LocalAws } from "../helpers/local-aws.js";
-import { testLogsDir } from "../helpers/service.js";
+import { startService, testLogsDir, type RunningService } from "../helpers/service.js";
 import { createTestCa, startTlsApp, type TestCa, type TlsApp } from "../helpers/tls-app.js";
 
 /*
@@ -414,6 +415,44 @@ describe("reverse mode: an https app at http://127.0.0.1, no proxy settings (loc
     assert.match(logins(logger).join("\n"), / login host=\S+ identity=\S+ method=sts outcome=redirected$/);
   });
 
+  it("the real CLI, `--upstream URL --bind 127.0.0.1:0 --upstream-ca FILE`, serves the app to a plain HTTP client signed in on its first request", async () => {
+    const dir = mkdtempSync(join(tmpdir(), "iam-auth-proxy-reverse-cli-"));
+    const caFile = join(dir, "upstream-ca.pem");
+    writeFileSync(caFile, ca.certPem);
+    let cli: RunningService | undefined;
+    try {
+      // The demo user's credentials reach the child only through its environment (the SDK's chain).
+      cli = await startService({
+        script: "proxy/cli.js",
+        args: ["--upstream", app.origin, "--bind", "127.0.0.1:0", "--upstream-ca", caFile],
+        env: awsEnvFor(aws.url, users.demo),
+        logName: `${suite}/cli.log`,
+      });
+      const { url } = cli;
+      assert.match(url, /^http:\/\/127\.0\.0\.1:\d+$/);
+      await waitForOutput(cli, new RegExp(` reverse url=${url} upstream=${app.origin}\n`));
+      // The start-up identity line, logged once the proxy listens.
+      await waitForOutput(cli, new RegExp(` credentials identity=${DEMO_ARN} account=${accountId}\n`));
+
+      const authsBefore = seen.filter((request) => request.path.startsWith("/auth")).length;
+      const result = await httpRequest(`${url}/`);
+      assert.equal(result.status, 200, result.body);
+      assert.equal(result.body, `Hello ${DEMO_ARN}\n`);
+      assert.deepEqual(setCookies(result).map(cookieName), ["iam-auth-session", "iam-auth-session.sig"]);
+      for (const line of setCookies(result)) assert.doesNotMatch(line, /;\s*(secure|domain=)/i);
+      assert.equal(seen.filter((request) => request.path.startsWith("/auth")).length, authsBefore + 1);
+      await waitForOutput(
+        cli,
+        new RegExp(` login host=${app.authority} identity=${DEMO_ARN} method=sts outcome=signed-in\n`),
+      );
+    } finally {
+      await cli?.stop();
+      rmSync(dir, { recursive: true, force: true });
+    }
+    assert.equal(cli.process.exitCode, 0);
+    assert.match(cli.output(), / shutdown signal=SIGTERM\n/);
+  });
+
   it("Chromium with no proxy opens the app, follows its redirect and keeps its session on http://127.0.0.1", async () => {
     const { local } = await startReverseProxy("reverse-proxy-chromium", [app]);
     const origin = local[0] ?? "";
@@ -433,6 +472,17 @@ describe("reverse mode: an https app at http://127.0.0.1, no proxy settings (loc
     }
   });
 });
+
+/** Resolves once the process has printed a line matching `pattern` (10 s at most). */
+async function waitForOutput(service: RunningService, pattern: RegExp, timeoutMs = 10_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!pattern.test(service.output())) {
+    if (Date.now() > deadline) {
+      throw new Error(`no output matching ${String(pattern)}; output:\n${service.output()}`);
+    }
+    await new Promise((resolve) => setTimeout(resolve, 25));
+  }
+}
 
 /** Opens a websocket with `headers`, sends `message` after the first message, and collects two messages. */
 function talkOverWebSocket(

@@ -1,4 +1,6 @@
-import { mkdirSync } from "node:fs";
+import { execFileSync } from "node:child_process";
+import { mkdirSync, mkdtempSync } from "node:fs";
+import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { chromium, type Browser, type BrowserContext, type Cookie, type Page } from "playwright-core";
 import { repoRoot } from "./service.js";
@@ -40,6 +42,11 @@ export interface BrowserOptions {
    * on 127.0.0.1) goes through; named hosts never reach it (see proxyBypass). Default: no proxy.
    */
   readonly proxy?: string;
+  /**
+   * Chromium's HOME: on Linux it trusts the certificate authorities in `<home>/.pki/nssdb`, as a
+   * person's Chromium does (see createNssHome). Default: the test process's HOME.
+   */
+  readonly home?: string;
 }
 
 export interface TestBrowser {
@@ -68,6 +75,7 @@ export async function launchBrowser(suite: string, options: BrowserOptions = {})
     ...(options.proxy === undefined
       ? {}
       : { proxy: { server: options.proxy, bypass: proxyBypass.join(",") } }),
+    ...(options.home === undefined ? {} : { env: { ...process.env, HOME: options.home } }),
     timeout: 30_000,
   });
   try {
@@ -92,4 +100,23 @@ export async function launchBrowser(suite: string, options: BrowserOptions = {})
     await browser.close();
     throw error;
   }
+}
+
+/**
+ * A fresh home directory whose NSS database (`.pki/nssdb`, the one Chromium and Firefox use on
+ * Linux) trusts `caCertPath` to identify websites, made the way a person does it with
+ * libnss3-tools: `certutil -N` (an empty password), then `certutil -A -t "C,,"`. Pass it to
+ * launchBrowser as `home`; remove it after the test.
+ *
+ * @example const home = createNssHome(join(caDir, "ca-cert.pem")); const browser = await launchBrowser(suite, { home })
+ */
+export function createNssHome(caCertPath: string, nickname = "iam-auth-proxy"): string {
+  const home = mkdtempSync(join(tmpdir(), "iam-auth-proxy-browser-home-"));
+  const db = join(home, ".pki", "nssdb");
+  mkdirSync(db, { recursive: true });
+  execFileSync("certutil", ["-N", "-d", `sql:${db}`, "--empty-password"], { stdio: "pipe" });
+  execFileSync("certutil", ["-A", "-d", `sql:${db}`, "-t", "C,,", "-n", nickname, "-i", caCertPath], {
+    stdio: "pipe",
+  });
+  return home;
 }

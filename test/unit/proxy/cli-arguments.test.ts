@@ -5,7 +5,7 @@ import { parseCliArguments, type CliParseResult } from "../../../proxy/cli-argum
 
 const hint = "Run iam-auth-proxy --help to see the options.\n";
 /** The new flags' values when they are not given. */
-const reachDefaults = { hosts: [], upstreamCa: [], awsViaSocks: false };
+const reachDefaults = { upstreams: [], hosts: [], upstreamCa: [], awsViaSocks: false };
 const roleArn = "arn:aws:iam::111122223333:role/Developer";
 
 function usageError(...problems: string[]): CliParseResult {
@@ -46,12 +46,43 @@ describe("parseCliArguments", () => {
         usageError("--bind was given more than once"),
       );
     });
+    it("takes its value after = too", () => {
+      const result = parseCliArguments(["--bind=127.0.0.1:0"], {});
+      assert.equal(result.kind === "run" && result.config.bind, "127.0.0.1:0");
+    });
+    it("does not take the next flag as its value", () => {
+      assert.deepEqual(
+        parseCliArguments(["--bind", "--profile", "work"], {}),
+        usageError(
+          '--bind needs a value (got the flag "--profile"; write --bind=VALUE for a value that starts with "-")',
+          "Unknown argument: work",
+        ),
+      );
+    });
   });
 
   describe("unknown flags and arguments", () => {
     it("are usage errors (exit 2)", () => {
       assert.deepEqual(parseCliArguments(["--bogus"], {}), usageError("Unknown argument: bogus"));
       assert.deepEqual(parseCliArguments(["extra"], {}), usageError("Unknown argument: extra"));
+    });
+    it("are each reported, short ones and negations too, in the order given", () => {
+      assert.deepEqual(
+        parseCliArguments(["--bogus=1", "-x", "--no-aws-via-socks", "--Bind", ":1"], {}),
+        usageError(
+          "Unknown argument: bogus",
+          "Unknown argument: x",
+          "Unknown argument: no-aws-via-socks",
+          "Unknown argument: Bind",
+          "Unknown argument: :1",
+        ),
+      );
+    });
+    it("a boolean flag given a value is a usage error", () => {
+      assert.deepEqual(
+        parseCliArguments(["--socks-proxy", "127.0.0.1:1080", "--aws-via-socks=no"], {}),
+        usageError("--aws-via-socks takes no value"),
+      );
     });
   });
 
@@ -76,6 +107,7 @@ describe("parseCliArguments", () => {
       const output = result.kind === "exit" ? result.output : "";
       for (const flag of [
         "--bind",
+        "--upstream",
         "--host",
         "--upstream-ca",
         "--ca-dir",

@@ -35,6 +35,97 @@ describe("parseCliArguments: reaching apps (SOCKS, HTTPS, the CA)", () => {
   });
   after(() => rmSync(dir, { recursive: true, force: true }));
 
+  describe("--upstream (reverse mode)", () => {
+    const upstreams = (argv: string[]) =>
+      config(argv).upstreams.map((upstream) => [upstream.origin.href, upstream.bind]);
+
+    it("is forward mode when not given (no upstreams)", () => {
+      assert.deepEqual(config([]).upstreams, []);
+    });
+    it("listens on --bind, or on :8080 without it", () => {
+      assert.deepEqual(upstreams(["--upstream", "https://app.example.com"]), [
+        ["https://app.example.com/", ":8080"],
+      ]);
+      assert.deepEqual(upstreams(["--upstream", "https://app.example.com:8443", "--bind", "127.0.0.1:0"]), [
+        ["https://app.example.com:8443/", "127.0.0.1:0"],
+      ]);
+    });
+    it("may be repeated, each with its own local address", () => {
+      assert.deepEqual(
+        upstreams([
+          "--upstream",
+          "https://a.example.com=:8081",
+          "--upstream",
+          "http://b.example.com=[::1]:8082",
+        ]),
+        [
+          ["https://a.example.com/", ":8081"],
+          ["http://b.example.com/", "[::1]:8082"],
+        ],
+      );
+    });
+    it("reports a bad value, a missing address and an unused --bind, naming the flag", () => {
+      assert.deepEqual(
+        parseCliArguments(["--upstream", "https://app.example.com/app"], {}),
+        usageError(
+          '--upstream must be an http(s) URL with no path, optionally followed by =[HOST]:PORT (got "https://app.example.com/app")',
+        ),
+      );
+      assert.deepEqual(
+        parseCliArguments(
+          ["--upstream", "https://a.example.com", "--upstream", "https://b.example.com=:8082"],
+          {},
+        ),
+        usageError(
+          '--upstream "https://a.example.com" needs its own local address, as in https://a.example.com=:8081, when several --upstream are given',
+        ),
+      );
+      assert.deepEqual(
+        parseCliArguments(["--upstream", "https://a.example.com=:8081", "--bind", ":8080"], {}),
+        usageError("--bind is not used: every --upstream names its own local address; leave out one of them"),
+      );
+    });
+    it("takes the --upstream-ca certificates for its upstreams", () => {
+      assert.deepEqual(
+        config(["--upstream", "https://app.example.com", "--upstream-ca", caFile]).upstreamCa,
+        [caPem.trim()],
+      );
+    });
+    it("is refused with --host or --socks-proxy, in one line naming the flags and why", () => {
+      const host =
+        "in reverse mode each app has its own local address and no HTTPS is decrypted, so there are no --host apps";
+      const socks = "reverse mode does not reach apps through a SOCKS proxy yet";
+      assert.deepEqual(
+        parseCliArguments(["--upstream", "https://app.example.com", "--host", "app.example.com"], {}),
+        usageError(`--upstream cannot be combined with --host: ${host}`),
+      );
+      assert.deepEqual(
+        parseCliArguments(["--upstream", "https://app.example.com", "--socks-proxy", "127.0.0.1:1080"], {}),
+        usageError(`--upstream cannot be combined with --socks-proxy: ${socks}`),
+      );
+      assert.deepEqual(
+        parseCliArguments(
+          [
+            "--upstream",
+            "https://app.example.com",
+            "--host",
+            "app.example.com",
+            "--socks-proxy",
+            "127.0.0.1:1080",
+          ],
+          {},
+        ),
+        usageError(`--upstream cannot be combined with --host or --socks-proxy: ${host}; ${socks}`),
+      );
+    });
+    it("does not apply to the ca command", () => {
+      assert.deepEqual(
+        parseCliArguments(["ca", "--upstream", "https://app.example.com"], {}),
+        usageError("--upstream does not apply to the ca command (it takes --ca-dir and --bind)"),
+      );
+    });
+  });
+
   describe("--socks-proxy", () => {
     it("is passed on as HOST:PORT or [IPV6]:PORT", () => {
       assert.equal(config(["--socks-proxy", "127.0.0.1:1080"]).socksProxy, "127.0.0.1:1080");

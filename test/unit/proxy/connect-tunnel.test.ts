@@ -111,6 +111,59 @@ describe("CONNECT tunnels", () => {
     }
   });
 
+  it("carries what the target sends first, before the client says anything (SSH, SMTP banners)", async () => {
+    const greeting = net.createServer((socket) => {
+      socket.on("error", () => undefined);
+      socket.write("220 ready\r\n");
+      socket.on("data", (chunk: Buffer) => socket.end(`echo:${chunk.toString("latin1")}`));
+    });
+    const port = await listenOnLoopback(greeting);
+    try {
+      const { socket, rest } = await sendConnect(proxyPort, `127.0.0.1:${port}`);
+      const all = readAll(socket, rest);
+      await new Promise((resolve) => setTimeout(resolve, 20));
+      socket.write("QUIT");
+      assert.equal(await all, "220 ready\r\necho:QUIT");
+    } finally {
+      await new Promise((resolve) => greeting.close(resolve));
+    }
+  });
+
+  it(
+    "relays many megabytes each way complete and in order, to a client that is slow to read",
+    { timeout: 20_000 },
+    async () => {
+      const size = 16 * 1024 * 1024;
+      // Not a repeating pattern of the relay buffer's size: a chunk sent twice or overwritten shows.
+      const data = Buffer.alloc(size);
+      for (let i = 0; i < size; i += 4) data.writeUInt32LE((i * 2654435761) >>> 0, i);
+      const uploaded: Buffer[] = [];
+      const target = net.createServer((socket) => {
+        socket.on("error", () => undefined);
+        socket.on("data", (chunk: Buffer) => uploaded.push(chunk));
+        socket.write(data);
+        socket.on("end", () => socket.end());
+      });
+      const port = await listenOnLoopback(target);
+      try {
+        const { socket, rest } = await sendConnect(proxyPort, `127.0.0.1:${port}`);
+        // Read nothing for a while: the kernel's buffers fill and the relay has to wait for this client.
+        socket.pause();
+        await new Promise((resolve) => setTimeout(resolve, 300));
+        const downloaded: Buffer[] = rest.length > 0 ? [rest] : [];
+        socket.on("data", (chunk: Buffer) => downloaded.push(chunk));
+        socket.resume();
+        const closed = once(socket, "close");
+        socket.end(data);
+        await closed;
+        assert.equal(Buffer.compare(Buffer.concat(uploaded), data), 0, "the upload arrived intact");
+        assert.equal(Buffer.compare(Buffer.concat(downloaded), data), 0, "the download arrived intact");
+      } finally {
+        await new Promise((resolve) => target.close(resolve));
+      }
+    },
+  );
+
   it("closes open tunnels when the proxy closes", async () => {
     const { socket } = await sendConnect(proxyPort, `127.0.0.1:${echoPort}`);
     const closed = once(socket, "close");

@@ -125,6 +125,73 @@ describe("HTTP forwarding", () => {
     });
   });
 
+  describe("request bodies and cookies", () => {
+    it("sends a GET without a body as it came: no Content-Length, no Transfer-Encoding", async () => {
+      await requestThroughProxy(proxyPort, `http://${upstreamHost}/plain`);
+      assert.equal(seen[0]?.headers["content-length"], undefined);
+      assert.equal(seen[0]?.headers["transfer-encoding"], undefined);
+    });
+
+    it("sends a POST that announced no body with Content-Length: 0", async () => {
+      const socket = net.connect(proxyPort, "127.0.0.1");
+      socket.on("error", () => undefined);
+      await once(socket, "connect");
+      const answered = once(socket, "data");
+      socket.write(`POST http://${upstreamHost}/empty HTTP/1.1\r\nHost: ${upstreamHost}\r\n\r\n`);
+      await answered;
+      socket.destroy();
+      assert.equal(seen[0]?.method, "POST");
+      assert.equal(seen[0]?.headers["content-length"], "0");
+      assert.equal(seen[0]?.body, "");
+    });
+
+    it("sends the client's Cookie field exactly as it came when the proxy has no cookie to add", async () => {
+      await requestThroughProxy(proxyPort, `http://${upstreamHost}/`, { headers: { cookie: "a=1;b=2" } });
+      assert.equal(seen[0]?.headers.cookie, "a=1;b=2");
+    });
+  });
+
+  describe("when the client goes away", () => {
+    /** The app's side of the next request it receives, once it has arrived. */
+    const nextAppResponse = (): Promise<http.ServerResponse> =>
+      new Promise((resolve) => {
+        respond = (_req, res) => resolve(res);
+      });
+
+    it(
+      "destroys the request to the app when the client leaves before the app answers",
+      { timeout: 5000 },
+      async () => {
+        const appResponse = nextAppResponse();
+        const socket = net.connect(proxyPort, "127.0.0.1");
+        socket.on("error", () => undefined);
+        await once(socket, "connect");
+        socket.write(`GET http://${upstreamHost}/slow HTTP/1.1\r\nHost: ${upstreamHost}\r\n\r\n`);
+        const res = await appResponse;
+        const appSawClose = once(res, "close");
+        socket.destroy();
+        await appSawClose;
+        assert.equal(res.writableFinished, false);
+      },
+    );
+
+    it("stops reading the app's response when the client leaves mid-body", { timeout: 5000 }, async () => {
+      const appResponse = nextAppResponse();
+      const socket = net.connect(proxyPort, "127.0.0.1");
+      socket.on("error", () => undefined);
+      await once(socket, "connect");
+      socket.write(`GET http://${upstreamHost}/stream HTTP/1.1\r\nHost: ${upstreamHost}\r\n\r\n`);
+      const res = await appResponse;
+      res.writeHead(200, { "Content-Type": "text/plain" });
+      res.write("first part of a body that never ends");
+      await once(socket, "data");
+      const appSawClose = once(res, "close");
+      socket.destroy();
+      await appSawClose;
+      assert.equal(res.writableFinished, false);
+    });
+  });
+
   describe("hop-by-hop fields (RFC 9110 §7.6.1)", () => {
     it("are removed from the response, with the fields Connection names", async () => {
       respond = (_req, res) => {
@@ -236,7 +303,7 @@ describe("HTTP forwarding", () => {
     it("answers 400 to an origin-form request addressed to the proxy itself", async () => {
       const response = await new Promise<ProxiedResponse>((resolve, reject) => {
         http
-          .get({ host: "127.0.0.1", port: proxyPort, path: "/", agent: false }, (res) => {
+          .get({ host: "127.0.0.1", port: proxyPort, path: "/reports", agent: false }, (res) => {
             let body = "";
             res.on("data", (chunk: Buffer) => (body += chunk.toString("utf8")));
             res.on("end", () =>

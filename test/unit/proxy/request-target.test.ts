@@ -29,6 +29,33 @@ describe("parseAbsoluteTarget", () => {
     assert.equal(parseAbsoluteTarget("http://app?x=1").path, "/?x=1");
   });
 
+  it("normalises the host as the URL parser does, whether or not it is already canonical", () => {
+    const parsed = (target: string): [string, number, string] => {
+      const { hostname, port, host } = parseAbsoluteTarget(target);
+      return [hostname, port, host];
+    };
+    assert.deepEqual(parsed("http://127.0.0.1:8080/"), ["127.0.0.1", 8080, "127.0.0.1:8080"]);
+    // IPv4 numbers in other forms are IPv4 addresses (WHATWG URL host parsing), not names.
+    assert.deepEqual(parsed("http://127.1/"), ["127.0.0.1", 80, "127.0.0.1"]);
+    assert.deepEqual(parsed("http://0x7f.1:3000/"), ["127.0.0.1", 3000, "127.0.0.1:3000"]);
+    assert.deepEqual(parsed("http://010.0.0.1/"), ["8.0.0.1", 80, "8.0.0.1"]);
+    // The default port is left out of host, however it is written.
+    assert.deepEqual(parsed("http://app:80/"), ["app", 80, "app"]);
+    assert.deepEqual(parsed("http://app:080/"), ["app", 80, "app"]);
+    assert.deepEqual(parsed("http://my-app.internal:65535"), [
+      "my-app.internal",
+      65535,
+      "my-app.internal:65535",
+    ]);
+    assert.throws(() => parseAbsoluteTarget("http://xn--a/"), { code: "REQUEST_TARGET_INVALID" });
+    assert.throws(() => parseAbsoluteTarget("http://256.1.1.1/"), { code: "REQUEST_TARGET_INVALID" });
+  });
+
+  it("drops the fragment, which is never sent", () => {
+    assert.equal(parseAbsoluteTarget("http://app/a?b#c").path, "/a?b");
+    assert.equal(parseAbsoluteTarget("http://app#c").path, "/");
+  });
+
   it("connects to IPv6 literals without brackets but keeps them in host", () => {
     const target = parseAbsoluteTarget("http://[::1]:3000/");
     assert.equal(target.hostname, "::1");

@@ -269,19 +269,37 @@ describe("signing in on the client's behalf (loginFlow: proxy, the default)", ()
   });
 
   describe("when the sign-in fails", () => {
-    it("returns /auth's refusal: the app's status and the first line of its reason", async () => {
+    it("returns /auth's refusal as the app sent it, logging its first line; never its Set-Cookie", async () => {
       protectedApp(app, {
         auth: (res) =>
           res
-            .writeHead(403, { "content-type": "text/plain" })
+            .writeHead(403, { "content-type": "text/plain", "set-cookie": "sid=; Max-Age=0" })
             .end("The identity is not allowed to use this app\nsecond line"),
       });
       const response = await get("/");
       assert.equal(response.status, 403);
-      assert.equal(response.headers["content-type"], "text/plain; charset=utf-8");
-      assert.equal(response.body, "The identity is not allowed to use this app\n");
+      assert.equal(response.headers["content-type"], "text/plain");
+      assert.equal(response.headers["cache-control"], "no-store");
+      assert.equal(response.headers["set-cookie"], undefined);
+      assert.equal(response.body, "The identity is not allowed to use this app\nsecond line");
       assert.deepEqual(logger.lines, [
         `login host=${app.host} identity=${demoArn} method=kms outcome=denied status=403 reason="The identity is not allowed to use this app"`,
+      ]);
+    });
+
+    it("gives a browser the app's HTML refusal page: /auth is asked with the browser's Accept", async () => {
+      const page = "<!doctype html><title>You are not allowed to use this app</title><p>Reason: …</p>";
+      protectedApp(app, {
+        auth: (res) => res.writeHead(403, { "content-type": "text/html; charset=utf-8" }).end(page),
+      });
+      const accept = "text/html,application/xhtml+xml,*/*;q=0.8";
+      const response = await get("/", { accept });
+      assert.equal(authRequests()[0]?.headers.accept, accept);
+      assert.equal(response.status, 403);
+      assert.equal(response.headers["content-type"], "text/html; charset=utf-8");
+      assert.equal(response.body, page);
+      assert.deepEqual(logger.lines, [
+        `login host=${app.host} identity=${demoArn} method=kms outcome=denied status=403 reason="You are not allowed to use this app"`,
       ]);
     });
 

@@ -2,6 +2,7 @@ import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import {
   checkIdentityAllowed,
+  createIdentityCheck,
   describePrincipalPatternProblem,
   isIdentityAllowed,
   matchesPrincipalPattern,
@@ -33,6 +34,43 @@ describe("matchesPrincipalPattern", () => {
       assert.equal(matchesPrincipalPattern(arn, pattern), expected);
     });
   }
+});
+
+describe("createIdentityCheck (isIdentityAllowed compiled once, for every request)", () => {
+  const devRoles: AccessRules = { allowedAccounts: [A], allowedPrincipals: [`arn:aws:iam::${A}:role/Dev*`] };
+
+  it("answers as isIdentityAllowed, call after call", () => {
+    const isAllowed = createIdentityCheck(devRoles);
+    for (const arn of [
+      `arn:aws:sts::${A}:assumed-role/Developer/alice`,
+      `arn:aws:sts::${A}:assumed-role/Admin/Developer`,
+      `arn:aws:iam::${A}:user/demo`,
+      `arn:aws:iam::${B}:role/Developer`,
+      "not-an-arn",
+    ]) {
+      const expected = isIdentityAllowed(identity(arn, A), devRoles);
+      for (let i = 0; i < 3; i++) assert.equal(isAllowed(identity(arn, A)), expected, arn);
+    }
+    assert.equal(isAllowed(identity(`arn:aws:sts::${A}:assumed-role/Developer/alice`)), true);
+  });
+
+  it("when no patterns are set, still refuses an ARN that is not one or is in another account", () => {
+    const isAllowed = createIdentityCheck({ allowedAccounts: [A], allowedPrincipals: undefined });
+    assert.equal(isAllowed(identity(`arn:aws:iam::${A}:user/alice`)), true);
+    assert.equal(isAllowed(identity("not-an-arn", A)), false);
+    assert.equal(isAllowed(identity(`arn:aws:iam::${B}:user/mallory`, A)), false);
+  });
+
+  it("keeps the rules it was made with, whatever happens to the arrays afterwards", () => {
+    const allowedAccounts = [A];
+    const allowedPrincipals = [`arn:aws:iam::${A}:user/alice`];
+    const isAllowed = createIdentityCheck({ allowedAccounts, allowedPrincipals });
+    allowedAccounts.push(B);
+    allowedPrincipals.push("arn:aws:iam::*:user/*");
+    assert.equal(isAllowed(identity(`arn:aws:iam::${A}:user/alice`)), true);
+    assert.equal(isAllowed(identity(`arn:aws:iam::${A}:user/bob`)), false);
+    assert.equal(isAllowed(identity(`arn:aws:iam::${B}:user/bob`)), false);
+  });
 });
 
 describe("isIdentityAllowed", () => {

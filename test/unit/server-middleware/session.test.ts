@@ -1,5 +1,7 @@
 import assert from "node:assert/strict";
 import { after, afterEach, before, describe, it } from "node:test";
+import type { Request } from "express";
+import { endSession, startSession } from "../../../server-middleware/session.js";
 import { ACCOUNT_ID, ALICE_ARN, CONTEXT, credentialsPlaintext, KEY_ARN } from "./fake-aws.js";
 import {
   authPath,
@@ -305,3 +307,14 @@ async function signInFields(app: TestApp, headers: Record<string, string>): Prom
   assert.equal(result.status, 302);
   return result.setCookies;
 }
+
+describe("startSession and endSession", () => {
+  const alice = { arn: ALICE_ARN, account: ACCOUNT_ID, userId: "AIDAALICEEXAMPLE00001" };
+  const message =
+    "cookie-session did not run on this request: add its path to the session loader's writePaths";
+
+  it("when cookie-session did not run on the request, throw instead of silently writing no cookie", () => {
+    assert.throws(() => startSession({} as Request, alice, START_TIME), { name: "Error", message });
+    assert.throws(() => endSession({} as Request), { name: "Error", message });
+  });
+});

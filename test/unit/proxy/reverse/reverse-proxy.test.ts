@@ -1,8 +1,10 @@
 import assert from "node:assert/strict";
-import { createServer, request } from "node:http";
+import { createServer, request, type IncomingMessage, type ServerResponse } from "node:http";
+import { createServer as createHttpsServer } from "node:https";
 import { connect } from "node:net";
 import { after, before, beforeEach, describe, it } from "node:test";
 import { createReverseProxy, type ReverseProxy } from "../../../../proxy/reverse/index.js";
+import { createTestCa } from "../../../helpers/tls-fixtures.js";
 import {
   createFakeAws,
   createMemoryLogger,
@@ -139,6 +141,22 @@ describe("createReverseProxy with a plain-http upstream (fake AWS)", () => {
     assert.deepEqual(app.seen, []);
   });
 
+  it("refuses a Host that is not a local name (DNS rebinding) with 403 HOST_NOT_ALLOWED, before reaching the app", async () => {
+    const port = new URL(local).port;
+    const result = await get(`${local}/`, { host: `attacker.example:${port}` });
+    const reason =
+      `Refusing a request for host "attacker.example:${port}": this proxy for http://${app.host} answers only to ` +
+      "localhost, *.localhost, IP addresses and the host it is bound to (a web page may be trying to reach it through DNS rebinding)";
+    assert.deepEqual([result.status, result.body], [403, `${reason}\n`]);
+    assert.ok(
+      logger.lines.includes(
+        `reverse-refused host=${app.host} code=HOST_NOT_ALLOWED status=403 reason=${JSON.stringify(reason)}`,
+      ),
+      logger.lines.join("\n"),
+    );
+    assert.deepEqual(app.seen, []);
+  });
+
   it("answers CONNECT with 400", async () => {
     const answer = await sendRaw(
       Number(new URL(local).port),
@@ -150,6 +168,72 @@ describe("createReverseProxy with a plain-http upstream (fake AWS)", () => {
         `This is a reverse proxy for http://${app.host}: open it directly in the browser, without proxy settings\n`,
       ),
       answer,
+    );
+  });
+});
+
+describe("createReverseProxy with an https upstream (test CA, fake AWS)", () => {
+  let proxy: ReverseProxy;
+  let local: string;
+  let authority: string;
+  const seen: { url: string; cookie: string | undefined }[] = [];
+  const upstream = { close: (): Promise<void> => Promise.resolve() };
+
+  before(async () => {
+    const ca = await createTestCa("reverse-proxy unit test CA");
+    const leaf = await ca.issue(["localhost"]);
+    // An app whose session cookie is Secure, as nearly every https app's is.
+    const server = createHttpsServer(
+      { cert: leaf.certPem, key: leaf.keyPem },
+      (req: IncomingMessage, res: ServerResponse) => {
+        seen.push({ url: req.url ?? "", cookie: req.headers.cookie });
+        if (req.url?.startsWith("/auth?") === true) {
+          res.writeHead(302, { location: "/", "set-cookie": "sid=fresh; Path=/; Secure; HttpOnly" }).end();
+        } else if (req.headers.cookie === "sid=fresh") {
+          res.end("signed in");
+        } else {
+          sendChallenge(res, createStsChallengeHead(authority));
+        }
+      },
+    );
+    const port = await listenOnLoopback(server);
+    authority = `localhost:${port}`;
+    upstream.close = () =>
+      new Promise((resolve) => {
+        server.closeAllConnections();
+        server.close(() => resolve());
+      });
+    proxy = createReverseProxy({
+      upstreams: [{ origin: `https://${authority}`, bind: "127.0.0.1:0" }],
+      login: createFakeAws().deps,
+      extraCaPems: [ca.certPem],
+      logger: createMemoryLogger(),
+    });
+    const [listener] = await proxy.listen();
+    local = listener?.urls[0] ?? "";
+  });
+  after(async () => {
+    await proxy.close();
+    await upstream.close();
+  });
+
+  it("keeps the app's Secure session cookie and sends it over TLS to the next request (regression: a sign-in per request)", async () => {
+    const first = await get(`${local}/reports`);
+    assert.deepEqual(
+      [first.status, first.body, first.headers["set-cookie"]],
+      [200, "signed in", ["sid=fresh; Path=/; HttpOnly"]],
+    );
+    // A client without a cookie store (curl) gets the proxy's session: no second sign-in.
+    const second = await get(`${local}/reports`);
+    assert.deepEqual([second.status, second.body], [200, "signed in"]);
+    assert.deepEqual(
+      seen.map((request) => [request.url.replace(/&token=.*$/, "&token=…"), request.cookie]),
+      [
+        ["/reports", undefined],
+        ["/auth?return_url=%2Freports&token=…", undefined],
+        ["/reports", "sid=fresh"],
+        ["/reports", "sid=fresh"],
+      ],
     );
   });
 });
