@@ -97,18 +97,17 @@ export function openUpstreamRequest(
   signal?: AbortSignal,
 ): ClientRequest {
   const { target } = upstream;
-  const options: RequestOptions = {
+  const https = target.scheme === "https";
+  const options: RequestOptions & { servername?: string } = {
     host: target.hostname,
     port: target.port,
     method: upstream.method,
     path: upstream.path,
     headers,
     signal,
+    agent: https ? agents.https : agents.http,
   };
-  if (target.scheme !== "https") return requestHttp({ ...options, agent: agents.http });
-  return requestHttps({
-    ...options,
-    agent: agents.https,
-    servername: isIP(target.hostname) === 0 ? target.hostname : "",
-  });
+  if (!https) return requestHttp(options);
+  options.servername = isIP(target.hostname) === 0 ? target.hostname : "";
+  return requestHttps(options);
 }
