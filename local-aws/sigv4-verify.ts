@@ -187,17 +187,7 @@ async function computeSignature(
   const signableHeaders = new Set(auth.signedHeaders);
   const common = { signingDate, signableHeaders, signingRegion: auth.region, signingService: auth.service };
   if (auth.expiresIn !== undefined) {
-    const query = Object.create(null) as Record<string, string | string[]>;
-    for (const [name, value] of Object.entries(request.query)) {
-      if (!authQueryParams.includes(name)) query[name] = typeof value === "string" ? value : [...value];
-    }
-    const unsigned = new HttpRequest({
-      method: request.method,
-      path: request.path,
-      query,
-      headers,
-      body: request.body,
-    });
+    const unsigned = toUnsignedRequest(request, headers, (name) => !authQueryParams.includes(name));
     // Signed x-amz-* headers stayed headers on the client, so they must not be hoisted into the query.
     const unhoistableHeaders = new Set(auth.signedHeaders.filter((h) => h.startsWith("x-amz-")));
     const presigned = await signer.presign(unsigned, {
@@ -207,19 +197,23 @@ async function computeSignature(
     });
     return firstValue(presigned.query?.["X-Amz-Signature"]) ?? "";
   }
-  const query = Object.create(null) as Record<string, string | string[]>;
-  for (const [name, value] of Object.entries(request.query))
-    query[name] = typeof value === "string" ? value : [...value];
-  const unsigned = new HttpRequest({
-    method: request.method,
-    path: request.path,
-    query,
-    headers,
-    body: request.body,
-  });
+  const unsigned = toUnsignedRequest(request, headers, () => true);
   const signed = await signer.sign(unsigned, common);
   const authorization = signed.headers.authorization ?? "";
   return /Signature=([0-9a-f]+)$/.exec(authorization)?.[1] ?? "";
+}
+
+/** The client's request as the signer takes it: the signed headers only, and the query parameters `keep` keeps. */
+function toUnsignedRequest(
+  request: SignedHttpRequest,
+  headers: Record<string, string>,
+  keep: (name: string) => boolean,
+): HttpRequest {
+  const query = Object.create(null) as Record<string, string | string[]>;
+  for (const [name, value] of Object.entries(request.query)) {
+    if (keep(name)) query[name] = typeof value === "string" ? value : [...value];
+  }
+  return new HttpRequest({ method: request.method, path: request.path, query, headers, body: request.body });
 }
 
 function equalSecrets(a: string, b: string): boolean {

@@ -22,6 +22,7 @@ export {
   IAM_AUTH_SCHEME,
   SESSION_TOKEN_DURATION_SECONDS,
 } from "./headers.js";
+export { escapeHtml, html, toHtmlString, type SafeHtml, type HtmlValue } from "./html.js";
 export { formatLogLine, type LogValue } from "./log-line.js";
 export { checkReturnUrl, MAX_RETURN_URL_LENGTH } from "./return-url.js";
 export {

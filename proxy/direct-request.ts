@@ -1,4 +1,5 @@
 import type { IncomingMessage, ServerResponse } from "node:http";
+import { isAllowedLocalHost } from "./allowed-local-host.js";
 import { formatHostPort } from "./bind-address.js";
 import { ProxyError } from "./errors.js";
 import type { HostPattern } from "./host-pattern.js";
@@ -7,7 +8,6 @@ import type { LoginHistory } from "./login-history.js";
 import type { LoginFlow, LoginMethodPreference } from "./login-types.js";
 import type { LocalCa } from "./mitm/index.js";
 import { pacContentType, renderPacFile } from "./pac-file.js";
-import { isAllowedLocalHost } from "./reverse/browser-request.js";
 import {
   renderStatusPage,
   STATUS_PAGE_CONTENT_SECURITY_POLICY,

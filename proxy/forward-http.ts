@@ -1,18 +1,24 @@
 import type { IncomingMessage, OutgoingHttpHeaders, ServerResponse } from "node:http";
-import { buildAuthLocation } from "../protocol/index.js";
+import { redirectToAuth } from "./auth-redirect.js";
 import { sendSignInRefusal } from "./auth-refusal.js";
 import { isIamChallenge, type ChallengeAnswerer } from "./challenge-answerer.js";
 import type { CookieJar } from "./cookie-jar.js";
 import { ProxyError } from "./errors.js";
-import { copyForwardedRequestHeaders, removeHopByHopHeaders, sendPlainText } from "./http-messages.js";
+import {
+  copyForwardedRequestHeaders,
+  listenForErrors,
+  removeHopByHopHeaders,
+  sendPlainText,
+  writeRelayedHead,
+} from "./http-messages.js";
 import type { ProxyLogger } from "./log.js";
-import { logLogin } from "./login-log.js";
 import type { LoginFlow } from "./login-types.js";
 import { hasRequestBody, NO_REQUEST_BODY, readRequestBody, type RequestBody } from "./request-body.js";
 import { originOf, parseAbsoluteTarget, type ForwardTarget } from "./request-target.js";
 import type { SelfLogin } from "./self-login.js";
 import { mergeCookieHeader } from "./set-cookie.js";
-import { errorCode, logUpstreamFailure, toUpstreamFailure } from "./upstream-connections.js";
+import { logUpstreamFailure, toUpstreamFailure } from "./upstream-connections.js";
+import { sendUpstreamFailure } from "./upstream-failure-response.js";
 import type { UpstreamSender } from "./upstream.js";
 
 export interface HttpForwarderOptions {
@@ -136,42 +142,11 @@ export function createHttpForwarder(options: HttpForwarderOptions): ForwardHandl
         if (result.kind === "refused") sendSignInRefusal(res, result);
         else relayResponse(result.response, res, target, result.setCookies);
       } else {
-        await redirectToAuth(response, res, target);
+        await redirectToAuth(response, res, target, target.host, options);
       }
     } catch (error) {
       reportFailure(error, res, target);
     }
-  }
-
-  /** The original's flow: the client goes to /auth with the token itself. */
-  async function redirectToAuth(
-    response: IncomingMessage,
-    res: ServerResponse,
-    target: ForwardTarget,
-  ): Promise<void> {
-    // The app's 401 body is replaced by our answer; read it to the end so the connection can be reused.
-    response.resume();
-    const decision = await options.answerChallenge(response, { host: target.host, scheme: target.scheme });
-    if (decision.action === "pass-through")
-      throw new Error("redirectToAuth was given a response that is not an IAM challenge");
-    const { identity, method } = decision;
-    if (decision.action === "deny") {
-      const { error } = decision;
-      logLogin(logger, {
-        host: target.host,
-        identity,
-        method,
-        outcome: "denied",
-        code: error.code,
-        reason: error.message,
-      });
-      sendPlainText(res, error.status, error.message);
-      return;
-    }
-    logLogin(logger, { host: target.host, identity, method, outcome: "redirected" });
-    sendPlainText(res, 302, `Signing in to ${target.host} with your AWS identity`, {
-      Location: buildAuthLocation(target.host, target.path, decision.token),
-    });
   }
 
   function relayResponse(
@@ -192,34 +167,18 @@ export function createHttpForwarder(options: HttpForwarderOptions): ForwardHandl
       addedSetCookies.length === 0
         ? kept
         : [...addedSetCookies.flatMap((line) => ["Set-Cookie", line]), ...kept];
-    try {
-      res.writeHead(response.statusCode ?? 502, response.statusMessage, headers);
-    } catch (error) {
-      response.destroy();
-      sendPlainText(res, 502, `The upstream response could not be relayed: ${(error as Error).message}`);
-      return;
-    }
-    relayBody(response, res);
+    if (writeRelayedHead(res, response, headers)) relayBody(response, res);
   }
 
   function reportFailure(error: unknown, res: ServerResponse, target: ForwardTarget): void {
     // The client went away (the request to the app was destroyed with it): no one to answer.
     if (res.destroyed || res.writableEnded) return;
-    const failure = toUpstreamFailure(error, target);
-    if (failure === undefined) {
-      // Not a socket, TLS or SOCKS error: a bug. No details to the client; the log says what happened.
-      logger.warn("forward", { host: target.host, outcome: "internal-error", reason: String(error) });
-      sendPlainText(res, 500, "The proxy failed to handle this request (internal error; see the proxy log)");
-      return;
-    }
-    if (res.headersSent) {
-      // The app failed mid-response: all the client can be told is that the body is cut short.
-      logger.warn("forward", { host: target.host, outcome: "upstream-aborted", code: errorCode(error) });
-      res.destroy();
-      return;
-    }
-    logUpstreamFailure(logger, "forward", target.host, failure);
-    sendPlainText(res, failure.status, failure.message);
+    sendUpstreamFailure(res, error, toUpstreamFailure(error, target), {
+      logger,
+      event: "forward",
+      host: target.host,
+      logFailure: logUpstreamFailure,
+    });
   }
 
   return (req, res, target) => {
@@ -265,12 +224,6 @@ function sendsCookie(header: string | undefined, name: string): boolean {
     if (before === -1 || header[before] === ";") return true;
   }
   return false;
-}
-
-/** A client's request and response must never crash the proxy: an error ends that exchange. */
-function listenForErrors(req: IncomingMessage, res: ServerResponse): void {
-  req.on("error", () => req.destroy());
-  res.on("error", () => res.destroy());
 }
 
 /** A signal aborted when the client goes away before its response is finished (for a sign-in and replay). */

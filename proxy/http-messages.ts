@@ -1,5 +1,5 @@
-import type { IncomingHttpHeaders, OutgoingHttpHeaders, ServerResponse } from "node:http";
-import type { Duplex } from "node:stream";
+import type { IncomingHttpHeaders, IncomingMessage, OutgoingHttpHeaders, ServerResponse } from "node:http";
+import type { Duplex, Readable } from "node:stream";
 import { STATUS_CODES } from "node:http";
 
 // RFC 9110 §7.6.1: fields that describe one connection, not the message; a proxy must not forward them.
@@ -141,6 +141,34 @@ export function sendPlainText(
     "Cache-Control": "no-store",
   });
   res.end(body);
+}
+
+/**
+ * Starts the client's response with the app's status and `rawHeaders`. When Node refuses them
+ * (a field value it will not send), the app's response is dropped and the client gets a 502
+ * instead: false then, and nothing more may be written.
+ *
+ * @example if (writeRelayedHead(res, response, removeHopByHopHeaders(response.rawHeaders))) response.pipe(res)
+ */
+export function writeRelayedHead(
+  res: ServerResponse,
+  response: Readable & Pick<IncomingMessage, "statusCode" | "statusMessage">,
+  rawHeaders: string[],
+): boolean {
+  try {
+    res.writeHead(response.statusCode ?? 502, response.statusMessage, rawHeaders);
+    return true;
+  } catch (error) {
+    response.destroy();
+    sendPlainText(res, 502, `The upstream response could not be relayed: ${(error as Error).message}`);
+    return false;
+  }
+}
+
+/** A client's request and response must never crash the proxy: an error ends that exchange. */
+export function listenForErrors(req: IncomingMessage, res: ServerResponse): void {
+  req.on("error", () => req.destroy());
+  res.on("error", () => res.destroy());
 }
 
 /** Writes a complete one-line text/plain HTTP/1.1 response on a raw socket (CONNECT, clientError, upgrades) and ends it. */

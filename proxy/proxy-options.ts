@@ -1,35 +1,20 @@
-import { createAwsLoginDependencies } from "./aws-login.js";
 import { parseBindAddress, type BindAddress } from "./bind-address.js";
 import { parseHostPattern, type HostPattern } from "./host-pattern.js";
-import { createStreamLogger, type ProxyLogger } from "./log.js";
-import type { LoginDependencies, LoginFlow, LoginMethodPreference } from "./login-types.js";
+import {
+  checkLoginOptions,
+  fillLoginDefaults,
+  type CheckedLoginOptions,
+  type LoginOptions,
+} from "./login-options.js";
 import type { LocalCa } from "./mitm/index.js";
-import { DEFAULT_MAX_REPLAY_BODY_BYTES } from "./request-body.js";
 import { parseSocksEndpoint, type SocksEndpoint } from "./socks-connector.js";
 
-export interface ProxyServerOptions {
+export interface ProxyServerOptions extends LoginOptions {
   /**
    * Where to listen, as for `--bind`: `:PORT` (loopback only: 127.0.0.1 and ::1), `HOST:PORT`,
    * `[IPV6]:PORT`. Default `":8080"`.
    */
   readonly bind?: string;
-  /** Credentials, STS and KMS used to answer IAM challenges. Default: createAwsLoginDependencies(). */
-  readonly login?: LoginDependencies;
-  /** Which proof to give: `auto` (STS when the app offers it, else KMS), `sts` or `kms`. Default `"auto"`. */
-  readonly method?: LoginMethodPreference;
-  /**
-   * `proxy`: sign in on the client's behalf and return the app's page with the session cookies;
-   * `redirect`: send the client a 302 to /auth with the token, as the original proxy does. Default `"proxy"`.
-   */
-  readonly loginFlow?: LoginFlow;
-  /** How long the app's /auth may take when the proxy signs in, in ms. Default 30000. */
-  readonly authTimeoutMs?: number;
-  /** Request bodies up to this many bytes are kept to replay after a sign-in; bigger ones get the redirect flow. Default 1 MiB. */
-  readonly maxReplayBodyBytes?: number;
-  /** The current time in ms, for credential and cookie lifetimes and signing. Default Date.now. */
-  readonly clock?: () => number;
-  /** Where log lines go. Default: createStreamLogger() (stdout, warnings on stderr). */
-  readonly logger?: ProxyLogger;
   /**
    * The apps the proxy signs in to, as `--host` patterns (`app.example.com`, `*.corp.example.com`,
    * `10.0.0.5:8443`). CONNECTs to them are intercepted (needs `ca`); IAM challenges from other
@@ -47,19 +32,9 @@ export interface ProxyServerOptions {
   readonly socksProxy?: string;
 }
 
-const methodPreferences: readonly LoginMethodPreference[] = ["auto", "sts", "kms"];
-const loginFlows: readonly LoginFlow[] = ["proxy", "redirect"];
-
 /** The options as checked, with every default filled in. */
-export interface CheckedOptions {
+export interface CheckedOptions extends CheckedLoginOptions {
   readonly bind: BindAddress;
-  readonly login: LoginDependencies;
-  readonly method: LoginMethodPreference;
-  readonly loginFlow: LoginFlow;
-  readonly maxReplayBodyBytes: number;
-  readonly authTimeoutMs: number;
-  readonly clock: () => number;
-  readonly logger: ProxyLogger;
   readonly hosts: readonly HostPattern[];
   readonly ca: LocalCa | undefined;
   readonly upstreamCa: readonly string[];
@@ -80,46 +55,7 @@ export function checkProxyServerOptions(options: ProxyServerOptions): CheckedOpt
       problems.push(`bind: ${(error as Error).message}`);
     }
   }
-  const login = options.login;
-  if (
-    login !== undefined &&
-    (typeof login.resolveCredentials !== "function" ||
-      typeof login.sts?.getCallerIdentity !== "function" ||
-      typeof login.sts.getSessionToken !== "function" ||
-      typeof login.kms?.encrypt !== "function" ||
-      typeof login.stsProofTarget !== "function")
-  ) {
-    problems.push(
-      "login: must have resolveCredentials(), sts.getCallerIdentity(), sts.getSessionToken(), kms.encrypt() and stsProofTarget()",
-    );
-  }
-  const method = options.method ?? "auto";
-  if (!methodPreferences.includes(method)) {
-    problems.push(`method: must be "auto", "sts" or "kms" (got ${JSON.stringify(method)})`);
-  }
-  const loginFlow = options.loginFlow ?? "proxy";
-  if (!loginFlows.includes(loginFlow)) {
-    problems.push(`loginFlow: must be "proxy" or "redirect" (got ${JSON.stringify(loginFlow)})`);
-  }
-  const maxReplayBodyBytes = options.maxReplayBodyBytes ?? DEFAULT_MAX_REPLAY_BODY_BYTES;
-  if (!Number.isSafeInteger(maxReplayBodyBytes) || maxReplayBodyBytes < 0) {
-    problems.push(
-      `maxReplayBodyBytes: must be a whole number of bytes, 0 or more (got ${String(maxReplayBodyBytes)})`,
-    );
-  }
-  const authTimeoutMs = options.authTimeoutMs ?? 30_000;
-  if (!Number.isSafeInteger(authTimeoutMs) || authTimeoutMs <= 0) {
-    problems.push(
-      `authTimeoutMs: must be a positive whole number of milliseconds (got ${String(authTimeoutMs)})`,
-    );
-  }
-  if (options.clock !== undefined && typeof options.clock !== "function") {
-    problems.push("clock: must be a function returning milliseconds since the epoch");
-  }
-  const logger = options.logger;
-  if (logger !== undefined && (typeof logger.info !== "function" || typeof logger.warn !== "function")) {
-    problems.push("logger: must have info() and warn()");
-  }
+  checkLoginOptions(options, problems);
   const hosts: HostPattern[] = [];
   for (const host of options.hosts ?? []) {
     try {
@@ -146,13 +82,7 @@ export function checkProxyServerOptions(options: ProxyServerOptions): CheckedOpt
   if (problems.length > 0) throw new TypeError(`Invalid proxy server options: ${problems.join("; ")}`);
   return Object.freeze({
     bind,
-    login: login ?? createAwsLoginDependencies(),
-    method,
-    loginFlow,
-    maxReplayBodyBytes,
-    authTimeoutMs,
-    clock: options.clock ?? Date.now,
-    logger: logger ?? createStreamLogger(),
+    ...fillLoginDefaults(options),
     hosts: Object.freeze(hosts),
     ca: options.ca,
     upstreamCa: Object.freeze([...upstreamCa]),

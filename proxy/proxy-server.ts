@@ -1,14 +1,14 @@
-import { createServer, type Server, type ServerResponse } from "node:http";
+import { createServer, type Server } from "node:http";
 import type { Duplex } from "node:stream";
 import { createAwsSession } from "./aws-session.js";
 import { createChallengeAnswerer } from "./challenge-answerer.js";
+import { createClientErrorHandler } from "./client-error.js";
 import { createConnectHandler } from "./connect-tunnel.js";
 import { CookieJar } from "./cookie-jar.js";
 import { reportCredentialStatus } from "./credential-check.js";
 import { createDirectRequestHandler } from "./direct-request.js";
 import { createHttpForwarder, createProxyRequestHandler } from "./forward-http.js";
 import { matchesAnyHost } from "./host-pattern.js";
-import { writeRawPlainText } from "./http-messages.js";
 import { createHttpsInterceptor } from "./https-intercept.js";
 import { closeServer, listenOnBindAddress } from "./listen.js";
 import { createLoginHistory } from "./login-history.js";
@@ -123,18 +123,7 @@ export function createProxyServer(options: ProxyServerOptions = {}): ProxyServer
     const server = createServer(handleRequest);
     server.on("connect", handleConnect);
     server.on("upgrade", handleUpgrade);
-    server.on("clientError", (error: NodeJS.ErrnoException, socket: Duplex) => {
-      // A client that sends garbage (or hangs up) loses its own connection, nothing more.
-      const inFlight = (socket as { _httpMessage?: ServerResponse })._httpMessage;
-      if (error.code === "ECONNRESET" || !socket.writable || inFlight?.headersSent === true) {
-        socket.destroy();
-        return;
-      }
-      logger.info("client-error", { code: error.code ?? error.name });
-      const status =
-        error.code === "HPE_HEADER_OVERFLOW" ? 431 : error.code === "ERR_HTTP_REQUEST_TIMEOUT" ? 408 : 400;
-      writeRawPlainText(socket, status, `Bad request: ${error.code ?? "malformed HTTP"}`);
-    });
+    server.on("clientError", createClientErrorHandler(logger));
     return server;
   };
 

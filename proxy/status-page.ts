@@ -1,5 +1,5 @@
 import { formatHostPattern, type HostPattern } from "./host-pattern.js";
-import { escapeHtml, html, toHtmlString, type Markup } from "./html-markup.js";
+import { escapeHtml, html, toHtmlString, type SafeHtml } from "../protocol/index.js";
 import type { CredentialStatus, LoginRecord } from "./login-history.js";
 import type { LoginFlow, LoginMethodPreference } from "./login-types.js";
 
@@ -102,10 +102,10 @@ ${toHtmlString(main)}
 `;
 }
 
-function renderCredentials(content: StatusPageContent): Markup {
+function renderCredentials(content: StatusPageContent): SafeHtml {
   const { credentials, credentialSource: source, now } = content;
   const identity = credentials.identity;
-  const rows: Markup[] = [
+  const rows: SafeHtml[] = [
     html`<dt>Identity (ARN)</dt>
       <dd>
         ${
@@ -154,7 +154,7 @@ function renderCredentials(content: StatusPageContent): Markup {
     ${problem}`;
 }
 
-function renderApps(content: StatusPageContent): Markup {
+function renderApps(content: StatusPageContent): SafeHtml {
   const method = methodDescriptions[content.method];
   const rows =
     content.hostPatterns.length === 0
@@ -191,7 +191,7 @@ function renderApps(content: StatusPageContent): Markup {
     <p>Sign-in: ${flowDescriptions[content.loginFlow]}.</p>`;
 }
 
-function renderLogins(content: StatusPageContent): Markup {
+function renderLogins(content: StatusPageContent): SafeHtml {
   if (content.logins.length === 0) return html`<p>No sign-ins since the proxy started.</p>`;
   const rows = content.logins.map(
     (login) =>
@@ -222,7 +222,7 @@ function renderLogins(content: StatusPageContent): Markup {
   </table>`;
 }
 
-function describeOutcome(login: LoginRecord): Markup {
+function describeOutcome(login: LoginRecord): SafeHtml {
   if (login.outcome === "signed-in") return html`signed in`;
   if (login.outcome === "redirected") return html`sent to the app's /auth`;
   if (login.outcome !== "denied") return html`${login.outcome}`;
@@ -237,7 +237,7 @@ function describeOutcome(login: LoginRecord): Markup {
   >`;
 }
 
-function renderSetup(content: StatusPageContent): Markup {
+function renderSetup(content: StatusPageContent): SafeHtml {
   const ca =
     content.ca === undefined
       ? html`<li>
@@ -264,7 +264,7 @@ function renderSetup(content: StatusPageContent): Markup {
 }
 
 /** `<time>` in UTC, readable without a script: "2030-01-01 01:00:00 UTC". */
-function formatTime(time: Date): Markup {
+function formatTime(time: Date): SafeHtml {
   const iso = time.toISOString();
   return html`<time datetime="${iso}">${iso.replace("T", " ").replace(/\.\d{3}Z$/, " UTC")}</time>`;
 }

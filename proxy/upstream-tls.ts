@@ -2,8 +2,8 @@ import { X509Certificate } from "node:crypto";
 import { readFileSync } from "node:fs";
 import { ProxyError } from "./errors.js";
 
-// OpenSSL's verify results that mean "no chain to a trusted CA" (X509_V_ERR_* names, as Node reports them).
-const untrustedCodes = new Set([
+/** OpenSSL's verify results that mean "no chain to a trusted CA" (X509_V_ERR_* names, as Node reports them in `code`). */
+export const UNTRUSTED_CERTIFICATE_CODES: ReadonlySet<string> = new Set([
   "UNABLE_TO_VERIFY_LEAF_SIGNATURE",
   "UNABLE_TO_GET_ISSUER_CERT",
   "UNABLE_TO_GET_ISSUER_CERT_LOCALLY",
@@ -43,7 +43,7 @@ export function describeTlsFailure(
   const of = `The certificate of ${authority}`;
   const invalid = (message: string): ProxyError =>
     new ProxyError("UPSTREAM_CERTIFICATE_INVALID", message, { cause: error });
-  if (untrustedCodes.has(code)) {
+  if (UNTRUSTED_CERTIFICATE_CODES.has(code)) {
     return invalid(`${of} is not trusted: ${code} (pass its CA with --upstream-ca)`);
   }
   if (expiredCodes.has(code)) return invalid(`${of} has expired: ${code}`);

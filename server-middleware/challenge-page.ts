@@ -1,4 +1,5 @@
-import { html, renderHtmlPage } from "./html-page.js";
+import { html } from "../protocol/index.js";
+import { renderHtmlPage } from "./html-page.js";
 
 /** What the challenge page says; nothing in it comes from the request. */
 export interface ChallengePageSettings {

@@ -1,5 +1,6 @@
+import { html, type SafeHtml } from "../protocol/index.js";
 import type { IamAuthError, IamAuthErrorCode } from "./errors.js";
-import { html, renderHtmlPage, type SafeHtml } from "./html-page.js";
+import { renderHtmlPage } from "./html-page.js";
 
 /** The kinds of refusal a person can tell apart, and act on differently. */
 type RefusalKind = "not-allowed" | "proof-rejected" | "unsafe-link" | "malformed" | "unavailable";

@@ -1,77 +1,17 @@
 import type { Request } from "express";
+import { escapeHtml, toHtmlString, type SafeHtml } from "../protocol/index.js";
 
 /*
  * The pages a person sees (the challenge, sign-in refusals, the example app's home) are built
- * here: one escaping template tag and one page shell. They are small, self-contained (no
+ * here: one page shell around markup from protocol/html.ts. They are small, self-contained (no
  * scripts, no external assets: the CSP below forbids both), and readable without their CSS.
  */
-
-const brand = Symbol("SafeHtml");
-
-/** Markup made by `html` (every interpolated value escaped), safe to insert as is. Only `html` makes one. */
-export interface SafeHtml {
-  readonly [brand]: string;
-}
-
-/** What `html` accepts between `${}`: text is escaped, markup from `html` is inserted, lists are joined. */
-export type HtmlValue = string | number | SafeHtml | readonly SafeHtml[];
 
 /**
  * The Content-Security-Policy of every page: nothing may load or run, inline styles excepted.
  * If an escaping mistake ever let markup into a page, no script in it would run.
  */
 export const PAGE_CONTENT_SECURITY_POLICY = "default-src 'none'; style-src 'unsafe-inline'";
-
-const escapes: Readonly<Record<string, string>> = {
-  "&": "&amp;",
-  "<": "&lt;",
-  ">": "&gt;",
-  '"': "&quot;",
-  "'": "&#39;",
-};
-
-/**
- * Escapes text for HTML element content and quoted attribute values.
- *
- * @example escapeHtml(`<script>"x"</script>`) // "&lt;script&gt;&quot;x&quot;&lt;/script&gt;"
- */
-export function escapeHtml(text: string): string {
-  return text.replace(/[&<>"']/g, (character) => escapes[character] ?? character);
-}
-
-/**
- * A template tag for markup: every interpolated value is HTML-escaped unless it is itself the
- * result of `html` (or a list of them), so text from a request, an ARN or an error message can
- * never become markup. Put attribute values in double quotes. Escaping does not make a URL
- * safe in `href`: check its scheme first (as the `helpUrl` option is checked).
- *
- * @example html`<p>Signed in as <code>${arn}</code></p>`
- */
-export function html(strings: TemplateStringsArray, ...values: readonly HtmlValue[]): SafeHtml {
-  let out = strings[0] ?? "";
-  values.forEach((value, index) => {
-    out += renderValue(value) + (strings[index + 1] ?? "");
-  });
-  return { [brand]: out };
-}
-
-/** Anything that is not markup from `html` (or a list of it) is text, whatever its type says. */
-function renderValue(value: unknown): string {
-  if (typeof value === "object" && value !== null) {
-    if (Object.hasOwn(value, brand)) return (value as SafeHtml)[brand];
-    if (Array.isArray(value)) return value.map(renderValue).join("");
-  }
-  return escapeHtml(String(value));
-}
-
-/**
- * The markup as a string, e.g. to `res.send()` it.
- *
- * @example toHtmlString(html`<b>${"<i>"}</b>`) // "<b>&lt;i&gt;</b>"
- */
-export function toHtmlString(markup: SafeHtml): string {
-  return markup[brand];
-}
 
 /** What one page shows. */
 export interface HtmlPageContent {

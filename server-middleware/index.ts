@@ -21,12 +21,10 @@ export {
   type MemoryReplayStoreOptions,
 } from "./memory-replay-store.js";
 /** The pages' building blocks, for apps that want their own pages to match (the example server's home uses them). */
+export { html, type SafeHtml, type HtmlValue } from "../protocol/index.js";
 export {
-  html,
   renderHtmlPage,
   prefersHtml,
   PAGE_CONTENT_SECURITY_POLICY,
-  type SafeHtml,
-  type HtmlValue,
   type HtmlPageContent,
 } from "./html-page.js";

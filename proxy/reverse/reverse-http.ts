@@ -1,21 +1,20 @@
 import type { IncomingMessage, ServerResponse } from "node:http";
 import { pipeline } from "node:stream";
-import { buildAuthLocation } from "../../protocol/index.js";
+import { redirectToAuth } from "../auth-redirect.js";
 import { sendSignInRefusal } from "../auth-refusal.js";
 import { isIamChallenge } from "../challenge-answerer.js";
-import { removeHopByHopHeaders, sendPlainText } from "../http-messages.js";
-import { logLogin } from "../login-log.js";
+import { listenForErrors, removeHopByHopHeaders, sendPlainText, writeRelayedHead } from "../http-messages.js";
 import { readRequestBody, type RequestBody } from "../request-body.js";
+import { sendUpstreamFailure } from "../upstream-failure-response.js";
 import {
+  logRefusedRequest,
   prepareUpstreamRequest,
   rewriteResponseHeaders,
   updateJarFromResponse,
-  type PreparedRequest,
+  type ReadyRequest,
   type ReverseRoute,
 } from "./reverse-route.js";
-import { describeUpstreamFailure } from "./upstream-failure.js";
-
-type Ready = Extract<PreparedRequest, { kind: "ready" }>;
+import { describeUpstreamFailure, logUnreachableUpstream } from "./upstream-failure.js";
 
 /**
  * Handles the browser's requests to one upstream's local address (`GET /path`, no proxy
@@ -33,7 +32,7 @@ export function createReverseRequestHandler(
 ): (req: IncomingMessage, res: ServerResponse) => void {
   const { logger } = route;
 
-  async function forward(req: IncomingMessage, res: ServerResponse, prepared: Ready): Promise<void> {
+  async function forward(req: IncomingMessage, res: ServerResponse, prepared: ReadyRequest): Promise<void> {
     const client = new AbortController();
     res.on("close", () => {
       if (!res.writableFinished) client.abort();
@@ -75,48 +74,18 @@ export function createReverseRequestHandler(
         if (result.kind === "refused") sendSignInRefusal(res, result);
         else relay(result.response, res, prepared, result.setCookies);
       } else {
-        await redirectToAuth(response, res, prepared);
+        // The original's flow, on the local origin: the browser brings the token to /auth through the proxy.
+        await redirectToAuth(response, res, target, prepared.localHost, route);
       }
     } catch (error) {
       reportFailure(error, res, prepared, client.signal);
     }
   }
 
-  /** The original's flow, on the local origin: the browser brings the token to /auth through the proxy. */
-  async function redirectToAuth(
-    response: IncomingMessage,
-    res: ServerResponse,
-    prepared: Ready,
-  ): Promise<void> {
-    response.resume();
-    const { target } = prepared;
-    const decision = await route.answerChallenge(response, { host: target.host, scheme: target.scheme });
-    if (decision.action === "pass-through")
-      throw new Error("redirectToAuth was given a response that is not an IAM challenge");
-    const { identity, method } = decision;
-    if (decision.action === "deny") {
-      const { error } = decision;
-      logLogin(logger, {
-        host: target.host,
-        identity,
-        method,
-        outcome: "denied",
-        code: error.code,
-        reason: error.message,
-      });
-      sendPlainText(res, error.status, error.message);
-      return;
-    }
-    logLogin(logger, { host: target.host, identity, method, outcome: "redirected" });
-    sendPlainText(res, 302, `Signing in to ${target.host} with your AWS identity`, {
-      Location: buildAuthLocation(prepared.localHost, target.path, decision.token),
-    });
-  }
-
   function relay(
     response: IncomingMessage,
     res: ServerResponse,
-    prepared: Ready,
+    prepared: ReadyRequest,
     addedSetCookies: readonly string[],
   ): void {
     response.on("error", () => res.destroy());
@@ -134,50 +103,32 @@ export function createReverseRequestHandler(
       route,
       prepared.mappings,
     );
-    try {
-      res.writeHead(response.statusCode ?? 502, response.statusMessage, headers);
-    } catch (error) {
-      response.destroy();
-      sendPlainText(res, 502, `The upstream response could not be relayed: ${(error as Error).message}`);
-      return;
-    }
     // pipeline tears down both sides if either fails or the browser goes away mid-body.
-    pipeline(response, res, () => undefined);
+    if (writeRelayedHead(res, response, headers)) pipeline(response, res, () => undefined);
   }
 
-  function reportFailure(error: unknown, res: ServerResponse, prepared: Ready, client: AbortSignal): void {
+  function reportFailure(
+    error: unknown,
+    res: ServerResponse,
+    prepared: ReadyRequest,
+    client: AbortSignal,
+  ): void {
     if (client.aborted || res.destroyed || res.writableEnded) return;
     const { host } = prepared.target;
-    const failure = describeUpstreamFailure(error, host);
-    if (failure === undefined) {
-      // Not a socket error: a bug. No details to the browser; the log says what happened.
-      logger.warn("reverse", { host, outcome: "internal-error", reason: String(error) });
-      sendPlainText(res, 500, "The proxy failed to handle this request (internal error; see the proxy log)");
-      return;
-    }
-    const code = (error as NodeJS.ErrnoException).code;
-    if (res.headersSent) {
-      // The upstream failed mid-response: all the browser can be told is that the body is cut short.
-      logger.warn("reverse", { host, outcome: "upstream-aborted", code });
-      res.destroy();
-      return;
-    }
-    logger.warn("reverse", { host, outcome: "upstream-unreachable", code, reason: failure.message });
-    sendPlainText(res, failure.status, failure.message);
+    sendUpstreamFailure(res, error, describeUpstreamFailure(error, host), {
+      logger,
+      event: "reverse",
+      host,
+      logFailure: logUnreachableUpstream,
+    });
   }
 
   return (req, res) => {
-    req.on("error", () => req.destroy());
-    res.on("error", () => res.destroy());
+    listenForErrors(req, res);
     const prepared = prepareUpstreamRequest(req, route);
     if (prepared.kind === "refused") {
       const { error } = prepared;
-      logger.info("reverse-refused", {
-        host: route.host,
-        code: error.code,
-        status: error.status,
-        reason: error.message,
-      });
+      logRefusedRequest(route, error);
       sendPlainText(res, error.status, error.message);
       return;
     }

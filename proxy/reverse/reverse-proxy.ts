@@ -1,10 +1,11 @@
-import { Agent as HttpAgent, createServer, type Server, type ServerResponse } from "node:http";
+import { Agent as HttpAgent, createServer, type Server } from "node:http";
 import { Agent as HttpsAgent } from "node:https";
 import type { AddressInfo, Socket } from "node:net";
 import type { Duplex } from "node:stream";
 import { rootCertificates } from "node:tls";
 import { createAwsSession } from "../aws-session.js";
 import { createChallengeAnswerer } from "../challenge-answerer.js";
+import { createClientErrorHandler } from "../client-error.js";
 import { CookieJar } from "../cookie-jar.js";
 import { reportCredentialStatus } from "../credential-check.js";
 import { writeRawPlainText } from "../http-messages.js";
@@ -164,17 +165,6 @@ function createReverseServer(route: ReverseRoute, logger: ProxyLogger): Server {
       `This is a reverse proxy for ${route.origin}: open it directly in the browser, without proxy settings`,
     );
   });
-  server.on("clientError", (error: NodeJS.ErrnoException, socket: Duplex) => {
-    // A client that sends garbage (or hangs up) loses its own connection, nothing more.
-    const inFlight = (socket as { _httpMessage?: ServerResponse })._httpMessage;
-    if (error.code === "ECONNRESET" || !socket.writable || inFlight?.headersSent === true) {
-      socket.destroy();
-      return;
-    }
-    logger.info("client-error", { code: error.code ?? error.name });
-    const status =
-      error.code === "HPE_HEADER_OVERFLOW" ? 431 : error.code === "ERR_HTTP_REQUEST_TIMEOUT" ? 408 : 400;
-    writeRawPlainText(socket, status, `Bad request: ${error.code ?? "malformed HTTP"}`);
-  });
+  server.on("clientError", createClientErrorHandler(logger));
   return server;
 }

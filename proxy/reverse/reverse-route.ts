@@ -10,9 +10,9 @@ import type { LoginFlow } from "../login-types.js";
 import { originOf, type ForwardTarget } from "../request-target.js";
 import type { SelfLogin } from "../self-login.js";
 import { mergeCookieHeader } from "../set-cookie.js";
+import { isAllowedLocalHost } from "../allowed-local-host.js";
 import {
   classifyRequestSite,
-  isAllowedLocalHost,
   localOriginMappings,
   rewriteRequestOrigins,
   type RequestSite,
@@ -64,6 +64,9 @@ export type PreparedRequest =
       readonly localHost: string;
       readonly mappings: readonly OriginMapping[];
     };
+
+/** A browser request prepareUpstreamRequest found fit to send upstream. */
+export type ReadyRequest = Extract<PreparedRequest, { kind: "ready" }>;
 
 /**
  * Checks a browser request and prepares its head for the upstream (in place on `req.headers`,
@@ -173,7 +176,7 @@ export function rewriteResponseHeaders(
 /** Keeps the proxy's session in step with the app (renewed, ended), except on a cross-site request (see RequestSite). */
 export function updateJarFromResponse(
   route: ReverseRoute,
-  prepared: Extract<PreparedRequest, { kind: "ready" }>,
+  prepared: ReadyRequest,
   response: IncomingMessage,
 ): void {
   if (prepared.site !== "same-site") return;
@@ -181,4 +184,18 @@ export function updateJarFromResponse(
   if (lines !== undefined) {
     route.jar.store(originOf(prepared.target), prepared.target.path, lines, { onlyKnownNames: true });
   }
+}
+
+/**
+ * Logs a browser request that prepareUpstreamRequest refused; the caller answers it.
+ *
+ * @example if (prepared.kind === "refused") logRefusedRequest(route, prepared.error)
+ */
+export function logRefusedRequest(route: Pick<ReverseRoute, "host" | "logger">, error: ProxyError): void {
+  route.logger.info("reverse-refused", {
+    host: route.host,
+    code: error.code,
+    status: error.status,
+    reason: error.message,
+  });
 }

@@ -1,18 +1,18 @@
-import { STATUS_CODES, type IncomingMessage } from "node:http";
+import type { IncomingMessage } from "node:http";
 import type { Socket } from "node:net";
 import type { Duplex } from "node:stream";
 import { isIamChallenge } from "../challenge-answerer.js";
-import { removeHopByHopHeaders, writeRawPlainText } from "../http-messages.js";
+import { formatResponseHead, removeHopByHopHeaders, writeRawPlainText } from "../http-messages.js";
+import { INTERNAL_ERROR_MESSAGE } from "../upstream-failure-response.js";
 import {
+  logRefusedRequest,
   prepareUpstreamRequest,
   rewriteResponseHeaders,
   updateJarFromResponse,
-  type PreparedRequest,
+  type ReadyRequest,
   type ReverseRoute,
 } from "./reverse-route.js";
-import { describeUpstreamFailure } from "./upstream-failure.js";
-
-type Ready = Extract<PreparedRequest, { kind: "ready" }>;
+import { describeUpstreamFailure, logUnreachableUpstream } from "./upstream-failure.js";
 
 const noBody = { kind: "complete", bytes: Buffer.alloc(0) } as const;
 
@@ -31,7 +31,12 @@ export function createReverseUpgradeHandler(
 ): (req: IncomingMessage, socket: Duplex, head: Buffer) => void {
   const { logger, openSockets } = route;
 
-  async function upgrade(socket: Socket, head: Buffer, prepared: Ready, signal: AbortSignal): Promise<void> {
+  async function upgrade(
+    socket: Socket,
+    head: Buffer,
+    prepared: ReadyRequest,
+    signal: AbortSignal,
+  ): Promise<void> {
     const { target, method, headers } = prepared;
     let response = await route.sender.send(
       { target, method, path: target.path, headers, body: noBody },
@@ -78,7 +83,7 @@ export function createReverseUpgradeHandler(
       route,
       prepared.mappings,
     );
-    socket.write(formatHead(101, response.statusMessage, headerLines));
+    socket.write(formatResponseHead(101, response.statusMessage, headerLines));
     if (upstream.head.length > 0) socket.write(upstream.head);
     if (head.length > 0) upstream.socket.write(head);
     upstream.socket.on("error", () => socket.destroy());
@@ -93,7 +98,7 @@ export function createReverseUpgradeHandler(
   function relayRefusal(
     socket: Socket,
     response: IncomingMessage,
-    prepared: Ready,
+    prepared: ReadyRequest,
     addedSetCookies: readonly string[],
   ): void {
     const headerLines = rewriteResponseHeaders(
@@ -103,7 +108,11 @@ export function createReverseUpgradeHandler(
       prepared.mappings,
     );
     socket.write(
-      formatHead(response.statusCode ?? 502, response.statusMessage, [...headerLines, "Connection", "close"]),
+      formatResponseHead(response.statusCode ?? 502, response.statusMessage, [
+        ...headerLines,
+        "Connection",
+        "close",
+      ]),
     );
     response.on("error", () => socket.destroy());
     response.pipe(socket);
@@ -123,12 +132,7 @@ export function createReverseUpgradeHandler(
     const prepared = prepareUpstreamRequest(req, route);
     if (prepared.kind === "refused") {
       const { error } = prepared;
-      logger.info("reverse-refused", {
-        host: route.host,
-        code: error.code,
-        status: error.status,
-        reason: error.message,
-      });
+      logRefusedRequest(route, error);
       writeRawPlainText(socket, error.status, error.message);
       return;
     }
@@ -151,27 +155,11 @@ export function createReverseUpgradeHandler(
         const failure = describeUpstreamFailure(error, host);
         if (failure === undefined) {
           logger.warn("reverse", { host, outcome: "internal-error", reason: String(error) });
-          writeRawPlainText(
-            socket,
-            500,
-            "The proxy failed to handle this request (internal error; see the proxy log)",
-          );
+          writeRawPlainText(socket, 500, INTERNAL_ERROR_MESSAGE);
           return;
         }
-        logger.warn("reverse", {
-          host,
-          outcome: "upstream-unreachable",
-          code: (error as NodeJS.ErrnoException).code,
-          reason: failure.message,
-        });
+        logUnreachableUpstream(logger, "reverse", host, failure);
         writeRawPlainText(socket, failure.status, failure.message);
       });
   };
-}
-
-/** An HTTP/1.1 response head from a rawHeaders-style list. Values come from Node's parser or the rewrites: no CR or LF. */
-function formatHead(status: number, statusMessage: string | undefined, headers: readonly string[]): string {
-  let head = `HTTP/1.1 ${status} ${statusMessage ?? STATUS_CODES[status] ?? ""}\r\n`;
-  for (let i = 0; i + 1 < headers.length; i += 2) head += `${headers[i]}: ${headers[i + 1]}\r\n`;
-  return `${head}\r\n`;
 }

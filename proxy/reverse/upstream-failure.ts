@@ -1,17 +1,8 @@
 import { ProxyError, toOneLine } from "../errors.js";
+import type { ProxyLogger } from "../log.js";
+import { errorCode } from "../upstream-connections.js";
+import { UNTRUSTED_CERTIFICATE_CODES } from "../upstream-tls.js";
 
-// OpenSSL's verify results (X509_V_ERR_*) as Node reports them in error.code.
-const untrustedCodes = new Set([
-  "UNABLE_TO_VERIFY_LEAF_SIGNATURE",
-  "UNABLE_TO_GET_ISSUER_CERT",
-  "UNABLE_TO_GET_ISSUER_CERT_LOCALLY",
-  "SELF_SIGNED_CERT_IN_CHAIN",
-  "DEPTH_ZERO_SELF_SIGNED_CERT",
-  "CERT_UNTRUSTED",
-  "CERT_REJECTED",
-  "CERT_SIGNATURE_FAILURE",
-  "INVALID_CA",
-]);
 const expiredCodes = new Set(["CERT_HAS_EXPIRED", "CERT_NOT_YET_VALID"]);
 
 /**
@@ -27,7 +18,7 @@ export function describeUpstreamFailure(error: unknown, host: string): ProxyErro
   if (typeof code !== "string") return undefined;
   const detail = `(${code}: ${toOneLine((error as Error).message, 200)})`;
   let reason: string;
-  if (untrustedCodes.has(code)) {
+  if (UNTRUSTED_CERTIFICATE_CODES.has(code)) {
     reason =
       `its TLS certificate is not trusted ${detail}; if the app uses a private certificate authority, ` +
       "give the proxy that CA's certificate with --upstream-ca";
@@ -41,4 +32,23 @@ export function describeUpstreamFailure(error: unknown, host: string): ProxyErro
     reason = code;
   }
   return new ProxyError("UPSTREAM_UNREACHABLE", `Cannot reach ${host}: ${reason}`, { cause: error });
+}
+
+/**
+ * Logs a failure from describeUpstreamFailure: `<event> host=… outcome=upstream-unreachable code=… reason=…`.
+ *
+ * @example logUnreachableUpstream(logger, "reverse", "app.example.com", failure)
+ */
+export function logUnreachableUpstream(
+  logger: ProxyLogger,
+  event: string,
+  host: string,
+  failure: ProxyError,
+): void {
+  logger.warn(event, {
+    host,
+    outcome: "upstream-unreachable",
+    code: errorCode(failure.cause),
+    reason: failure.message,
+  });
 }

@@ -1,21 +1,13 @@
 import assert from "node:assert/strict";
-import { randomBytes } from "node:crypto";
 import { after, before, describe, it } from "node:test";
-import { Hash } from "@smithy/hash-node";
-import { HttpRequest } from "@smithy/protocol-http";
-import { SignatureV4 } from "@smithy/signature-v4";
 import { demoAccount } from "../../local-aws/demo-account.js";
-import {
-  findIamChallenge,
-  formatStsProof,
-  NONCE_HEADER,
-  SERVER_ID_HEADER,
-  WWW_AUTHENTICATE_HEADER,
-} from "../../protocol/index.js";
+import { findIamChallenge, formatStsProof, WWW_AUTHENTICATE_HEADER } from "../../protocol/index.js";
+import { presignCallerIdentity } from "../../proxy/sts-presign.js";
 import { launchBrowser, type TestBrowser } from "../helpers/browser.js";
+import { startBrowserTestApp, startProxiedBrowser, type ProxiedBrowser } from "../helpers/browser-suite.js";
 import { httpRequest } from "../helpers/http-client.js";
-import { awsEnvFor, startLocalAws, type LocalAws } from "../helpers/local-aws.js";
-import { startService, type RunningService } from "../helpers/service.js";
+import { startLocalAws, type LocalAws } from "../helpers/local-aws.js";
+import type { RunningService } from "../helpers/service.js";
 
 /*
  * A person whose AWS identity is proven but whom the app does not let in: the example server
@@ -25,7 +17,7 @@ import { startService, type RunningService } from "../helpers/service.js";
  */
 
 const suite = "browser-not-allowed";
-const { users, keys, accountId, region } = demoAccount;
+const { users, accountId, region } = demoAccount;
 const DEMO_ARN = users.demo.arn;
 const REASON = `The identity ${DEMO_ARN} is not allowed to use this app`;
 const PAGE_TITLE = "You are not allowed to use this app";
@@ -37,18 +29,8 @@ describe("Chromium, as an identity the app does not allow (real processes: local
 
   before(async () => {
     localAws = await startLocalAws(suite);
-    app = await startService({
-      script: "example-server/main.js",
-      env: {
-        ...awsEnvFor(localAws.url, users.exampleServer),
-        IAM_AUTH_TEST_STS_ENDPOINT: localAws.url,
-        KMS_KEY_ID: keys.demo.alias,
-        KMS_SALT: `browser-${randomBytes(6).toString("hex")}`,
-        SECRET_KEY: randomBytes(32).toString("hex"),
-        ALLOWED_PRINCIPALS: `arn:aws:iam::${accountId}:role/Dev*`,
-        PORT: "0",
-      },
-      logName: `${suite}/example-server.log`,
+    app = await startBrowserTestApp(suite, localAws, {
+      ALLOWED_PRINCIPALS: `arn:aws:iam::${accountId}:role/Dev*`,
     });
   });
   after(async () => {
@@ -65,46 +47,27 @@ describe("Chromium, as an identity the app does not allow (real processes: local
     const lookup = findIamChallenge([String(challenge.headers[WWW_AUTHENTICATE_HEADER])]);
     const nonce = lookup.kind === "iam" ? lookup.challenge.params.get("nonce") : undefined;
     assert.ok(nonce !== undefined, "the challenge offers the STS method");
-    const sts = new URL(localAws.url);
-    const signer = new SignatureV4({
-      service: "sts",
-      region,
+    const presignedUrl = await presignCallerIdentity({
       credentials: users.demo,
-      sha256: Hash.bind(null, "sha256"),
+      endpoint: localAws.url,
+      region,
+      serverId: new URL(app.url).host,
+      nonce,
+      signingDate: new Date(),
     });
-    const signed = await signer.presign(
-      new HttpRequest({
-        method: "GET",
-        protocol: sts.protocol,
-        hostname: sts.hostname,
-        port: Number(sts.port),
-        path: "/",
-        query: { Action: "GetCallerIdentity", Version: "2011-06-15" },
-        headers: { host: sts.host, [SERVER_ID_HEADER]: new URL(app.url).host, [NONCE_HEADER]: nonce },
-      }),
-      { expiresIn: 60 },
-    );
-    const query = new URLSearchParams(signed.query as Record<string, string>);
-    return formatStsProof({ nonce, presignedUrl: `${sts.origin}/?${query.toString()}` });
+    return formatStsProof({ nonce, presignedUrl });
   }
 
   for (const loginFlow of loginFlows)
     describe(`through the proxy (--login-flow ${loginFlow})`, () => {
+      let proxied: ProxiedBrowser | undefined;
       let proxy: RunningService;
       let browser: TestBrowser;
       before(async () => {
-        proxy = await startService({
-          script: "proxy/cli.js",
-          args: ["--bind", "127.0.0.1:0", "--login-flow", loginFlow],
-          env: awsEnvFor(localAws.url, users.demo),
-          logName: `${suite}/proxy-${loginFlow}.log`,
-        });
-        browser = await launchBrowser(suite, { proxy: proxy.url });
+        proxied = await startProxiedBrowser(suite, localAws, loginFlow);
+        ({ proxy, browser } = proxied);
       });
-      after(async () => {
-        await browser?.close();
-        await proxy?.stop();
-      });
+      after(() => proxied?.close());
 
       it("opening the app: the app's 403 page naming the identity and that it is not allowed; no session", async () => {
         const { page } = browser;

@@ -1,11 +1,11 @@
 import assert from "node:assert/strict";
-import { randomBytes } from "node:crypto";
 import { after, before, describe, it } from "node:test";
 import type { Cookie, Response } from "playwright-core";
 import { demoAccount } from "../../local-aws/demo-account.js";
 import { launchBrowser, type TestBrowser } from "../helpers/browser.js";
-import { awsEnvFor, startLocalAws, type LocalAws } from "../helpers/local-aws.js";
-import { startService, type RunningService } from "../helpers/service.js";
+import { startBrowserTestApp, startProxiedBrowser, type ProxiedBrowser } from "../helpers/browser-suite.js";
+import { startLocalAws, type LocalAws } from "../helpers/local-aws.js";
+import type { RunningService } from "../helpers/service.js";
 
 /*
  * A person in Chromium: the local AWS, the example server (STS and KMS) and the proxy run as
@@ -17,7 +17,7 @@ import { startService, type RunningService } from "../helpers/service.js";
  */
 
 const suite = "browser-sign-in";
-const { users, keys, accountId } = demoAccount;
+const { users, accountId } = demoAccount;
 const DEMO_ARN = users.demo.arn;
 const SESSION_COOKIE = "iam-auth-session";
 const loginFlows = ["proxy", "redirect"] as const;
@@ -28,18 +28,7 @@ describe("Chromium and the example app (real processes: local AWS, example serve
 
   before(async () => {
     localAws = await startLocalAws(suite);
-    app = await startService({
-      script: "example-server/main.js",
-      env: {
-        ...awsEnvFor(localAws.url, users.exampleServer),
-        IAM_AUTH_TEST_STS_ENDPOINT: localAws.url,
-        KMS_KEY_ID: keys.demo.alias,
-        KMS_SALT: `browser-${randomBytes(6).toString("hex")}`,
-        SECRET_KEY: randomBytes(32).toString("hex"),
-        PORT: "0",
-      },
-      logName: `${suite}/example-server.log`,
-    });
+    app = await startBrowserTestApp(suite, localAws);
   });
   after(async () => {
     await app?.stop();
@@ -50,22 +39,15 @@ describe("Chromium and the example app (real processes: local AWS, example serve
 
   for (const loginFlow of loginFlows)
     describe(`signing in through the proxy (plain HTTP forward proxy, --login-flow ${loginFlow})`, () => {
+      let proxied: ProxiedBrowser | undefined;
       let proxy: RunningService;
       let browser: TestBrowser;
       before(async () => {
-        proxy = await startService({
-          script: "proxy/cli.js",
-          args: ["--bind", "127.0.0.1:0", "--login-flow", loginFlow],
-          env: awsEnvFor(localAws.url, users.demo),
-          logName: `${suite}/proxy-${loginFlow}.log`,
-        });
-        browser = await launchBrowser(suite, { proxy: proxy.url });
+        proxied = await startProxiedBrowser(suite, localAws, loginFlow);
+        ({ proxy, browser } = proxied);
         await localAws.resetCalls();
       });
-      after(async () => {
-        await browser?.close();
-        await proxy?.stop();
-      });
+      after(() => proxied?.close());
       const screenshot = (name: string): Promise<string> => browser.screenshot(`${loginFlow}-${name}`);
 
       const totalCalls = async (): Promise<number> =>

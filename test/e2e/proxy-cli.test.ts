@@ -98,6 +98,14 @@ describe("iam-auth-proxy CLI (real process)", () => {
   let tempDir = "";
   /** No credentials anywhere: empty shared files, no metadata service, AWS endpoints on a closed port. */
   let noCredentialsEnv: Record<string, string> = {};
+  /** The CLI with no usable credentials, logging to test-logs/proxy-cli/<logName>.log. */
+  const startCredentialFreeCli = (args: readonly string[], logName: string): Promise<RunningService> =>
+    startService({
+      script: "proxy/cli.js",
+      args,
+      env: noCredentialsEnv,
+      logName: `proxy-cli/${logName}.log`,
+    });
 
   before(async () => {
     upstreamHost = `127.0.0.1:${await listen(upstream)}`;
@@ -120,12 +128,7 @@ describe("iam-auth-proxy CLI (real process)", () => {
   describe("--bind 127.0.0.1:0", () => {
     let proxy: RunningService;
     before(async () => {
-      proxy = await startService({
-        script: "proxy/cli.js",
-        args: ["--bind", "127.0.0.1:0"],
-        env: noCredentialsEnv,
-        logName: "proxy-cli/bind-ipv4.log",
-      });
+      proxy = await startCredentialFreeCli(["--bind", "127.0.0.1:0"], "bind-ipv4");
     });
     after(() => proxy.stop());
 
@@ -150,12 +153,7 @@ describe("iam-auth-proxy CLI (real process)", () => {
   describe("--bind :0", () => {
     let proxy: RunningService;
     before(async () => {
-      proxy = await startService({
-        script: "proxy/cli.js",
-        args: ["--bind", ":0"],
-        env: noCredentialsEnv,
-        logName: "proxy-cli/bind-loopback.log",
-      });
+      proxy = await startCredentialFreeCli(["--bind", ":0"], "bind-loopback");
     });
     after(() => proxy.stop());
 
@@ -178,12 +176,7 @@ describe("iam-auth-proxy CLI (real process)", () => {
   describe("with no usable AWS credentials", () => {
     let proxy: RunningService;
     before(async () => {
-      proxy = await startService({
-        script: "proxy/cli.js",
-        args: ["--bind", "127.0.0.1:0"],
-        env: noCredentialsEnv,
-        logName: "proxy-cli/no-credentials.log",
-      });
+      proxy = await startCredentialFreeCli(["--bind", "127.0.0.1:0"], "no-credentials");
     });
     after(() => proxy.stop());
 

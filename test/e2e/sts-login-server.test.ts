@@ -2,19 +2,16 @@ import assert from "node:assert/strict";
 import { randomBytes } from "node:crypto";
 import { after, before, describe, it } from "node:test";
 import { AssumeRoleCommand, STSClient } from "@aws-sdk/client-sts";
-import { Hash } from "@smithy/hash-node";
-import { HttpRequest } from "@smithy/protocol-http";
-import { SignatureV4 } from "@smithy/signature-v4";
 import { demoAccount } from "../../local-aws/demo-account.js";
 import {
   findIamChallenge,
   formatStsProof,
   KMS_ENCRYPTION_CONTEXT_HEADER,
   KMS_KEY_ID_HEADER,
-  NONCE_HEADER,
-  SERVER_ID_HEADER,
   WWW_AUTHENTICATE_HEADER,
 } from "../../protocol/index.js";
+import type { AwsCredentials } from "../../proxy/credentials.js";
+import { presignCallerIdentity } from "../../proxy/sts-presign.js";
 import { CookieJar, httpRequest, type HttpResult } from "../helpers/http-client.js";
 import { awsEnvFor, startLocalAws, type LocalAws } from "../helpers/local-aws.js";
 import { buildOriginalToken } from "../helpers/original-proxy.js";
@@ -22,20 +19,14 @@ import { startService, type RunningService } from "../helpers/service.js";
 
 /*
  * The STS method end to end: the local AWS and the example server run as real processes; the
- * test plays the client, presigning sts:GetCallerIdentity itself with @smithy/signature-v4 the
- * way a proxy would. Every refusal asserts what the local AWS saw: a proof that fails the
+ * test plays the client, presigning sts:GetCallerIdentity with the proxy's own presigner
+ * (against the local AWS, another host or another time where a test needs it). Every refusal asserts what the local AWS saw: a proof that fails the
  * server's own checks must not reach STS at all.
  */
 
 const { users, roles, keys, region, accountId } = demoAccount;
 const suite = "sts-login-server-e2e";
 const DEV_PATTERN = `arn:aws:iam::${accountId}:role/Dev*`;
-
-interface AwsCredentials {
-  readonly accessKeyId: string;
-  readonly secretAccessKey: string;
-  readonly sessionToken?: string;
-}
 
 interface Challenge {
   readonly realm: string;
@@ -126,8 +117,8 @@ describe("sign-in with the STS method (real processes: local-aws and example ser
   }
 
   /**
-   * A presigned GetCallerIdentity as a client makes it: host and the two binding headers
-   * signed (they are not x-amz-*, so presign leaves them as headers).
+   * A presigned GetCallerIdentity as the proxy makes it (host and the two binding headers
+   * signed), by default for the local AWS, signed now.
    */
   async function presign(options: {
     readonly credentials: AwsCredentials;
@@ -136,33 +127,19 @@ describe("sign-in with the STS method (real processes: local-aws and example ser
     readonly signingDate?: Date;
     readonly origin?: string;
   }): Promise<string> {
-    const origin = new URL(options.origin ?? localAws.url);
-    const signer = new SignatureV4({
-      service: "sts",
-      region,
+    const url = await presignCallerIdentity({
       credentials: options.credentials,
-      sha256: Hash.bind(null, "sha256"),
+      endpoint: options.origin ?? localAws.url,
+      region,
+      serverId: options.serverId,
+      nonce: options.nonce,
+      signingDate: options.signingDate ?? new Date(),
     });
-    const signed = await signer.presign(
-      new HttpRequest({
-        method: "GET",
-        protocol: origin.protocol,
-        hostname: origin.hostname,
-        ...(origin.port === "" ? {} : { port: Number(origin.port) }),
-        path: "/",
-        query: { Action: "GetCallerIdentity", Version: "2011-06-15" },
-        headers: {
-          host: origin.host,
-          [SERVER_ID_HEADER]: options.serverId,
-          [NONCE_HEADER]: options.nonce,
-        },
-      }),
-      { expiresIn: 60, ...(options.signingDate === undefined ? {} : { signingDate: options.signingDate }) },
+    assert.equal(
+      new URL(url).searchParams.get("X-Amz-SignedHeaders"),
+      "host;x-iam-auth-nonce;x-iam-auth-server-id",
     );
-    const query = new URLSearchParams();
-    for (const [key, value] of Object.entries(signed.query ?? {})) query.append(key, String(value));
-    assert.equal(query.get("X-Amz-SignedHeaders"), "host;x-iam-auth-nonce;x-iam-auth-server-id");
-    return `${origin.origin}/?${query.toString()}`;
+    return url;
   }
 
   /** A proof for `server` from a fresh challenge, as `credentials`. */

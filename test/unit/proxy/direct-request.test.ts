@@ -13,39 +13,18 @@ import {
   type LocalCa,
   type ProxyServer,
 } from "../../../proxy/index.js";
+import { httpRequest, type HttpResult } from "../../helpers/http-client.js";
 import { createFakeAws, createMemoryLogger, listenOnLoopback } from "./fakes.js";
-
-interface DirectResponse {
-  status: number;
-  headers: http.IncomingHttpHeaders;
-  body: string;
-}
 
 /** An origin-form request to the proxy itself, as a browser fetching its PAC file sends it. */
 function requestProxyItself(
   port: number,
   path: string,
   options: { method?: string; host?: string } = {},
-): Promise<DirectResponse> {
-  return new Promise((resolve, reject) => {
-    const req = http.request(
-      {
-        host: "127.0.0.1",
-        port,
-        path,
-        method: options.method ?? "GET",
-        headers: { host: options.host ?? `127.0.0.1:${port}` },
-        agent: false,
-      },
-      (res) => {
-        let body = "";
-        res.setEncoding("utf8");
-        res.on("data", (chunk: string) => (body += chunk));
-        res.on("end", () => resolve({ status: res.statusCode ?? 0, headers: res.headers, body }));
-      },
-    );
-    req.on("error", reject);
-    req.end();
+): Promise<HttpResult> {
+  return httpRequest(`http://127.0.0.1:${port}${path}`, {
+    method: options.method ?? "GET",
+    headers: options.host === undefined ? {} : { host: options.host },
   });
 }
 

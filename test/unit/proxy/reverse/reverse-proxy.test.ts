@@ -1,9 +1,10 @@
 import assert from "node:assert/strict";
-import { createServer, request, type IncomingMessage, type ServerResponse } from "node:http";
+import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
 import { createServer as createHttpsServer } from "node:https";
 import { connect } from "node:net";
 import { after, before, beforeEach, describe, it } from "node:test";
 import { createReverseProxy, type ReverseProxy } from "../../../../proxy/reverse/index.js";
+import { httpRequest, type HttpResult } from "../../../helpers/http-client.js";
 import { createTestCa } from "../../../helpers/tls-fixtures.js";
 import {
   createFakeAws,
@@ -26,21 +27,8 @@ function sendRaw(port: number, text: string): Promise<string> {
   });
 }
 
-function get(
-  url: string,
-  headers: Record<string, string> = {},
-): Promise<{ status: number; headers: Record<string, unknown>; body: string }> {
-  return new Promise((resolve, reject) => {
-    const req = request(url, { headers, agent: false }, (res) => {
-      let body = "";
-      res.setEncoding("utf8");
-      res.on("data", (chunk: string) => (body += chunk));
-      res.on("end", () => resolve({ status: res.statusCode ?? 0, headers: res.headers, body }));
-    });
-    req.on("error", reject);
-    req.end();
-  });
-}
+const get = (url: string, headers: Record<string, string> = {}): Promise<HttpResult> =>
+  httpRequest(url, { headers });
 
 describe("createReverseProxy with a plain-http upstream (fake AWS)", () => {
   let app: RecordingApp;

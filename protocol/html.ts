@@ -1,18 +1,18 @@
 /*
- * Markup for the proxy's own pages (the status page at `/`). The same rules as the middleware's
- * pages (server-middleware/html-page.ts), kept separate because proxy/ and server-middleware/
- * share only protocol/: every interpolated value is escaped unless it is markup made here.
+ * HTML escaping for the pages both sides serve: the middleware's challenge and refusal pages
+ * and the proxy's status page. Here because proxy/ and server-middleware/ share only
+ * protocol/: every interpolated value is escaped unless it is markup made by `html`.
  */
 
-const brand = Symbol("Markup");
+const brand = Symbol("SafeHtml");
 
 /** Markup made by `html` (every interpolated value escaped), safe to insert as is. Only `html` makes one. */
-export interface Markup {
+export interface SafeHtml {
   readonly [brand]: string;
 }
 
 /** What `html` accepts between `${}`: text is escaped, markup from `html` is inserted, lists are joined. */
-export type MarkupValue = string | number | Markup | readonly Markup[];
+export type HtmlValue = string | number | SafeHtml | readonly SafeHtml[];
 
 const escapes: Readonly<Record<string, string>> = {
   "&": "&amp;",
@@ -25,20 +25,21 @@ const escapes: Readonly<Record<string, string>> = {
 /**
  * Escapes text for HTML element content and quoted attribute values.
  *
- * @example escapeHtml(`<b title="x">`) // "&lt;b title=&quot;x&quot;&gt;"
+ * @example escapeHtml(`<script>"x"</script>`) // "&lt;script&gt;&quot;x&quot;&lt;/script&gt;"
  */
 export function escapeHtml(text: string): string {
   return text.replace(/[&<>"']/g, (character) => escapes[character] ?? character);
 }
 
 /**
- * A template tag for markup: an ARN, a host name or an app's refusal reason interpolated here
- * can never become markup. Put attribute values in double quotes; escaping does not make a URL
- * safe in `href`, so only put the proxy's own fixed paths there.
+ * A template tag for markup: every interpolated value is HTML-escaped unless it is itself the
+ * result of `html` (or a list of them), so text from a request, an ARN, a host name or an error
+ * message can never become markup. Put attribute values in double quotes. Escaping does not
+ * make a URL safe in `href`: check its scheme first, or put only fixed paths there.
  *
- * @example html`<td>${entry.reason}</td>`
+ * @example html`<p>Signed in as <code>${arn}</code></p>`
  */
-export function html(strings: TemplateStringsArray, ...values: readonly MarkupValue[]): Markup {
+export function html(strings: TemplateStringsArray, ...values: readonly HtmlValue[]): SafeHtml {
   let out = strings[0] ?? "";
   values.forEach((value, index) => {
     out += renderValue(value) + (strings[index + 1] ?? "");
@@ -49,17 +50,17 @@ export function html(strings: TemplateStringsArray, ...values: readonly MarkupVa
 /** Anything that is not markup from `html` (or a list of it) is text, whatever its type says. */
 function renderValue(value: unknown): string {
   if (typeof value === "object" && value !== null) {
-    if (Object.hasOwn(value, brand)) return (value as Markup)[brand];
+    if (Object.hasOwn(value, brand)) return (value as SafeHtml)[brand];
     if (Array.isArray(value)) return value.map(renderValue).join("");
   }
   return escapeHtml(String(value));
 }
 
 /**
- * The markup as a string.
+ * The markup as a string, e.g. to `res.send()` it.
  *
  * @example toHtmlString(html`<b>${"<i>"}</b>`) // "<b>&lt;i&gt;</b>"
  */
-export function toHtmlString(markup: Markup): string {
+export function toHtmlString(markup: SafeHtml): string {
   return markup[brand];
 }
