@@ -1,59 +1,40 @@
 import { once } from "node:events";
-import { connect, type Socket } from "node:net";
+import type { Socket } from "node:net";
 import type { Benchmark } from "./benchmark.js";
+import { cpuReaderOf, readProcessTreeCpuSeconds, waitForChildrenToExit } from "./proc.js";
 import { startBenchAws, startOurProxy, startReferenceProxy } from "./processes.js";
-import { measuredFigure, type Figure } from "./report.js";
+import { SOCAT_BUFFER_BYTES, SOCAT_NOT_INSTALLED, startSocatRelay } from "./socat-relay.js";
+import { roundOrder } from "./stats.js";
+import {
+  directions,
+  transferFigures,
+  type Direction,
+  type RouteName,
+  type TransferSample,
+} from "./transfer-figures.js";
+import { openStream } from "./tunnel-client.js";
 import { withTimeout } from "./with-timeout.js";
-import { median, roundOrder } from "./stats.js";
 
 /*
- * Figure 2: bulk transfer through a CONNECT tunnel (what HTTPS goes through while interception is
- * not wired): MB/s through our proxy ÷ straight to the endpoint, each way, with the `proxy`
- * package for comparison. The endpoint (bench/apps/tcp-endpoint.ts) is its own process; the
- * client is the bench process, speaking raw TCP (and a raw CONNECT request).
+ * Figure 2: bulk transfer through a CONNECT tunnel (what HTTPS to an app no --host names goes
+ * through): MB/s through our proxy ÷ straight to the endpoint, each way, with the `proxy`
+ * package for comparison and socat, a TCP relay written in C, as the limit of any user-space
+ * relay; and the CPU time each relay spends per GB. The endpoint (bench/apps/tcp-endpoint.ts) is
+ * its own process; the client is the bench process, speaking raw TCP (and a raw CONNECT request).
  */
 
 const ROUNDS = 3;
 const WARMUP_BYTES = 20e6;
 const CHUNK = Buffer.alloc(64 * 1024, 0x62);
-const directions = ["upload", "download"] as const;
-type Direction = (typeof directions)[number];
 
 interface Route {
-  readonly name: "direct" | "ours" | "peer";
-  /** undefined: straight to the endpoint. */
-  readonly proxy: URL | undefined;
-}
-
-/** A connection to `endpoint`: direct, or a tunnel through `proxy` (CONNECT answered 200, the rest handed back). */
-async function openStream(endpoint: URL, proxy: URL | undefined): Promise<Socket> {
-  const via = proxy ?? endpoint;
-  const socket = connect({ host: via.hostname, port: Number(via.port) });
-  await once(socket, "connect");
-  // From here on an error closes the socket, and the transfer waiting on it fails on 'close'.
-  socket.on("error", () => socket.destroy());
-  if (proxy === undefined) return socket;
-  socket.write(`CONNECT ${endpoint.host} HTTP/1.1\r\nHost: ${endpoint.host}\r\n\r\n`);
-  const head = await new Promise<Buffer>((resolve, reject) => {
-    let received = Buffer.alloc(0);
-    const onData = (chunk: Buffer): void => {
-      received = Buffer.concat([received, chunk]);
-      if (received.includes("\r\n\r\n")) {
-        socket.off("data", onData).off("close", onClose).pause();
-        resolve(received);
-      } else if (received.length > 8192) {
-        reject(new Error("the proxy's answer to CONNECT has no end of header"));
-      }
-    };
-    const onClose = (): void =>
-      reject(new Error(`the proxy closed the connection: ${received.toString("latin1")}`));
-    socket.on("data", onData).once("close", onClose);
-  });
-  const status = head.subarray(0, head.indexOf("\r\n")).toString("latin1");
-  if (!/^HTTP\/1\.[01] 200\b/.test(status)) throw new Error(`CONNECT ${endpoint.host} answered "${status}"`);
-  const end = head.indexOf("\r\n\r\n") + 4;
-  if (end < head.length) socket.unshift(head.subarray(end));
-  return socket;
+  readonly name: RouteName;
+  /** Where the client connects. */
+  readonly connectTo: URL;
+  /** Open a tunnel with CONNECT first (a proxy), or just connect (direct, socat). */
+  readonly speaksConnect: boolean;
+  /** CPU seconds the relay has used so far. */
+  readonly readCpuSeconds?: () => Promise<number>;
 }
 
 /** Sends `bytes` and waits for the endpoint's `done`; returns the seconds it took. */
@@ -97,16 +78,30 @@ async function download(socket: Socket, bytes: number): Promise<number> {
   return (performance.now() - started) / 1000;
 }
 
-/** One transfer on a fresh connection; returns MB/s (10^6 bytes per second). */
-async function transfer(endpoint: URL, route: Route, direction: Direction, bytes: number): Promise<number> {
-  const socket = await openStream(endpoint, route.proxy);
+/** One transfer on a fresh connection: its MB/s (10^6 bytes per second) and the relay's CPU time. */
+async function transfer(
+  endpoint: URL,
+  route: Route,
+  direction: Direction,
+  bytes: number,
+): Promise<TransferSample> {
+  const cpuBefore = await route.readCpuSeconds?.();
+  const socket = route.speaksConnect
+    ? await openStream(endpoint, route.connectTo)
+    : await openStream(route.connectTo, undefined);
   try {
     const seconds = await withTimeout(
       direction === "upload" ? upload(socket, bytes) : download(socket, bytes),
       120_000,
       `${direction} of ${bytes} bytes via ${route.name}`,
     );
-    return bytes / 1e6 / seconds;
+    socket.destroy();
+    // After the connection closed: socat's child for it has then exited and its time is its parent's.
+    const cpuAfter = await route.readCpuSeconds?.();
+    return {
+      megabytesPerSecond: bytes / 1e6 / seconds,
+      cpuSeconds: cpuBefore === undefined || cpuAfter === undefined ? undefined : cpuAfter - cpuBefore,
+    };
   } finally {
     socket.destroy();
   }
@@ -123,56 +118,63 @@ export const connectTunnelBenchmark: Benchmark = {
       startReferenceProxy(processes),
     ]);
     const target = new URL(endpoint.url);
+    const socat = await startSocatRelay(processes, target);
+    const socatPid = socat?.process.pid;
     const routes: Route[] = [
-      { name: "direct", proxy: undefined },
-      { name: "ours", proxy: new URL(ours.url) },
-      { name: "peer", proxy: new URL(peer.url) },
+      { name: "direct", connectTo: target, speaksConnect: false },
+      { name: "ours", connectTo: new URL(ours.url), speaksConnect: true, readCpuSeconds: cpuReaderOf(ours) },
+      { name: "peer", connectTo: new URL(peer.url), speaksConnect: true, readCpuSeconds: cpuReaderOf(peer) },
+      ...(socat === undefined || socatPid === undefined
+        ? []
+        : [
+            {
+              name: "socat",
+              connectTo: new URL(socat.url),
+              speaksConnect: false,
+              // socat relays each connection in a child it forks: count the parent and its children,
+              // once they have exited (an exited child not yet waited for shows no CPU time).
+              readCpuSeconds: async () => {
+                await waitForChildrenToExit(socatPid);
+                return readProcessTreeCpuSeconds(socatPid);
+              },
+            } as const,
+          ]),
     ];
     const bytes = settings.connectMegabytes * 1e6;
-    const samples: Record<Direction, Record<Route["name"], number[]>> = {
-      upload: { direct: [], ours: [], peer: [] },
-      download: { direct: [], ours: [], peer: [] },
+    const samples: Record<Direction, Partial<Record<RouteName, TransferSample[]>>> = {
+      upload: {},
+      download: {},
     };
     for (const direction of directions) {
-      for (const route of routes) await transfer(target, route, direction, Math.min(WARMUP_BYTES, bytes));
+      for (const route of routes) {
+        await transfer(target, route, direction, Math.min(WARMUP_BYTES, bytes));
+      }
       for (let round = 0; round < ROUNDS; round += 1) {
         for (const route of roundOrder(routes, round)) {
           progress(`${direction} ${settings.connectMegabytes} MB: ${route.name} (round ${round + 1})`);
-          samples[direction][route.name].push(await transfer(target, route, direction, bytes));
+          const sample = await transfer(target, route, direction, bytes);
+          (samples[direction][route.name] ??= []).push(sample);
         }
       }
     }
-    const figures: Figure[] = directions.flatMap((direction) => {
-      const rate = (name: Route["name"]): number => median(samples[direction][name]);
-      const ours = { value: rate("ours"), unit: "MB/s" } as const;
-      const label = `CONNECT tunnel, ${settings.connectMegabytes} MB ${direction}: MB/s, ours ÷`;
-      return [
-        measuredFigure({
-          id: `connect.${direction}.vs-direct`,
-          label: `${label} direct`,
-          ours,
-          reference: { name: "direct", value: rate("direct"), unit: "MB/s" },
-          target: { subject: "ratio", comparison: ">=", limit: 0.9 },
-        }),
-        measuredFigure({
-          id: `connect.${direction}.vs-peer`,
-          label: `${label} peer`,
-          ours,
-          reference: { name: "`proxy` pkg", value: rate("peer"), unit: "MB/s" },
-        }),
-      ];
-    });
-    figures.push({
-      kind: "not-measured",
-      id: "connect.https-interception",
-      label: "Intercepted HTTPS (--host): req/s, ours ÷ direct",
-      reason: "not measured yet: HTTPS interception is not wired",
-    });
     return {
-      figures,
-      details: { bytesPerTransfer: bytes, rounds: ROUNDS, megabytesPerSecond: samples },
+      figures: transferFigures({
+        megabytes: settings.connectMegabytes,
+        samples,
+        socatMissing: socat === undefined ? SOCAT_NOT_INSTALLED : undefined,
+      }),
+      details: {
+        bytesPerTransfer: bytes,
+        rounds: ROUNDS,
+        socatBufferBytes: socat === undefined ? undefined : SOCAT_BUFFER_BYTES,
+        transfers: samples,
+      },
       notes: [
         `CONNECT tunnel: median of ${ROUNDS} transfers per route and direction, each on a fresh connection after the tunnel is up; the endpoint is its own process.`,
+        socat === undefined
+          ? `CONNECT tunnel: the socat rows are missing: socat is not installed (apt-get install socat).`
+          : `CONNECT tunnel: socat (\`socat -b ${SOCAT_BUFFER_BYTES} TCP-LISTEN:0,fork TCP:<endpoint>\`) is a plain TCP relay written in C, so the client connects to it directly (no CONNECT); it is the limit of a user-space relay on this machine. Its CPU time is its own plus the per-connection child's.`,
+        "CONNECT tunnel: relay CPU per GB is the CPU time (/proc) the proxy or socat used during the transfers ÷ the bytes moved.",
       ],
     };
   },

@@ -2,6 +2,7 @@ import { randomBytes } from "node:crypto";
 import { demoAccount } from "../local-aws/demo-account.js";
 import { awsEnvFor } from "../test/helpers/local-aws.js";
 import { startService, type RunningService } from "../test/helpers/service.js";
+import { spawnCommand, type CommandOptions } from "./spawn-command.js";
 
 /*
  * Starting the real pieces a benchmark measures, each as its own process on 127.0.0.1, through
@@ -33,6 +34,16 @@ export class ProcessGroup {
       env: options.env ?? {},
       logName: `bench/${this.benchmark}/${name}.log`,
     });
+    this.running.add(service);
+    return service;
+  }
+
+  /**
+   * Starts a program that is not one of ours (see spawnCommand), resolved once its output
+   * matches `listening`; its log is test-logs/bench/<benchmark>/<name>.log.
+   */
+  async startCommand(name: string, command: Omit<CommandOptions, "logName">): Promise<RunningService> {
+    const service = await spawnCommand({ ...command, logName: `bench/${this.benchmark}/${name}.log` });
     this.running.add(service);
     return service;
   }

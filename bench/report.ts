@@ -3,7 +3,7 @@
  * table. Pure: no I/O, no clock.
  */
 
-export type Unit = "req/s" | "MB/s" | "ms" | "µs" | "MB" | "logins/s";
+export type Unit = "req/s" | "MB/s" | "ms" | "µs" | "MB" | "logins/s" | "s/GB";
 
 /** A measured number and what it counts. */
 export interface Quantity {
@@ -142,7 +142,15 @@ export function countTargets(figures: readonly Figure[]): { readonly met: number
   return { met, missed };
 }
 
-const decimalsByUnit: Record<Unit, number> = { "req/s": 0, "MB/s": 0, ms: 2, µs: 0, MB: 1, "logins/s": 1 };
+const decimalsByUnit: Record<Unit, number> = {
+  "req/s": 0,
+  "MB/s": 0,
+  ms: 2,
+  µs: 0,
+  MB: 1,
+  "logins/s": 1,
+  "s/GB": 2,
+};
 
 /**
  * A number in its unit, grouped by thousands.

@@ -16,6 +16,7 @@ import type { Benchmark, BenchmarkOutcome } from "./benchmark.js";
 import { connectTunnelBenchmark } from "./connect-tunnel.js";
 import { forwardProxyBenchmark } from "./forward-proxy.js";
 import { gatewayBenchmark } from "./gateway.js";
+import { httpsInterceptBenchmark } from "./https-intercept.js";
 import { loginCostBenchmark } from "./login-cost.js";
 import { memoryStartupBenchmark } from "./memory-startup.js";
 import { middlewareBenchmark } from "./middleware.js";
@@ -27,6 +28,7 @@ import { withTimeout } from "./with-timeout.js";
 const benchmarks: Record<BenchmarkName, Benchmark> = {
   forward: forwardProxyBenchmark,
   connect: connectTunnelBenchmark,
+  intercept: httpsInterceptBenchmark,
   middleware: middlewareBenchmark,
   login: loginCostBenchmark,
   memory: memoryStartupBenchmark,

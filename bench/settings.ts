@@ -1,5 +1,13 @@
 /** The benchmarks `npm run bench` knows, in the order they run. */
-export const benchmarkNames = ["forward", "connect", "middleware", "login", "memory", "gateway"] as const;
+export const benchmarkNames = [
+  "forward",
+  "connect",
+  "intercept",
+  "middleware",
+  "login",
+  "memory",
+  "gateway",
+] as const;
 
 export type BenchmarkName = (typeof benchmarkNames)[number];
 

@@ -2,25 +2,29 @@ import type { AddressInfo, Server } from "node:net";
 import { formatLogLine } from "../../protocol/index.js";
 
 /**
- * Listens on 127.0.0.1 (port 0 unless given), prints `<time> listening url=<scheme>://127.0.0.1:<port>`
- * once ready (the line the bench waits for), and closes on SIGTERM / SIGINT. Every bench helper
- * process starts this way.
+ * Listens on 127.0.0.1, port 0, prints `<time> listening url=<scheme>://127.0.0.1:<port>` once
+ * ready and `onListening` has settled (the line the bench waits for), and closes on SIGTERM /
+ * SIGINT. Every bench helper process starts this way.
  *
  * @example serveOnLoopback(createServer(handler), "http", (port) => mountRoutes(port))
  */
 export function serveOnLoopback(
   server: Server,
-  scheme: "http" | "tcp",
-  onListening?: (port: number) => void,
+  scheme: "http" | "https" | "tcp",
+  onListening?: (port: number) => void | Promise<void>,
 ): void {
-  server.on("error", (error) => {
-    process.stderr.write(`${formatLogLine("start-failed", { reason: error.message })}\n`);
+  const fail = (error: unknown): void => {
+    const reason = error instanceof Error ? error.message : String(error);
+    process.stderr.write(`${formatLogLine("start-failed", { reason })}\n`);
     process.exit(1);
-  });
+  };
+  server.on("error", fail);
   server.listen(0, "127.0.0.1", () => {
     const { port } = server.address() as AddressInfo;
-    onListening?.(port);
-    process.stdout.write(`${formatLogLine("listening", { url: `${scheme}://127.0.0.1:${port}` })}\n`);
+    Promise.resolve(onListening?.(port)).then(
+      () => process.stdout.write(`${formatLogLine("listening", { url: `${scheme}://127.0.0.1:${port}` })}\n`),
+      fail,
+    );
   });
   const stop = (): void => {
     server.close(() => process.exit(0));

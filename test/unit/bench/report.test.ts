@@ -164,6 +164,7 @@ describe("formatQuantity", () => {
     assert.equal(formatQuantity({ value: 12345.6, unit: "req/s" }), "12,346 req/s");
     assert.equal(formatQuantity({ value: 0.345, unit: "ms" }), "0.35 ms");
     assert.equal(formatQuantity({ value: 89.27, unit: "MB" }), "89.3 MB");
+    assert.equal(formatQuantity({ value: 1.234, unit: "s/GB" }), "1.23 s/GB");
     assert.equal(formatQuantity({ value: 43.51, unit: "logins/s" }), "43.5 logins/s");
   });
 
