@@ -1,7 +1,8 @@
-import type { IncomingMessage, ServerResponse } from "node:http";
+import type { ServerResponse } from "node:http";
 import { AUTH_PATH } from "../protocol/index.js";
 import { toOneLine } from "./errors.js";
 import { sendPlainText } from "./http-messages.js";
+import type { UpstreamResponse } from "./upstream-response.js";
 
 /** The app's own answer to a refused sign-in, kept to show the client instead of the proxy's one line. */
 export interface RefusalPage {
@@ -49,10 +50,10 @@ const relayedFieldNames: ReadonlySet<string> = new Set([
  *
  * @example const refusal = await readAuthRefusal(authResponse, "text/html,*\/*;q=0.8")
  */
-export async function readAuthRefusal(response: IncomingMessage, accept: string): Promise<SignInRefusal> {
+export async function readAuthRefusal(response: UpstreamResponse, accept: string): Promise<SignInRefusal> {
   const status = response.statusCode ?? 502;
   const { bytes, complete } = await readStart(response, MAX_REFUSAL_PAGE_BYTES);
-  const contentType = (response.headers["content-type"] ?? "").toLowerCase();
+  const contentType = (response.headersDistinct["content-type"]?.[0] ?? "").toLowerCase();
   const text = bytes.toString("utf8");
   const reason = /^\s*(?:text\/html|application\/xhtml\+xml)\b/.test(contentType)
     ? toOneLine(decodeEntities(/<title[^>]*>([^<]*)<\/title>/i.exec(text)?.[1] ?? ""), 300)
@@ -122,7 +123,7 @@ function decodeEntities(text: string): string {
 
 /** Reads up to `limit` bytes of a response and drains the rest; `complete` when nothing was left out. */
 function readStart(
-  response: IncomingMessage,
+  response: UpstreamResponse,
   limit: number,
 ): Promise<{ readonly bytes: Buffer; readonly complete: boolean }> {
   return new Promise((resolve) => {

@@ -105,7 +105,8 @@ export class CookieJar {
     const cookies = this.origins.get(origin);
     if (cookies === undefined) return [];
     const now = this.now();
-    const { secureOrigin } = readOrigin(origin);
+    // On every forwarded request: the scheme prefix says it all, no URL parse needed.
+    const secureOrigin = /^https:\/\//i.test(origin);
     const found: StoredCookie[] = [];
     for (const [key, cookie] of cookies) {
       if (cookie.expiresAt !== undefined && cookie.expiresAt <= now) cookies.delete(key);

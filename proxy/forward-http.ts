@@ -20,6 +20,7 @@ import { mergeCookieHeader } from "./set-cookie.js";
 import { logUpstreamFailure, toUpstreamFailure } from "./upstream-connections.js";
 import { sendUpstreamFailure } from "./upstream-failure-response.js";
 import type { UpstreamSender } from "./upstream.js";
+import type { UpstreamResponse } from "./upstream-response.js";
 
 export interface HttpForwarderOptions {
   /** Sends requests to apps (plain HTTP or HTTPS, directly or through SOCKS). */
@@ -150,7 +151,7 @@ export function createHttpForwarder(options: HttpForwarderOptions): ForwardHandl
   }
 
   function relayResponse(
-    response: IncomingMessage,
+    response: UpstreamResponse,
     res: ServerResponse,
     target: ForwardTarget,
     addedSetCookies: readonly string[],
@@ -195,7 +196,7 @@ export function createHttpForwarder(options: HttpForwarderOptions): ForwardHandl
  * response short (the 'error' listener relayResponse adds), and a client gone mid-body stops the
  * app's response (its connection cannot be reused with a body half read).
  */
-function relayBody(response: IncomingMessage, res: ServerResponse): void {
+function relayBody(response: UpstreamResponse, res: ServerResponse): void {
   const resume = (): void => void response.resume();
   response.on("data", (chunk: Buffer) => {
     if (!res.write(chunk)) {

@@ -1,4 +1,4 @@
-import type { IncomingMessage, OutgoingHttpHeaders } from "node:http";
+import type { OutgoingHttpHeaders } from "node:http";
 import { AUTH_PATH, checkReturnUrl, ProtocolError } from "../protocol/index.js";
 import { readAuthRefusal, refusalFor, type SignInRefusal } from "./auth-refusal.js";
 import { isIamChallenge, type ChallengeAnswerer } from "./challenge-answerer.js";
@@ -10,6 +10,7 @@ import type { RequestBody } from "./request-body.js";
 import { originOf, type ForwardTarget } from "./request-target.js";
 import { mergeCookieHeader, pathMatches } from "./set-cookie.js";
 import type { UpstreamSender } from "./upstream.js";
+import type { UpstreamResponse } from "./upstream-response.js";
 
 export interface SelfLoginOptions {
   /** Where the session cookies obtained are kept. */
@@ -38,7 +39,7 @@ export interface ChallengedRequest {
   readonly clientCookie: string | undefined;
   readonly body: Extract<RequestBody, { kind: "complete" }>;
   /** The app's 401; its body is drained here. */
-  readonly challenge: IncomingMessage;
+  readonly challenge: UpstreamResponse;
   /** jar.generation(originOf(target)) when the request was sent. */
   readonly jarGeneration: number;
   /** Aborted when the client goes away. */
@@ -50,7 +51,7 @@ export interface ChallengedRequest {
  * or a refusal (answer it with sendSignInRefusal: the app's own refusal page when there is one).
  */
 export type SelfLoginResult =
-  | { readonly kind: "response"; readonly response: IncomingMessage; readonly setCookies: readonly string[] }
+  | { readonly kind: "response"; readonly response: UpstreamResponse; readonly setCookies: readonly string[] }
   | SignInRefusal;
 
 /** A finished sign-in: the session cookies the app set, or why there are none. */
@@ -70,7 +71,7 @@ export interface SelfLogin {
    * already running for that app; the caller sends its request again itself (websocket upgrades).
    * `accept`: the client's Accept header, sent to /auth (default: text first).
    */
-  signIn(challenge: IncomingMessage, target: ForwardTarget, accept?: string): Promise<SignInOutcome>;
+  signIn(challenge: UpstreamResponse, target: ForwardTarget, accept?: string): Promise<SignInOutcome>;
 }
 
 /** /auth is asked for text when the client said nothing: the one-line reason is what is shown. */
@@ -109,7 +110,10 @@ export function createSelfLogin(options: SelfLoginOptions): SelfLogin {
   const running = new Map<string, Promise<SignInOutcome>>();
   const refusals = new Map<string, { readonly refusal: SignInRefusal; readonly until: number }>();
 
-  const replay = (request: ChallengedRequest, cookies: readonly StoredCookie[]): Promise<IncomingMessage> => {
+  const replay = (
+    request: ChallengedRequest,
+    cookies: readonly StoredCookie[],
+  ): Promise<UpstreamResponse> => {
     const cookie = mergeCookieHeader(request.clientCookie, cookies, "replace");
     const headers: OutgoingHttpHeaders = { ...request.headers };
     delete headers.cookie;
@@ -122,7 +126,7 @@ export function createSelfLogin(options: SelfLoginOptions): SelfLogin {
   };
 
   async function runSignIn(
-    challenge: IncomingMessage,
+    challenge: UpstreamResponse,
     target: ForwardTarget,
     accept: string,
   ): Promise<SignInOutcome> {
@@ -143,7 +147,7 @@ export function createSelfLogin(options: SelfLoginOptions): SelfLogin {
     };
     if (decision.action === "deny") return refuse(decision.error);
     const timeout = AbortSignal.timeout(authTimeoutMs);
-    let auth: IncomingMessage;
+    let auth: UpstreamResponse;
     try {
       auth = await send(
         {
@@ -213,7 +217,7 @@ export function createSelfLogin(options: SelfLoginOptions): SelfLogin {
   }
 
   function startSignIn(
-    challenge: IncomingMessage,
+    challenge: UpstreamResponse,
     target: ForwardTarget,
     accept: string,
   ): Promise<SignInOutcome> {
@@ -228,7 +232,7 @@ export function createSelfLogin(options: SelfLoginOptions): SelfLogin {
   }
 
   const signIn = (
-    challenge: IncomingMessage,
+    challenge: UpstreamResponse,
     target: ForwardTarget,
     accept = DEFAULT_AUTH_ACCEPT,
   ): Promise<SignInOutcome> => {

@@ -1,17 +1,30 @@
 import { Agent as HttpAgent, type AgentOptions as HttpAgentOptions, type ClientRequestArgs } from "node:http";
 import { Agent as HttpsAgent, type AgentOptions as HttpsAgentOptions } from "node:https";
-import { connect, type Socket } from "node:net";
+import { connect, isIP, type Socket } from "node:net";
 import type { Duplex, Writable } from "node:stream";
-import { rootCertificates, connect as connectTls, type ConnectionOptions } from "node:tls";
+import {
+  connect as connectTls,
+  createSecureContext,
+  rootCertificates,
+  type ConnectionOptions,
+  type SecureContext,
+} from "node:tls";
 import { formatHostPort } from "./bind-address.js";
 import { ProxyError } from "./errors.js";
 import type { ProxyLogger } from "./log.js";
 import { createSocksConnector, type SocksEndpoint, type TcpConnector } from "./socks-connector.js";
 import { describeTlsFailure } from "./upstream-tls.js";
+import type { buildConnector } from "undici";
+import { LazyDispatcher } from "./lazy-dispatcher.js";
 
 /** How the proxy reaches apps: directly, or all through one SOCKS5 server. */
 export interface UpstreamConnections {
-  /** Keep-alive agent for plain-HTTP apps. */
+  /**
+   * Keep-alive connections for forwarded requests, plain HTTP and HTTPS (undici; see
+   * createUpstreamSender). TLS is verified like the https agent's.
+   */
+  readonly dispatcher: LazyDispatcher;
+  /** Keep-alive agent for plain-HTTP apps (websocket upgrades, the AWS SDK through SOCKS). */
   readonly http: HttpAgent;
   /** Keep-alive agent for HTTPS apps; verifies their certificates (Node's CAs plus the extra ones). */
   readonly https: HttpsAgent;
@@ -61,11 +74,13 @@ export function createUpstreamConnections(options: UpstreamConnectionOptions = {
   const openTunnel =
     options.socks === undefined ? connectDirectly : createSocksConnector({ endpoint: options.socks });
   // Setting `ca` replaces Node's store, so the store is included; without extras Node's default (which
-  // honours NODE_EXTRA_CA_CERTS) is left alone.
-  const tls: HttpsAgentOptions =
+  // honours NODE_EXTRA_CA_CERTS) is left alone. One secure context for every connection: given as
+  // `ca`, the ~150 certificates would be parsed again for each new connection and joined into the
+  // agent's pool key on every request.
+  const tls: { secureContext?: SecureContext } =
     options.extraCa === undefined || options.extraCa.length === 0
       ? {}
-      : { ca: [...rootCertificates, ...options.extraCa] };
+      : { secureContext: createSecureContext({ ca: [...rootCertificates, ...options.extraCa] }) };
   // Keep-alive, most recently used connection first (its socket and the app's are warm), and no
   // Nagle delay: a request's head and a small body go out at once.
   const pooling = { keepAlive: true, scheduling: "lifo", noDelay: true } as const;
@@ -75,6 +90,13 @@ export function createUpstreamConnections(options: UpstreamConnectionOptions = {
     options.socks === undefined
       ? new HttpsAgent({ ...pooling, ...tls })
       : new TunnelHttpsAgent(openTunnel, { ...pooling, ...tls });
+  const dispatcher = new LazyDispatcher((undici) => ({
+    connect:
+      options.socks === undefined
+        ? // Undici's own connector: TCP with no Nagle delay, TLS verified with SNI, sessions resumed.
+          undici.buildConnector(tls)
+        : connectThroughTunnel(openTunnel, tls),
+  }));
   const openTunnelUpstream: TunnelUpstreamConnector =
     options.socks === undefined
       ? connectRelaying
@@ -83,11 +105,14 @@ export function createUpstreamConnections(options: UpstreamConnectionOptions = {
           return { socket, relayTo: (client) => void socket.pipe(client) };
         };
   return Object.freeze({
+    dispatcher,
     http,
     https,
     openTunnel,
     openTunnelUpstream,
     destroy() {
+      // Connections still open are closed; requests on them fail, which the forwarding code reports.
+      dispatcher.destroy();
       http.destroy();
       https.destroy();
     },
@@ -265,6 +290,43 @@ class TunnelHttpsAgent extends HttpsAgent {
     );
     return undefined;
   }
+}
+
+/**
+ * An undici connector over connections `openTunnel` opens (the SOCKS server): TLS on top for
+ * https origins, verified against the host name with SNI (none for IP literals, RFC 6066 §3).
+ */
+function connectThroughTunnel(
+  openTunnel: TcpConnector,
+  tls: { readonly secureContext?: SecureContext },
+): buildConnector.connector {
+  return (options, callback) => {
+    const host = options.hostname.replace(/^\[|\]$/g, "");
+    const https = options.protocol === "https:";
+    const port = Number(options.port === "" ? (https ? 443 : 80) : options.port);
+    openTunnel(host, port).then(
+      (socket) => {
+        socket.setNoDelay(true);
+        if (!https) {
+          callback(null, socket);
+          return;
+        }
+        const servername = options.servername ?? (isIP(host) === 0 ? host : undefined);
+        const secure = connectTls({
+          socket,
+          ...(servername === undefined ? {} : { servername }),
+          ...tls,
+        });
+        const onError = (error: Error): void => callback(error, null);
+        secure.once("error", onError);
+        secure.once("secureConnect", () => {
+          secure.off("error", onError);
+          callback(null, secure);
+        });
+      },
+      (error: Error) => callback(error, null),
+    );
+  };
 }
 
 function connectionTarget(options: ClientRequestArgs): { host: string; port: number } {

@@ -31,6 +31,11 @@ export interface LeafIssuer {
    * ignored). Concurrent calls for one host share one issue; throws MitmError LEAF_HOST_INVALID.
    */
   issue(host: string): Promise<IssuedLeaf>;
+  /**
+   * Loads the certificate library and makes the key pair in the background, so the first
+   * intercepted host does not wait for them (a few hundred ms). A failure is left to issue().
+   */
+  prepare(): void;
 }
 
 const hour = 60 * 60 * 1000;
@@ -72,6 +77,9 @@ export function createLeafIssuer(ca: LocalCa, options: LeafIssuerOptions = {}): 
   };
 
   return {
+    prepare(): void {
+      getLeafKeys().catch(() => undefined);
+    },
     issue(requested: string): Promise<IssuedLeaf> {
       const host = normaliseHost(String(requested));
       if (!isCertifiableHost(host)) {

@@ -15,6 +15,7 @@ import {
   type ReverseRoute,
 } from "./reverse-route.js";
 import { describeUpstreamFailure, logUnreachableUpstream } from "./upstream-failure.js";
+import type { UpstreamResponse } from "../upstream-response.js";
 
 /**
  * Handles the browser's requests to one upstream's local address (`GET /path`, no proxy
@@ -83,7 +84,7 @@ export function createReverseRequestHandler(
   }
 
   function relay(
-    response: IncomingMessage,
+    response: UpstreamResponse,
     res: ServerResponse,
     prepared: ReadyRequest,
     addedSetCookies: readonly string[],

@@ -20,6 +20,7 @@ import {
 import { rewriteLocation, type OriginMapping } from "./location-rewrite.js";
 import { rewriteSetCookieForBrowser } from "./set-cookie-rewrite.js";
 import type { ReverseUpstreamSender } from "./upstream-sender.js";
+import type { UpstreamResponse } from "../upstream-response.js";
 
 /** One upstream as its local listener's handlers see it, with what every upstream shares. */
 export interface ReverseRoute {
@@ -177,7 +178,7 @@ export function rewriteResponseHeaders(
 export function updateJarFromResponse(
   route: ReverseRoute,
   prepared: ReadyRequest,
-  response: IncomingMessage,
+  response: UpstreamResponse,
 ): void {
   if (prepared.site !== "same-site") return;
   const lines = response.headersDistinct["set-cookie"];

@@ -13,6 +13,7 @@ import {
   type ReverseRoute,
 } from "./reverse-route.js";
 import { describeUpstreamFailure, logUnreachableUpstream } from "./upstream-failure.js";
+import type { UpstreamResponse } from "../upstream-response.js";
 
 const noBody = { kind: "complete", bytes: Buffer.alloc(0) } as const;
 
@@ -97,7 +98,7 @@ export function createReverseUpgradeHandler(
   /** The upstream declined the upgrade (or challenged a request the proxy does not sign in for): relay its answer, then close. */
   function relayRefusal(
     socket: Socket,
-    response: IncomingMessage,
+    response: UpstreamResponse,
     prepared: ReadyRequest,
     addedSetCookies: readonly string[],
   ): void {

@@ -2,6 +2,7 @@ import { request as httpRequest, type Agent, type IncomingMessage } from "node:h
 import { request as httpsRequest } from "node:https";
 import type { Duplex } from "node:stream";
 import type { UpstreamSender } from "../upstream.js";
+import type { UpstreamResponse } from "../upstream-response.js";
 
 /** The connection an upstream handed over with `101 Switching Protocols`, and what it sent after the head. */
 export interface UpgradedConnection {
@@ -16,7 +17,7 @@ export interface ReverseUpstreamSender {
    * The connection behind a 101 response `send` resolved with (once; undefined for any other
    * response). Whoever gets a 101 must take it, or the connection stays open.
    */
-  takeUpgrade(response: IncomingMessage): UpgradedConnection | undefined;
+  takeUpgrade(response: UpstreamResponse): UpgradedConnection | undefined;
 }
 
 /**
@@ -33,7 +34,7 @@ export function createReverseUpstreamSender(
   agent: Agent,
 ): ReverseUpstreamSender {
   const request = protocol === "https:" ? httpsRequest : httpRequest;
-  const upgrades = new WeakMap<IncomingMessage, UpgradedConnection>();
+  const upgrades = new WeakMap<UpstreamResponse, UpgradedConnection>();
   const send: UpstreamSender = (upstream, signal) =>
     new Promise((resolve, reject) => {
       const headers = { ...upstream.headers };

@@ -108,7 +108,7 @@ describe("a sign-in the app refuses (createSelfLogin, sendSignInRefusal)", () =>
   before(async () => {
     app = await startRecordingApp();
     connections = createUpstreamConnections();
-    send = createUpstreamSender(connections);
+    send = createUpstreamSender(connections.dispatcher);
   });
   after(async () => {
     connections.destroy();
