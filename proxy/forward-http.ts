@@ -4,6 +4,7 @@ import { sendSignInRefusal } from "./auth-refusal.js";
 import { isIamChallenge, type ChallengeAnswerer } from "./challenge-answerer.js";
 import type { CookieJar } from "./cookie-jar.js";
 import { ProxyError } from "./errors.js";
+import { classifyRequestSite, type RequestSite } from "./request-site.js";
 import {
   copyForwardedRequestHeaders,
   listenForErrors,
@@ -104,11 +105,16 @@ export function createHttpForwarder(options: HttpForwarderOptions): ForwardHandl
         return;
       }
     }
+    const method = req.method ?? "GET";
+    const site = classifyRequestSite(method, req.headers, (origin) =>
+      isOriginOfHost(origin, target.hostname),
+    );
     const clientCookie = req.headers.cookie;
     const headers: OutgoingHttpHeaders = copyForwardedRequestHeaders(req.headers, target.host);
     // A client that sends its own session keeps it; one without (curl, scripts) gets the proxy's.
+    // Another site's page gets neither the proxy's session nor, below, a sign-in (see RequestSite).
     const origin = originOf(target);
-    const jarCookies = jar.cookiesFor(origin, target.path);
+    const jarCookies = site === "cross-site-subrequest" ? [] : jar.cookiesFor(origin, target.path);
     // Nothing to add (the usual case: the jar is empty, or a browser sends the session itself):
     // the client's Cookie field goes as it came.
     const cookie = jarCookies.every((stored) => sendsCookie(clientCookie, stored.name))
@@ -116,19 +122,25 @@ export function createHttpForwarder(options: HttpForwarderOptions): ForwardHandl
       : mergeCookieHeader(clientCookie, jarCookies, "fill");
     if (cookie !== undefined) headers.cookie = cookie;
     const jarGeneration = jar.generation(origin);
-    const method = req.method ?? "GET";
     try {
       // `client: res`: the request to the app is destroyed if the client goes away first.
       const response = await send({ target, method, path: target.path, headers, body, client: res });
       if (!isIamChallenge(response)) {
-        relayResponse(response, res, target, []);
+        relayResponse(response, res, target, [], site);
       } else if (!options.signsInTo(target)) {
         logger.info("challenge", {
           host: target.host,
           outcome: "passed-through",
           reason: "the app is not named by --host",
         });
-        relayResponse(response, res, target, []);
+        relayResponse(response, res, target, [], site);
+      } else if (site === "cross-site-subrequest") {
+        logger.info("challenge", {
+          host: target.host,
+          outcome: "passed-through",
+          reason: "another site's page sent this request; the proxy does not sign in for it",
+        });
+        relayResponse(response, res, target, [], site);
       } else if (options.loginFlow === "proxy" && body.kind === "complete") {
         const result = await selfLogin({
           target,
@@ -141,7 +153,7 @@ export function createHttpForwarder(options: HttpForwarderOptions): ForwardHandl
           signal: signalClientGone(res),
         });
         if (result.kind === "refused") sendSignInRefusal(res, result);
-        else relayResponse(result.response, res, target, result.setCookies);
+        else relayResponse(result.response, res, target, result.setCookies, site);
       } else {
         await redirectToAuth(response, res, target, target.host, options);
       }
@@ -155,10 +167,13 @@ export function createHttpForwarder(options: HttpForwarderOptions): ForwardHandl
     res: ServerResponse,
     target: ForwardTarget,
     addedSetCookies: readonly string[],
+    site: RequestSite,
   ): void {
     response.on("error", () => res.destroy());
-    // Keep the jar in step with the app when it renews or ends a session the jar holds.
-    const setCookies = readSetCookies(response.rawHeaders);
+    // Keep the jar in step with the app when it renews or ends a session the jar holds; not from a
+    // response to another site's request (a page could navigate the browser to /auth with its own
+    // token and swap the session the proxy holds for the attacker's).
+    const setCookies = site === "same-site" ? readSetCookies(response.rawHeaders) : undefined;
     if (setCookies !== undefined) {
       jar.store(originOf(target), target.path, setCookies, { onlyKnownNames: true });
     }
@@ -211,6 +226,17 @@ function relayBody(response: UpstreamResponse, res: ServerResponse): void {
   res.once("close", () => {
     if (!response.complete) response.destroy();
   });
+}
+
+/**
+ * Whether a request's Origin is on the host it is sent to (any scheme or port): the app's own
+ * pages. A browser sends Origin with every cross-origin fetch and every POST, but Sec-Fetch-Site
+ * (which classifyRequestSite reads first) only to https and localhost, so for a plain-http app
+ * this is what tells another site's form post or fetch from the app's own.
+ */
+function isOriginOfHost(origin: string, hostname: string): boolean {
+  if (!URL.canParse(origin)) return false;
+  return new URL(origin).hostname.replace(/^\[|\]$/g, "") === hostname.toLowerCase();
 }
 
 /** Whether a Cookie field value has a cookie named `name` (RFC 6265 §4.2.1: `name=value` pairs joined by "; "). */

@@ -11,12 +11,8 @@ import { originOf, type ForwardTarget } from "../request-target.js";
 import type { SelfLogin } from "../self-login.js";
 import { mergeCookieHeader } from "../set-cookie.js";
 import { isAllowedLocalHost } from "../allowed-local-host.js";
-import {
-  classifyRequestSite,
-  localOriginMappings,
-  rewriteRequestOrigins,
-  type RequestSite,
-} from "./browser-request.js";
+import { classifyRequestSite, type RequestSite } from "../request-site.js";
+import { localOriginMappings, rewriteRequestOrigins } from "./browser-request.js";
 import { rewriteLocation, type OriginMapping } from "./location-rewrite.js";
 import { rewriteSetCookieForBrowser } from "./set-cookie-rewrite.js";
 import type { ReverseUpstreamSender } from "./upstream-sender.js";

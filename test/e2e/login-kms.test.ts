@@ -73,20 +73,24 @@ describe("KMS login through the proxy (local AWS, example server and proxy as re
   });
 
   /** A proxy process for the demo user, with its own caches (no identity or session credentials yet). */
-  function startProxy(name: string, ...args: string[]): Promise<RunningService> {
-    return startService({
+  /**
+   * Starts a proxy and waits for its start-up credential check (an sts:GetCallerIdentity) to end,
+   * so that call is never counted in a test's AWS calls.
+   */
+  async function startProxy(name: string, ...args: string[]): Promise<RunningService> {
+    const started = await startService({
       script: "proxy/cli.js",
       args: ["--bind", "127.0.0.1:0", ...args],
       env: awsEnvFor(aws.url, users.demo),
       logName: `${suite}/${name}.log`,
     });
+    await waitForLine(started, /\bcredentials identity=/);
+    return started;
   }
 
   async function startExtraProxy(name: string, ...args: string[]): Promise<RunningService> {
     const started = await startProxy(name, ...args);
     extraProxies.push(started);
-    // Its start-up credential check calls sts:GetCallerIdentity: let it finish before counting calls.
-    await waitForLine(started, /\bcredentials identity=/);
     return started;
   }
 

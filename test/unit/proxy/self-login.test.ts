@@ -86,6 +86,55 @@ describe("signing in on the client's behalf (loginFlow: proxy, the default)", ()
   });
   afterEach(() => proxy.close());
 
+  describe("requests another site's page made the browser send (cross-site request forgery)", () => {
+    const post = (headers: Record<string, string>) =>
+      requestThroughProxy(proxyPort, `http://${app.host}/transfer`, {
+        method: "POST",
+        body: "to=attacker",
+        headers: { "content-type": "application/x-www-form-urlencoded", ...headers },
+      });
+
+    it("does not sign in for a form post from another origin: the challenge reaches the browser", async () => {
+      const response = await post({ origin: "http://evil.example" });
+      assert.equal(response.status, 401);
+      assert.match(String(response.headers["www-authenticate"]), /^IAM realm=/);
+      assert.equal(authRequests().length, 0);
+      assert.equal(fake.calls.encrypt.length + fake.calls.resolveCredentials, 0, "no AWS call");
+      assert.deepEqual(logger.lines, [
+        `challenge host=${app.host} outcome=passed-through reason="another site's page sent this request; the proxy does not sign in for it"`,
+      ]);
+    });
+
+    it("does not add the session it holds to another site's request", async () => {
+      assert.equal((await get("/")).status, 200, "signed in: the proxy's jar holds sid=s1");
+      app.reset();
+      protectedApp(app);
+      const forged = await post({ origin: "http://evil.example" });
+      assert.equal(forged.status, 401);
+      const fetched = await get("/api", { origin: "https://evil.example", "sec-fetch-site": "cross-site" });
+      assert.equal(fetched.status, 401);
+      assert.deepEqual(
+        app.seen.map((request) => request.headers.cookie),
+        [undefined, undefined],
+        "the app never saw the session",
+      );
+    });
+
+    it("still signs in for the app's own pages and for people following a link", async () => {
+      const own = await post({ origin: `http://${app.host}` });
+      assert.equal(own.body, "hello POST /transfer body=to=attacker");
+      app.reset();
+      protectedApp(app);
+      const followed = await get("/page", { "sec-fetch-site": "cross-site", "sec-fetch-mode": "navigate" });
+      assert.equal(followed.body, "hello GET /page body=");
+      assert.equal(
+        app.seen[0]?.headers.cookie,
+        "sid=s1",
+        "a top-level link gets the session, as SameSite=Lax",
+      );
+    });
+  });
+
   describe("when the app challenges", () => {
     it("calls /auth itself and returns the app's page, with the session cookie, to the first request", async () => {
       const response = await get("/private?x=1");

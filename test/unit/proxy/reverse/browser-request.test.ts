@@ -1,11 +1,8 @@
 import assert from "node:assert/strict";
 import type { IncomingHttpHeaders } from "node:http";
 import { describe, it } from "node:test";
-import {
-  classifyRequestSite,
-  localOriginMappings,
-  rewriteRequestOrigins,
-} from "../../../../proxy/reverse/browser-request.js";
+import { classifyRequestSite } from "../../../../proxy/request-site.js";
+import { localOriginMappings, rewriteRequestOrigins } from "../../../../proxy/reverse/browser-request.js";
 
 describe("classifyRequestSite", () => {
   const isLocal = (origin: string): boolean => origin.startsWith("http://localhost");
