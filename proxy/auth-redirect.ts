@@ -4,7 +4,7 @@ import { buildAuthLocation } from "../protocol/index.js";
 import type { ChallengeAnswerer, UpstreamResponseHead } from "./challenge-answerer.js";
 import { sendPlainText } from "./http-messages.js";
 import type { ProxyLogger } from "./log.js";
-import { logLogin } from "./login-log.js";
+import { logLogin, logLoginDenied } from "./login-log.js";
 import type { ForwardTarget } from "./request-target.js";
 
 /** What redirectToAuth needs besides the exchange. */
@@ -37,14 +37,7 @@ export async function redirectToAuth(
   const { identity, method } = decision;
   if (decision.action === "deny") {
     const { error } = decision;
-    logLogin(logger, {
-      host: target.host,
-      identity,
-      method,
-      outcome: "denied",
-      code: error.code,
-      reason: error.message,
-    });
+    logLoginDenied(logger, { host: target.host, identity, method }, error);
     sendPlainText(res, error.status, error.message);
     return;
   }

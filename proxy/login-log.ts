@@ -34,3 +34,16 @@ export function logLogin(logger: ProxyLogger, entry: LoginLogEntry): void {
     reason: entry.reason,
   });
 }
+
+/**
+ * Logs a challenge the proxy refused to answer: `login … outcome=denied code=<ProxyError code> reason=…`.
+ *
+ * @example logLoginDenied(logger, { host: "app:3000", identity, method: "kms" }, error)
+ */
+export function logLoginDenied(
+  logger: ProxyLogger,
+  entry: Pick<LoginLogEntry, "host" | "identity" | "method">,
+  error: { readonly code: string; readonly message: string },
+): void {
+  logLogin(logger, { ...entry, outcome: "denied", code: error.code, reason: error.message });
+}

@@ -5,7 +5,7 @@ import { isIamChallenge, type ChallengeAnswerer } from "./challenge-answerer.js"
 import type { CookieJar, StoredCookie } from "./cookie-jar.js";
 import { ProxyError } from "./errors.js";
 import type { ProxyLogger } from "./log.js";
-import { logLogin } from "./login-log.js";
+import { logLogin, logLoginDenied } from "./login-log.js";
 import type { RequestBody } from "./request-body.js";
 import { originOf, type ForwardTarget } from "./request-target.js";
 import { mergeCookieHeader, pathMatches } from "./set-cookie.js";
@@ -135,14 +135,7 @@ export function createSelfLogin(options: SelfLoginOptions): SelfLogin {
       throw new Error("self-login was given a response that is not an IAM challenge");
     const { identity, method } = decision;
     const refuse = (error: ProxyError): SignInOutcome => {
-      logLogin(logger, {
-        host: target.host,
-        identity,
-        method,
-        outcome: "denied",
-        code: error.code,
-        reason: error.message,
-      });
+      logLoginDenied(logger, { host: target.host, identity, method }, error);
       return { kind: "refused", status: error.status, message: error.message };
     };
     if (decision.action === "deny") return refuse(decision.error);
