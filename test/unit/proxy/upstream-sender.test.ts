@@ -4,7 +4,11 @@ import http, { type IncomingMessage, type ServerResponse } from "node:http";
 import https from "node:https";
 import net from "node:net";
 import { after, afterEach, before, describe, it } from "node:test";
-import { createUpstreamConnections, type UpstreamConnections } from "../../../proxy/upstream-connections.js";
+import {
+  createUpstreamConnections,
+  type UpstreamConnectionOptions,
+  type UpstreamConnections,
+} from "../../../proxy/upstream-connections.js";
 import { createUpstreamSender, type UpstreamSender } from "../../../proxy/upstream.js";
 import type { UpstreamResponse } from "../../../proxy/upstream-response.js";
 import { createTestCa, type TestCa } from "../../helpers/tls-fixtures.js";
@@ -263,40 +267,29 @@ describe("createUpstreamSender (undici) to an HTTPS app", () => {
     server.close();
   });
 
-  it("verifies the app's certificate against the extra CAs, with the host name as server name", async () => {
-    const connections = createUpstreamConnections({ extraCa: [ca.certPem] });
+  /** GET https://localhost:<port>/ with connections made from `options`; the body, once read. */
+  async function getSecurePage(options: UpstreamConnectionOptions): Promise<string> {
+    const connections = createUpstreamConnections(options);
     try {
-      const send = createUpstreamSender(connections.dispatcher);
-      const response = await send({
+      const response = await createUpstreamSender(connections.dispatcher)({
         target: { scheme: "https", hostname: "localhost", port },
         method: "GET",
         path: "/",
         headers: { host: `localhost:${port}` },
         body: undefined,
       });
-      assert.equal(await readBody(response), "secure\n");
+      return await readBody(response);
     } finally {
       connections.destroy();
     }
+  }
+
+  it("verifies the app's certificate against the extra CAs, with the host name as server name", async () => {
+    assert.equal(await getSecurePage({ extraCa: [ca.certPem] }), "secure\n");
   });
 
   it("refuses an app whose certificate chains to no trusted CA", async () => {
-    const connections = createUpstreamConnections();
-    try {
-      const send = createUpstreamSender(connections.dispatcher);
-      await assert.rejects(
-        send({
-          target: { scheme: "https", hostname: "localhost", port },
-          method: "GET",
-          path: "/",
-          headers: { host: `localhost:${port}` },
-          body: undefined,
-        }),
-        { code: "UNABLE_TO_VERIFY_LEAF_SIGNATURE" },
-      );
-    } finally {
-      connections.destroy();
-    }
+    await assert.rejects(getSecurePage({}), { code: "UNABLE_TO_VERIFY_LEAF_SIGNATURE" });
   });
 
   describe("through a SOCKS5 server", () => {
@@ -309,27 +302,15 @@ describe("createUpstreamSender (undici) to an HTTPS app", () => {
 
     it("opens the connection through it, host name unresolved, and verifies TLS on top", async () => {
       socks.routes.set(`localhost:${port}`, port);
-      const connections = createUpstreamConnections({
+      const page = await getSecurePage({
         socks: { hostname: "127.0.0.1", port: socks.port, host: `127.0.0.1:${socks.port}` },
         extraCa: [ca.certPem],
       });
-      try {
-        const send = createUpstreamSender(connections.dispatcher);
-        const response = await send({
-          target: { scheme: "https", hostname: "localhost", port },
-          method: "GET",
-          path: "/",
-          headers: { host: `localhost:${port}` },
-          body: undefined,
-        });
-        assert.equal(await readBody(response), "secure\n");
-        assert.deepEqual(
-          socks.requests.map((request) => [request.host, request.port]),
-          [["localhost", port]],
-        );
-      } finally {
-        connections.destroy();
-      }
+      assert.equal(page, "secure\n");
+      assert.deepEqual(
+        socks.requests.map((request) => [request.host, request.port]),
+        [["localhost", port]],
+      );
     });
   });
 });
