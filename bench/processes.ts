@@ -130,14 +130,14 @@ export function startExampleServer(
   });
 }
 
-/** Our proxy (proxy/cli.js) on 127.0.0.1:0 with the demo user's credentials for the local AWS. */
+/** Our proxy (proxy/cli/main.js) on 127.0.0.1:0 with the demo user's credentials for the local AWS. */
 export function startOurProxy(
   group: ProcessGroup,
   name: string,
   aws: BenchAws,
   args: readonly string[] = [],
 ): Promise<RunningService> {
-  return group.start(name, "proxy/cli.js", {
+  return group.start(name, "proxy/cli/main.js", {
     args: ["--bind", "127.0.0.1:0", ...args],
     env: awsEnvFor(aws.url, demoAccount.users.demo),
   });

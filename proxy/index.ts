@@ -1,7 +1,7 @@
-export { createProxyServer, type ProxyServer, type ProxyServerOptions } from "./proxy-server.js";
-export { createAwsLoginDependencies, type AwsLoginOptions } from "./aws-login.js";
-export { createAwsSession, type AwsSession } from "./aws-session.js";
-export { type AssumeRoleOptions, type AwsCredentials, type CredentialProvider } from "./credentials.js";
+export { createProxyServer, type ProxyServer, type ProxyServerOptions } from "./forward/proxy-server.js";
+export { createAwsLoginDependencies, type AwsLoginOptions } from "./aws/aws-login.js";
+export { createAwsSession, type AwsSession } from "./aws/aws-session.js";
+export { type AssumeRoleOptions, type AwsCredentials, type CredentialProvider } from "./aws/credentials.js";
 export type {
   CallerIdentity,
   EncryptInput,
@@ -17,16 +17,16 @@ export type {
   MfaSource,
   StsApi,
   StsProofTarget,
-} from "./login-types.js";
-export { loginWithKms, type KmsChallenge, type LoginResult } from "./kms-login.js";
-export { loginWithSts, type StsChallenge } from "./sts-login.js";
+} from "./aws/types.js";
+export { loginWithKms, type KmsChallenge, type LoginResult } from "./aws/kms-login.js";
+export { loginWithSts, type StsChallenge } from "./aws/sts-login.js";
 export {
   presignCallerIdentity,
   defaultStsEndpoint,
   PROOF_EXPIRES_SECONDS,
   type PresignInput,
-} from "./sts-presign.js";
-export { chooseLoginMethod, offeredMethods, type MethodChoice } from "./login-method.js";
+} from "./aws/sts-presign.js";
+export { chooseLoginMethod, offeredMethods, type MethodChoice } from "./signin/login-method.js";
 export {
   createChallengeAnswerer,
   isIamChallenge,
@@ -34,28 +34,28 @@ export {
   type ChallengeAnswererOptions,
   type ChallengeDecision,
   type UpstreamResponseHead,
-} from "./challenge-answerer.js";
-export { CookieJar, type CookieJarOptions, type StoredCookie } from "./cookie-jar.js";
-export { createTerminalMfaPrompt, type TerminalMfaPromptOptions } from "./mfa-prompt.js";
-export { reportCredentialStatus } from "./credential-check.js";
-export { parseBindAddress, type BindAddress } from "./bind-address.js";
-export { createStreamLogger, type LogFields, type ProxyLogger } from "./log.js";
-export { ProxyError, type ProxyErrorCode } from "./errors.js";
-export { parseHostPattern, matchesAnyHost, type HostPattern } from "./host-pattern.js";
+} from "./signin/challenge-answerer.js";
+export { CookieJar, type CookieJarOptions, type StoredCookie } from "./signin/cookie-jar.js";
+export { createTerminalMfaPrompt, type TerminalMfaPromptOptions } from "./cli/mfa-prompt.js";
+export { reportCredentialStatus } from "./aws/credential-check.js";
+export { parseBindAddress, type BindAddress } from "./http/bind-address.js";
+export { createStreamLogger, type LogFields, type ProxyLogger } from "./common/log.js";
+export { ProxyError, type ProxyErrorCode } from "./common/errors.js";
+export { parseHostPattern, matchesAnyHost, type HostPattern } from "./http/host-pattern.js";
 export {
   parseSocksEndpoint,
   createSocksConnector,
   type SocksEndpoint,
   type TcpConnector,
-} from "./socks-connector.js";
+} from "./upstream/socks-connector.js";
 export {
   createUpstreamConnections,
   type UpstreamConnections,
   type UpstreamConnectionOptions,
-} from "./upstream-connections.js";
-export type { AwsAgents } from "./aws-clients.js";
+} from "./upstream/upstream-connections.js";
+export type { AwsAgents } from "./aws/aws-clients.js";
 export { defaultCaDir, loadOrCreateCa, MitmError, type LocalCa, type MitmErrorCode } from "./mitm/index.js";
-export { renderPacFile, pacContentType } from "./pac-file.js";
+export { renderPacFile, pacContentType } from "./pages/pac-file.js";
 export {
   createReverseProxy,
   resolveUpstreams,

@@ -114,7 +114,7 @@ async function main(): Promise<void> {
     PORT: appPort,
   });
   const user = demoAccount.users.demo;
-  const proxy = await start("proxy", "proxy/cli.js", ["--bind", `127.0.0.1:${proxyPort}`], {
+  const proxy = await start("proxy", "proxy/cli/main.js", ["--bind", `127.0.0.1:${proxyPort}`], {
     ...awsEnv,
     AWS_ACCESS_KEY_ID: user.accessKeyId,
     AWS_SECRET_ACCESS_KEY: user.secretAccessKey,

@@ -1,6 +1,6 @@
 import { createPrivateKey, webcrypto } from "node:crypto";
 import { isIP } from "node:net";
-import { isCertifiableHost, normaliseHost } from "../host-pattern.js";
+import { isCertifiableHost, normaliseHost } from "../http/host-pattern.js";
 import type { LocalCa } from "./ca-store.js";
 import { MitmError } from "./errors.js";
 // Types only up front: the x509 library (and its polyfills) loads on the first certificate,

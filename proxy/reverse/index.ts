@@ -1,4 +1,9 @@
 /**
+ * reverse/: reverse mode — each app gets a local address a browser opens without proxy settings.
+ * It hands every app response to signin/ and never re-decides what signin/ decides.
+ * May import: signin/, upstream/, aws/, http/, common/ — never forward/ or cli/.
+ */
+/**
  * Reverse mode: `iam-auth-proxy --upstream https://app.internal.example.com` serves the app at
  * http://localhost:8080/ with the person signed in, no browser proxy settings and no CA to trust.
  */

@@ -1,11 +1,16 @@
 import type { IncomingMessage, ServerResponse } from "node:http";
 import { pipeline } from "node:stream";
-import { redirectToAuth } from "../auth-redirect.js";
-import { sendSignInRefusal } from "../auth-refusal.js";
-import { isIamChallenge } from "../challenge-answerer.js";
-import { listenForErrors, removeHopByHopHeaders, sendPlainText, writeRelayedHead } from "../http-messages.js";
-import { readRequestBody, type RequestBody } from "../request-body.js";
-import { sendUpstreamFailure } from "../upstream-failure-response.js";
+import { redirectToAuth } from "../signin/auth-redirect.js";
+import { sendSignInRefusal } from "../signin/auth-refusal.js";
+import { isIamChallenge } from "../signin/challenge-answerer.js";
+import {
+  listenForErrors,
+  removeHopByHopHeaders,
+  sendPlainText,
+  writeRelayedHead,
+} from "../http/http-messages.js";
+import { readRequestBody, type RequestBody } from "../http/request-body.js";
+import { sendUpstreamFailure } from "../upstream/upstream-failure-response.js";
 import {
   logRefusedRequest,
   prepareUpstreamRequest,
@@ -15,7 +20,7 @@ import {
   type ReverseRoute,
 } from "./reverse-route.js";
 import { describeUpstreamFailure, logUnreachableUpstream } from "./upstream-failure.js";
-import type { UpstreamResponse } from "../upstream-response.js";
+import type { UpstreamResponse } from "../upstream/upstream-response.js";
 
 /**
  * Handles the browser's requests to one upstream's local address (`GET /path`, no proxy

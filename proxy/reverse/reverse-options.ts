@@ -1,11 +1,11 @@
 import { X509Certificate } from "node:crypto";
-import { parseBindAddress, type BindAddress } from "../bind-address.js";
+import { parseBindAddress, type BindAddress } from "../http/bind-address.js";
 import {
   checkLoginOptions,
   fillLoginDefaults,
   type CheckedLoginOptions,
   type LoginOptions,
-} from "../login-options.js";
+} from "../signin/login-options.js";
 import { describeUpstreamOriginProblem } from "./upstream-option.js";
 
 /** One app to serve and where the browser reaches it (see resolveUpstreams for the `--upstream` form). */

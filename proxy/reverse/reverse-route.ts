@@ -1,22 +1,22 @@
 import type { IncomingMessage, OutgoingHttpHeaders } from "node:http";
 import type { Duplex } from "node:stream";
-import { formatHostPort } from "../bind-address.js";
-import type { ChallengeAnswerer } from "../challenge-answerer.js";
-import type { CookieJar } from "../cookie-jar.js";
-import { ProxyError } from "../errors.js";
-import { prepareForwardedRequestHeaders } from "../http-messages.js";
-import type { ProxyLogger } from "../log.js";
-import type { LoginFlow } from "../login-types.js";
-import { originOf, type ForwardTarget } from "../request-target.js";
-import type { SelfLogin } from "../self-login.js";
-import { mergeCookieHeader } from "../set-cookie.js";
-import { isAllowedLocalHost } from "../allowed-local-host.js";
-import { classifyRequestSite, type RequestSite } from "../request-site.js";
+import { formatHostPort } from "../http/bind-address.js";
+import type { ChallengeAnswerer } from "../signin/challenge-answerer.js";
+import type { CookieJar } from "../signin/cookie-jar.js";
+import { ProxyError } from "../common/errors.js";
+import { prepareForwardedRequestHeaders } from "../http/http-messages.js";
+import type { ProxyLogger } from "../common/log.js";
+import type { LoginFlow } from "../aws/types.js";
+import { originOf, type ForwardTarget } from "../http/request-target.js";
+import type { SelfLogin } from "../signin/self-login.js";
+import { mergeCookieHeader } from "../http/set-cookie.js";
+import { isAllowedLocalHost } from "../http/allowed-local-host.js";
+import { classifyRequestSite, type RequestSite } from "../signin/request-site.js";
 import { localOriginMappings, rewriteRequestOrigins } from "./browser-request.js";
 import { rewriteLocation, type OriginMapping } from "./location-rewrite.js";
 import { rewriteSetCookieForBrowser } from "./set-cookie-rewrite.js";
 import type { ReverseUpstreamSender } from "./upstream-sender.js";
-import type { UpstreamResponse } from "../upstream-response.js";
+import type { UpstreamResponse } from "../upstream/upstream-response.js";
 
 /** One upstream as its local listener's handlers see it, with what every upstream shares. */
 export interface ReverseRoute {

@@ -1,9 +1,9 @@
 import type { IncomingMessage } from "node:http";
 import type { Socket } from "node:net";
 import type { Duplex } from "node:stream";
-import { isIamChallenge } from "../challenge-answerer.js";
-import { formatResponseHead, removeHopByHopHeaders, writeRawPlainText } from "../http-messages.js";
-import { INTERNAL_ERROR_MESSAGE } from "../upstream-failure-response.js";
+import { isIamChallenge } from "../signin/challenge-answerer.js";
+import { formatResponseHead, removeHopByHopHeaders, writeRawPlainText } from "../http/http-messages.js";
+import { INTERNAL_ERROR_MESSAGE } from "../upstream/upstream-failure-response.js";
 import {
   logRefusedRequest,
   prepareUpstreamRequest,
@@ -13,7 +13,7 @@ import {
   type ReverseRoute,
 } from "./reverse-route.js";
 import { describeUpstreamFailure, logUnreachableUpstream } from "./upstream-failure.js";
-import type { UpstreamResponse } from "../upstream-response.js";
+import type { UpstreamResponse } from "../upstream/upstream-response.js";
 
 const noBody = { kind: "complete", bytes: Buffer.alloc(0) } as const;
 

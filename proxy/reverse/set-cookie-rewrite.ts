@@ -1,4 +1,4 @@
-import { domainMatches } from "../set-cookie.js";
+import { domainMatches } from "../http/set-cookie.js";
 
 // RFC 6265bis §4.1.3: browsers refuse these names without Secure (and __Host- with a Domain).
 const securePrefix = /^__(?:secure|host)-/i;

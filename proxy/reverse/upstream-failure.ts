@@ -1,7 +1,7 @@
-import { ProxyError, toOneLine } from "../errors.js";
-import type { ProxyLogger } from "../log.js";
-import { errorCode } from "../upstream-connections.js";
-import { UNTRUSTED_CERTIFICATE_CODES } from "../upstream-tls.js";
+import { ProxyError, toOneLine } from "../common/errors.js";
+import type { ProxyLogger } from "../common/log.js";
+import { errorCode } from "../upstream/upstream-connections.js";
+import { UNTRUSTED_CERTIFICATE_CODES } from "../upstream/upstream-tls.js";
 
 const expiredCodes = new Set(["CERT_HAS_EXPIRED", "CERT_NOT_YET_VALID"]);
 

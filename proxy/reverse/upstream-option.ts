@@ -1,4 +1,4 @@
-import { parseBindAddress } from "../bind-address.js";
+import { parseBindAddress } from "../http/bind-address.js";
 
 /** One app reverse mode serves, and the local address the browser opens it at. */
 export interface ReverseUpstream {

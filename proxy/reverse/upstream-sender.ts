@@ -1,8 +1,8 @@
 import { request as httpRequest, type Agent, type IncomingMessage } from "node:http";
 import { request as httpsRequest } from "node:https";
 import type { Duplex } from "node:stream";
-import type { UpstreamSender } from "../upstream.js";
-import type { UpstreamResponse } from "../upstream-response.js";
+import type { UpstreamSender } from "../upstream/sender.js";
+import type { UpstreamResponse } from "../upstream/upstream-response.js";
 
 /** The connection an upstream handed over with `101 Switching Protocols`, and what it sent after the head. */
 export interface UpgradedConnection {

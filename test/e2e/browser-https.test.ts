@@ -44,7 +44,7 @@ describe("Chromium, an HTTPS app and the proxy's CA trusted in NSS (real process
     localAws = await startLocalAws(suite);
     app = await startHttpsExampleApp({ logName: `${suite}/example-app.log`, dir, localAwsUrl: localAws.url });
     proxy = await startService({
-      script: "proxy/cli.js",
+      script: "proxy/cli/main.js",
       args: [
         "--bind",
         "127.0.0.1:0",

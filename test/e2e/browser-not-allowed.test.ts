@@ -2,7 +2,7 @@ import assert from "node:assert/strict";
 import { after, before, describe, it } from "node:test";
 import { demoAccount } from "../../local-aws/demo-account.js";
 import { findIamChallenge, formatStsProof, WWW_AUTHENTICATE_HEADER } from "../../protocol/index.js";
-import { presignCallerIdentity } from "../../proxy/sts-presign.js";
+import { presignCallerIdentity } from "../../proxy/aws/sts-presign.js";
 import { launchBrowser, type TestBrowser } from "../helpers/browser.js";
 import { startBrowserTestApp, startProxiedBrowser, type ProxiedBrowser } from "../helpers/browser-suite.js";
 import { httpRequest } from "../helpers/http-client.js";

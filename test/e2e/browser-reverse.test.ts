@@ -33,7 +33,7 @@ describe("Chromium without proxy settings, reverse mode in front of an HTTPS app
     localAws = await startLocalAws(suite);
     app = await startHttpsExampleApp({ logName: `${suite}/example-app.log`, dir, localAwsUrl: localAws.url });
     proxy = await startService({
-      script: "proxy/cli.js",
+      script: "proxy/cli/main.js",
       args: ["--bind", "127.0.0.1:0", "--upstream", app.origin, "--upstream-ca", app.caFile],
       env: awsEnvFor(localAws.url, users.demo),
       logName: `${suite}/proxy.log`,

@@ -97,13 +97,13 @@ describe("interop: our proxy signs in to a server speaking exactly as the origin
     flask = await startFlaskLikeServer(aws.url, `salt-${randomBytes(8).toString("hex")}`, authRequests);
     flaskUrl = `http://127.0.0.1:${(flask.address() as AddressInfo).port}`;
     proxy = await startService({
-      script: "proxy/cli.js",
+      script: "proxy/cli/main.js",
       args: ["--bind", "127.0.0.1:0", "--login-flow", "redirect"],
       env: awsEnvFor(aws.url, users.demo),
       logName: `${suite}/proxy.log`,
     });
     selfLoginProxy = await startService({
-      script: "proxy/cli.js",
+      script: "proxy/cli/main.js",
       args: ["--bind", "127.0.0.1:0"],
       env: awsEnvFor(aws.url, users.demo),
       logName: `${suite}/proxy-self-login.log`,

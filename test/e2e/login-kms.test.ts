@@ -79,7 +79,7 @@ describe("KMS login through the proxy (local AWS, example server and proxy as re
    */
   async function startProxy(name: string, ...args: string[]): Promise<RunningService> {
     const started = await startService({
-      script: "proxy/cli.js",
+      script: "proxy/cli/main.js",
       args: ["--bind", "127.0.0.1:0", ...args],
       env: awsEnvFor(aws.url, users.demo),
       logName: `${suite}/${name}.log`,
@@ -348,7 +348,7 @@ describe("KMS login through the proxy (local AWS, example server and proxy as re
       const deadUrl = `http://127.0.0.1:${(closed.address() as AddressInfo).port}`;
       await new Promise((resolve) => closed.close(resolve));
       offline = await startService({
-        script: "proxy/cli.js",
+        script: "proxy/cli/main.js",
         args: ["--bind", "127.0.0.1:0"],
         env: awsEnvFor(deadUrl, users.demo),
         logName: `${suite}/proxy-offline.log`,

@@ -93,7 +93,7 @@ describe("credential-free sign-in: the STS method, the proxy completing the logi
     env: Record<string, string>,
     args: string[] = [],
   ): Promise<RunningService> {
-    const started = await start(name, "proxy/cli.js", env, ["--bind", "127.0.0.1:0", ...args]);
+    const started = await start(name, "proxy/cli/main.js", env, ["--bind", "127.0.0.1:0", ...args]);
     await waitForOutput(started, /\bcredentials (identity=|outcome=)/);
     return started;
   }

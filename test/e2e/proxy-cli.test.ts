@@ -14,7 +14,7 @@ import { httpRequest } from "../helpers/http-client.js";
 import { awsEnvFor, startLocalAws, type LocalAws } from "../helpers/local-aws.js";
 import { repoRoot, startService, type RunningService } from "../helpers/service.js";
 
-const cli = join(repoRoot, "dist", "proxy", "cli.js");
+const cli = join(repoRoot, "dist", "proxy", "cli", "main.js");
 const salt = "proxy-cli-e2e-salt";
 const listeningLine = /^\S+ listening url=(\S+)$/gm;
 
@@ -101,7 +101,7 @@ describe("iam-auth-proxy CLI (real process)", () => {
   /** The CLI with no usable credentials, logging to test-logs/proxy-cli/<logName>.log. */
   const startCredentialFreeCli = (args: readonly string[], logName: string): Promise<RunningService> =>
     startService({
-      script: "proxy/cli.js",
+      script: "proxy/cli/main.js",
       args,
       env: noCredentialsEnv,
       logName: `proxy-cli/${logName}.log`,
@@ -286,7 +286,7 @@ describe("iam-auth-proxy CLI (real process)", () => {
     before(async () => {
       localAws = await startLocalAws("proxy-cli");
       proxy = await startService({
-        script: "proxy/cli.js",
+        script: "proxy/cli/main.js",
         args: ["--bind", "127.0.0.1:0"],
         env: awsEnvFor(localAws.url, users.demo),
         logName: "proxy-cli/login.log",

@@ -34,7 +34,7 @@ import { attachWebsocketEcho, type EchoReply } from "../helpers/websocket-app.js
  */
 
 const suite = "reach-https";
-const cli = join(repoRoot, "dist", "proxy", "cli.js");
+const cli = join(repoRoot, "dist", "proxy", "cli", "main.js");
 const { users, accountId } = demoAccount;
 const hint = "Run iam-auth-proxy --help to see the options.\n";
 
@@ -90,7 +90,7 @@ describe("HTTPS apps: --host, the local CA, --upstream-ca (real proxy process)",
     misnamed = await startHttps(await appCa.issue(["other.test"]));
 
     proxy = await startService({
-      script: "proxy/cli.js",
+      script: "proxy/cli/main.js",
       args: [
         "--bind",
         "127.0.0.1:0",

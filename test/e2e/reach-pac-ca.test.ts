@@ -15,7 +15,7 @@ import { repoRoot, startService, type RunningService } from "../helpers/service.
  */
 
 const suite = "reach-pac-ca";
-const cli = join(repoRoot, "dist", "proxy", "cli.js");
+const cli = join(repoRoot, "dist", "proxy", "cli", "main.js");
 const hint = "Run iam-auth-proxy --help to see the options.\n";
 /** No AWS anywhere: these tests need none. */
 const noAws = {
@@ -93,7 +93,7 @@ describe("the PAC file at /proxy.pac (real process)", () => {
   before(async () => {
     home = mkdtempSync(join(tmpdir(), "iam-auth-proxy-pac-home-"));
     proxy = await startService({
-      script: "proxy/cli.js",
+      script: "proxy/cli/main.js",
       args: [
         "--bind",
         "127.0.0.1:0",
@@ -108,7 +108,7 @@ describe("the PAC file at /proxy.pac (real process)", () => {
       logName: `${suite}/proxy-hosts.log`,
     });
     plain = await startService({
-      script: "proxy/cli.js",
+      script: "proxy/cli/main.js",
       args: ["--bind", "127.0.0.1:0"],
       env: { ...noAws, HOME: join(home, "plain") },
       logName: `${suite}/proxy-plain.log`,

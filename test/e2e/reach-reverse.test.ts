@@ -423,7 +423,7 @@ describe("reverse mode: an https app at http://127.0.0.1, no proxy settings (loc
     try {
       // The demo user's credentials reach the child only through its environment (the SDK's chain).
       cli = await startService({
-        script: "proxy/cli.js",
+        script: "proxy/cli/main.js",
         args: ["--upstream", app.origin, "--bind", "127.0.0.1:0", "--upstream-ca", caFile],
         env: awsEnvFor(aws.url, users.demo),
         logName: `${suite}/cli.log`,

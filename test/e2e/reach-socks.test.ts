@@ -82,7 +82,7 @@ describe(
       args: string[],
     ): Promise<RunningService> {
       const service = await startService({
-        script: "proxy/cli.js",
+        script: "proxy/cli/main.js",
         args: ["--bind", "127.0.0.1:0", "--socks-proxy", socksAddress, ...args],
         env,
         logName: `${suite}/${name}.log`,

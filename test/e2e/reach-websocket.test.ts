@@ -63,7 +63,7 @@ describe("websockets through the forward proxy (real proxy process, real middlew
     handler.use(iam);
     attachWebsocketEcho(app, iam);
     proxy = await startService({
-      script: "proxy/cli.js",
+      script: "proxy/cli/main.js",
       args: ["--bind", "127.0.0.1:0"],
       env: awsEnvFor(aws.url, users.demo),
       logName: `${suite}/proxy.log`,

@@ -10,8 +10,8 @@ import {
   KMS_KEY_ID_HEADER,
   WWW_AUTHENTICATE_HEADER,
 } from "../../protocol/index.js";
-import type { AwsCredentials } from "../../proxy/credentials.js";
-import { presignCallerIdentity } from "../../proxy/sts-presign.js";
+import type { AwsCredentials } from "../../proxy/aws/credentials.js";
+import { presignCallerIdentity } from "../../proxy/aws/sts-presign.js";
 import { CookieJar, httpRequest, type HttpResult } from "../helpers/http-client.js";
 import { awsEnvFor, startLocalAws, type LocalAws } from "../helpers/local-aws.js";
 import { buildOriginalToken } from "../helpers/original-proxy.js";

@@ -57,7 +57,7 @@ export async function startProxiedBrowser(
   loginFlow: "proxy" | "redirect",
 ): Promise<ProxiedBrowser> {
   const proxy = await startService({
-    script: "proxy/cli.js",
+    script: "proxy/cli/main.js",
     args: ["--bind", "127.0.0.1:0", "--login-flow", loginFlow],
     env: awsEnvFor(localAws.url, demoAccount.users.demo),
     logName: `${suite}/proxy-${loginFlow}.log`,

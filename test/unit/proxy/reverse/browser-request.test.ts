@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import type { IncomingHttpHeaders } from "node:http";
 import { describe, it } from "node:test";
-import { classifyRequestSite } from "../../../../proxy/request-site.js";
+import { classifyRequestSite } from "../../../../proxy/signin/request-site.js";
 import { localOriginMappings, rewriteRequestOrigins } from "../../../../proxy/reverse/browser-request.js";
 
 describe("classifyRequestSite", () => {

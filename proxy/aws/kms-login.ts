@@ -1,0 +1,67 @@
+import { encodeBase64, serializeSessionCredentials, type EncryptionContext } from "../../protocol/index.js";
+import type { AwsOperation } from "./aws-errors.js";
+import { callAws, type AwsSession } from "./aws-session.js";
+import { ProxyError } from "../common/errors.js";
+import type { CallerIdentity } from "./types.js";
+
+/** The parts of an IAM challenge the KMS method uses. */
+export interface KmsChallenge {
+  /** The 12-digit account id the app accepts identities from. */
+  readonly realm: string;
+  readonly keyId: string;
+  readonly encryptionContext: EncryptionContext;
+}
+
+/** A token for /auth, or why there is none. `identity` is who signed, when known. */
+export type LoginResult =
+  | { readonly outcome: "token"; readonly token: string; readonly identity: CallerIdentity | undefined }
+  | { readonly outcome: "denied"; readonly error: ProxyError; readonly identity: CallerIdentity | undefined };
+
+const encryptCall: AwsOperation = { service: "KMS", operation: "Encrypt" };
+
+/**
+ * Answers an IAM challenge with the KMS method, as the original Go proxy does:
+ * 1. the credentials must be long-term IAM user keys (AWS refuses GetSessionToken to role and SSO sessions);
+ * 2. sts:GetCallerIdentity — the account must equal the realm (else REALM_MISMATCH);
+ * 3. sts:GetSessionToken for 900 s (the shortest AWS allows), so the app gets short-lived credentials;
+ * 4. kms:Encrypt of `{"AccessKeyId","SecretAccessKey","SessionToken","Expiration"}` with the app's key
+ *    and encryption context (only the app can decrypt it); the token is its base64.
+ * Steps 2 and 3 are cached by the session, so a steady-state login is one kms:Encrypt.
+ * AWS and credential failures become a "denied" result; anything else is a bug and is thrown.
+ *
+ * @example await loginWithKms({ realm, keyId, encryptionContext }, session) // { outcome: "token", token: "AQICAH…", identity }
+ */
+export async function loginWithKms(challenge: KmsChallenge, session: AwsSession): Promise<LoginResult> {
+  let identity: CallerIdentity | undefined;
+  try {
+    const credentials = await session.credentials();
+    identity = session.knownIdentity(credentials);
+    if (credentials.sessionToken !== undefined && credentials.sessionToken !== "") {
+      throw new ProxyError(
+        "KMS_NEEDS_USER_CREDENTIALS",
+        "The KMS method needs long-term IAM user credentials: AWS refuses GetSessionToken with role or SSO credentials. " +
+          "Ask the app's operator to enable the STS method, or use --method sts",
+      );
+    }
+    identity = await session.callerIdentity(credentials);
+    if (identity.account !== challenge.realm) {
+      throw new ProxyError(
+        "REALM_MISMATCH",
+        `The IAM identity does not match the server realm (expected: ${challenge.realm})`,
+      );
+    }
+    const sessionCredentials = await session.sessionCredentials(credentials);
+    const plaintext = Buffer.from(serializeSessionCredentials(sessionCredentials), "utf8");
+    const ciphertext = await callAws(encryptCall, () =>
+      session.deps.kms.encrypt({
+        keyId: challenge.keyId,
+        plaintext,
+        encryptionContext: challenge.encryptionContext,
+      }),
+    );
+    return { outcome: "token", token: encodeBase64(ciphertext), identity };
+  } catch (error) {
+    if (error instanceof ProxyError) return { outcome: "denied", error, identity };
+    throw error;
+  }
+}

@@ -1,0 +1,167 @@
+import { createServer, type Server } from "node:http";
+import type { Duplex } from "node:stream";
+import { createAwsSession } from "../aws/aws-session.js";
+import { createChallengeAnswerer } from "../signin/challenge-answerer.js";
+import { createClientErrorHandler } from "../http/client-error.js";
+import { createConnectHandler } from "./connect-tunnel.js";
+import { CookieJar } from "../signin/cookie-jar.js";
+import { reportCredentialStatus } from "../aws/credential-check.js";
+import { createDirectRequestHandler } from "../pages/direct-request.js";
+import { createHttpForwarder, createProxyRequestHandler } from "./forward-http.js";
+import { matchesAnyHost } from "../http/host-pattern.js";
+import { createHttpsInterceptor } from "./https-intercept.js";
+import { closeServer, listenOnBindAddress } from "../http/listen.js";
+import { createLoginHistory } from "../signin/login-history.js";
+import type { CallerIdentity } from "../aws/types.js";
+import { createLeafIssuer } from "../mitm/leaf-issuer.js";
+import { checkProxyServerOptions, type ProxyServerOptions } from "./proxy-options.js";
+import type { ForwardTarget } from "../http/request-target.js";
+import { createSelfLogin } from "../signin/self-login.js";
+import { createUpstreamConnections } from "../upstream/upstream-connections.js";
+import { createUpstreamSender } from "../upstream/sender.js";
+import { createProxyUpgradeHandler, createUpgradeForwarder } from "./websocket-forward.js";
+
+export type { ProxyServerOptions } from "./proxy-options.js";
+
+export interface ProxyServer {
+  /** The HTTP server handling proxy requests and CONNECT; listen() binds it to the first address. */
+  readonly server: Server;
+  /** Binds every address of `bind`; resolves with their URLs, 127.0.0.1 first. Call once. */
+  listen(): Promise<readonly string[]>;
+  /**
+   * Looks up whose credentials challenges will be answered with and logs it (or what to do);
+   * the identity is cached for the login log lines. Never rejects on an AWS or credential failure.
+   */
+  checkCredentials(): Promise<CallerIdentity | undefined>;
+  /** Stops listening, closes client connections and tunnels and frees upstream connections. */
+  close(): Promise<void>;
+}
+
+/**
+ * Creates the person's local proxy: forwards plain HTTP (signing in to apps that send an IAM
+ * challenge with the person's AWS identity), intercepts CONNECTs to the `hosts` apps to do the
+ * same over HTTPS, tunnels every other CONNECT, forwards websockets, and serves a PAC file at
+ * /proxy.pac. Nothing listens until listen().
+ *
+ * @example
+ * const proxy = createProxyServer({ bind: "127.0.0.1:0" });
+ * const [url] = await proxy.listen(); // "http://127.0.0.1:41234"
+ * await proxy.close();
+ */
+export function createProxyServer(options: ProxyServerOptions = {}): ProxyServer {
+  const config = checkProxyServerOptions(options);
+  const { hosts } = config;
+  // The status page (GET / on the proxy) shows the last logins and the credentials' state, read from the log events.
+  const history = createLoginHistory({ clock: config.clock });
+  const logger = history.observe(config.logger);
+  const session = createAwsSession(history.observeCredentials(config.login), config.clock);
+  const connections = createUpstreamConnections({ socks: config.socks, extraCa: config.upstreamCa });
+  const openSockets = new Set<Duplex>();
+  const jar = new CookieJar({ now: config.clock });
+  const send = createUpstreamSender(connections.dispatcher);
+  const answerChallenge = createChallengeAnswerer({ session, method: config.method });
+  const selfLogin = createSelfLogin({
+    jar,
+    answer: answerChallenge,
+    send,
+    logger,
+    authTimeoutMs: config.authTimeoutMs,
+    clock: config.clock,
+  });
+  const signsInTo = (target: ForwardTarget): boolean =>
+    hosts.length === 0 || matchesAnyHost(hosts, target.hostname, target.port);
+  const forward = createHttpForwarder({
+    send,
+    answerChallenge,
+    selfLogin,
+    jar,
+    loginFlow: config.loginFlow,
+    maxReplayBodyBytes: config.maxReplayBodyBytes,
+    signsInTo,
+    logger,
+  });
+  const forwardUpgrade = createUpgradeForwarder({
+    agents: connections,
+    jar,
+    selfLogin,
+    signsInTo,
+    logger,
+    openSockets,
+  });
+  const issuer =
+    config.ca === undefined || hosts.length === 0
+      ? undefined
+      : createLeafIssuer(config.ca, { clock: () => new Date(config.clock()) });
+  const intercept =
+    issuer === undefined
+      ? undefined
+      : createHttpsInterceptor({
+          hostPatterns: hosts,
+          issuer,
+          forward,
+          forwardUpgrade,
+          logger,
+          openSockets,
+        });
+  const handleRequest = createProxyRequestHandler(
+    forward,
+    createDirectRequestHandler({
+      hostPatterns: hosts,
+      boundHostNames: config.bind.kind === "address" ? [config.bind.host] : [],
+      ca: intercept === undefined ? undefined : config.ca,
+      history,
+      method: config.method,
+      loginFlow: config.loginFlow,
+      clock: config.clock,
+    }),
+  );
+  const handleConnect = createConnectHandler({
+    logger,
+    openSockets,
+    openTunnel: connections.openTunnelUpstream,
+    intercept,
+  });
+  const handleUpgrade = createProxyUpgradeHandler(forwardUpgrade);
+
+  const createProxyHttpServer = (): Server => {
+    const server = createServer(handleRequest);
+    server.on("connect", handleConnect);
+    server.on("upgrade", handleUpgrade);
+    server.on("clientError", createClientErrorHandler(logger));
+    return server;
+  };
+
+  const server = createProxyHttpServer();
+  const servers: Server[] = [];
+  let listening: Promise<readonly string[]> | undefined;
+
+  return Object.freeze({
+    server,
+    listen(): Promise<readonly string[]> {
+      listening ??= (async () => {
+        // The first server created is `server`; it is reused if a port-0 attempt had to be retried.
+        const next = (): Server =>
+          servers.length === 0 && !server.listening ? server : createProxyHttpServer();
+        const bound = await listenOnBindAddress(config.bind, next, logger);
+        for (const listener of bound) servers.push(listener.server as Server);
+        // What the first forwarded or intercepted request would otherwise wait for (~100 ms and a few
+        // hundred ms), loaded once the proxy is listening, after the caller has had its answer.
+        setImmediate(() => {
+          connections.dispatcher.preload();
+          issuer?.prepare();
+        });
+        return Object.freeze(bound.map((listener) => listener.url));
+      })();
+      return listening;
+    },
+    checkCredentials: () => reportCredentialStatus(session, logger),
+    async close(): Promise<void> {
+      const all = servers.length === 0 ? [server] : servers;
+      const closed = all.map((each) => closeServer(each));
+      for (const each of all) each.closeAllConnections();
+      for (const socket of openSockets) socket.destroy();
+      connections.destroy();
+      await Promise.all(closed);
+    },
+  });
+}

@@ -1,0 +1,278 @@
+import { formatHostPattern, type HostPattern } from "../http/host-pattern.js";
+import { escapeHtml, html, toHtmlString, type SafeHtml } from "../../protocol/index.js";
+import type { CredentialStatus, LoginRecord } from "../signin/login-history.js";
+import type { LoginFlow, LoginMethodPreference } from "../aws/types.js";
+
+/** Where the proxy's credentials come from, as the person configured it (shown, never used to find them). */
+export interface CredentialSource {
+  /** The AWS profile (`--profile`, else AWS_PROFILE, else `default`). */
+  readonly profile?: string | undefined;
+  /** The role assumed with those credentials (`--assume-role-arn`). */
+  readonly roleArn?: string | undefined;
+}
+
+/** Everything the status page shows. None of it is secret: no key, token, cookie or proof. */
+export interface StatusPageContent {
+  readonly now: Date;
+  /** `host:port` the browser reached the proxy at, for the PAC URL. */
+  readonly proxyAddress: string;
+  readonly credentials: CredentialStatus;
+  /** Default: not shown. */
+  readonly credentialSource?: CredentialSource | undefined;
+  /** The `--host` patterns; none: every plain-HTTP app. */
+  readonly hostPatterns: readonly HostPattern[];
+  readonly method: LoginMethodPreference;
+  readonly loginFlow: LoginFlow;
+  /** Newest first. */
+  readonly logins: readonly LoginRecord[];
+  /** The local CA when HTTPS interception is on (its certificate is at /ca.pem); undefined: off. */
+  readonly ca?: { readonly fingerprintSha256: string; readonly notAfter: Date } | undefined;
+}
+
+/**
+ * The status page's Content-Security-Policy: nothing may load or run (inline styles excepted),
+ * no form may post, and no other site may frame it.
+ */
+export const STATUS_PAGE_CONTENT_SECURITY_POLICY =
+  "default-src 'none'; style-src 'unsafe-inline'; form-action 'none'; frame-ancestors 'none'; base-uri 'none'";
+
+const methodDescriptions: Readonly<Record<LoginMethodPreference, string>> = {
+  auto: "STS when the app offers it, else KMS",
+  sts: "STS only (--method sts)",
+  kms: "KMS only (--method kms)",
+};
+
+const flowDescriptions: Readonly<Record<LoginFlow, string>> = {
+  proxy: "the proxy signs in itself and returns the app's page",
+  redirect: "the browser is sent to the app's /auth with the proof (--login-flow redirect)",
+};
+
+// Colours meet WCAG AA contrast on white, as the middleware's pages do.
+const style = [
+  "body{font:16px/1.5 system-ui,sans-serif;color:#1a1a1a;background:#fff;max-width:60rem;margin:2rem auto;padding:0 1rem}",
+  "code{background:#eee;padding:.1em .3em;border-radius:3px;overflow-wrap:anywhere}",
+  "a{color:#0b4f9c}a:focus-visible{outline:3px solid #1a1a1a;outline-offset:2px}",
+  "dt{font-weight:600}dd{margin:0 0 .75rem}",
+  "table{border-collapse:collapse;width:100%}caption{text-align:left;font-weight:600;padding:.25rem 0}",
+  "th,td{text-align:left;vertical-align:top;border-bottom:1px solid #ccc;padding:.3rem .5rem .3rem 0}",
+  "td time{white-space:nowrap}",
+  ".refused{color:#a3001b}",
+  "footer{margin-top:3rem;border-top:1px solid #ccc;padding-top:.5rem;color:#555;font-size:.875rem}",
+].join("");
+
+/**
+ * The proxy's status page (`GET /` on the proxy itself): whose credentials it signs in with and
+ * until when, which apps it signs in to and with which method, the last sign-ins with their
+ * outcome, and links to the PAC file and the CA certificate. Self-contained (no scripts, no
+ * external assets), readable without its CSS; every value is escaped.
+ *
+ * @example res.end(renderStatusPage({ now: new Date(), proxyAddress: "127.0.0.1:8080", credentials, hostPatterns: [], method: "auto", loginFlow: "proxy", logins: [] }))
+ */
+export function renderStatusPage(content: StatusPageContent): string {
+  const title = "iam-auth-proxy status";
+  const main = html`<p>
+      This proxy signs you in to web apps with your AWS identity. This page shows what it uses and does; it
+      never shows a key, token or cookie.
+    </p>
+    <h2>Your AWS identity</h2>
+    ${renderCredentials(content)}
+    <h2>Apps</h2>
+    ${renderApps(content)}
+    <h2>Recent sign-ins</h2>
+    ${renderLogins(content)}
+    <h2>Set up a browser</h2>
+    ${renderSetup(content)}`;
+  // A plain template, so the formatter leaves the document alone; main is markup from `html`.
+  return `<!doctype html>
+<html lang="en">
+<head>
+<meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<title>${escapeHtml(title)}</title>
+<style>${style}</style>
+</head>
+<body>
+<main>
+<h1>${escapeHtml(title)}</h1>
+${toHtmlString(main)}
+</main>
+<footer><p>iam-auth-proxy: sign in to web apps with your AWS identity. This page answers only to localhost, IP addresses and the host the proxy is bound to.</p></footer>
+</body>
+</html>
+`;
+}
+
+function renderCredentials(content: StatusPageContent): SafeHtml {
+  const { credentials, credentialSource: source, now } = content;
+  const identity = credentials.identity;
+  const rows: SafeHtml[] = [
+    html`<dt>Identity (ARN)</dt>
+      <dd>
+        ${
+          identity === undefined
+            ? "Not known yet: it is looked up at start-up and named by each sign-in."
+            : html`<code>${identity.arn}</code>`
+        }
+      </dd>`,
+  ];
+  if (identity?.account !== undefined) {
+    rows.push(
+      html`<dt>Account</dt>
+        <dd><code>${identity.account}</code></dd>`,
+    );
+  }
+  if (source?.profile !== undefined) {
+    rows.push(
+      html`<dt>Profile</dt>
+        <dd><code>${source.profile}</code></dd>`,
+    );
+  }
+  if (source?.roleArn !== undefined) {
+    rows.push(
+      html`<dt>Role assumed</dt>
+        <dd><code>${source.roleArn}</code></dd>`,
+    );
+  }
+  const expiry =
+    credentials.checkedAt === undefined
+      ? html`Not looked up yet.`
+      : credentials.expiration === undefined
+        ? credentials.problem === undefined
+          ? html`Never: long-term access keys.`
+          : html`No usable credentials.`
+        : html`${formatTime(credentials.expiration)} (${describeFromNow(credentials.expiration, now)});
+          renewed before they expire.`;
+  rows.push(
+    html`<dt>Credentials expire</dt>
+      <dd>${expiry}</dd>`,
+  );
+  const problem =
+    credentials.problem === undefined
+      ? html``
+      : html`<p class="refused"><strong>Problem:</strong> ${credentials.problem}</p>`;
+  return html`<dl>${rows}</dl>
+    ${problem}`;
+}
+
+function renderApps(content: StatusPageContent): SafeHtml {
+  const method = methodDescriptions[content.method];
+  const rows =
+    content.hostPatterns.length === 0
+      ? [
+          html`<tr>
+            <td>Every plain-HTTP app that sends an IAM challenge (no <code>--host</code>)</td>
+            <td>HTTP only; HTTPS is tunnelled untouched</td>
+            <td>${method}</td>
+          </tr>`,
+        ]
+      : content.hostPatterns.map(
+          (pattern) =>
+            html`<tr>
+              <td><code>${formatHostPattern(pattern)}</code></td>
+              <td>HTTP, and HTTPS decrypted with the proxy's CA</td>
+              <td>${method}</td>
+            </tr>`,
+        );
+  return html`<table>
+      <caption>
+        Apps the proxy signs in to
+      </caption>
+      <thead>
+        <tr>
+          <th scope="col">Host</th>
+          <th scope="col">Reached over</th>
+          <th scope="col">Proof method</th>
+        </tr>
+      </thead>
+      <tbody>
+        ${rows}
+      </tbody>
+    </table>
+    <p>Sign-in: ${flowDescriptions[content.loginFlow]}.</p>`;
+}
+
+function renderLogins(content: StatusPageContent): SafeHtml {
+  if (content.logins.length === 0) return html`<p>No sign-ins since the proxy started.</p>`;
+  const rows = content.logins.map(
+    (login) =>
+      html`<tr>
+        <td>${formatTime(login.time)}</td>
+        <td><code>${login.host}</code></td>
+        <td>${login.identity === undefined ? "unknown" : html`<code>${login.identity}</code>`}</td>
+        <td>${login.method ?? "none"}</td>
+        <td>${describeOutcome(login)}</td>
+      </tr>`,
+  );
+  return html`<table>
+    <caption>
+      ${content.logins.length === 1 ? "The last sign-in" : `The last ${content.logins.length} sign-ins, newest first`}
+    </caption>
+    <thead>
+      <tr>
+        <th scope="col">Time</th>
+        <th scope="col">App</th>
+        <th scope="col">Identity</th>
+        <th scope="col">Method</th>
+        <th scope="col">Outcome</th>
+      </tr>
+    </thead>
+    <tbody>
+      ${rows}
+    </tbody>
+  </table>`;
+}
+
+function describeOutcome(login: LoginRecord): SafeHtml {
+  if (login.outcome === "signed-in") return html`signed in`;
+  if (login.outcome === "redirected") return html`sent to the app's /auth`;
+  if (login.outcome !== "denied") return html`${login.outcome}`;
+  const by =
+    login.status !== undefined
+      ? `the app refused (HTTP ${login.status})`
+      : login.code !== undefined
+        ? `the proxy refused (${login.code})`
+        : "refused";
+  return html`<span class="refused"
+    ><strong>${by}</strong>${login.reason === undefined ? "" : `: ${login.reason}`}</span
+  >`;
+}
+
+function renderSetup(content: StatusPageContent): SafeHtml {
+  const ca =
+    content.ca === undefined
+      ? html`<li>
+          HTTPS interception is off (no <code>--host</code>), so there is no CA certificate to trust: HTTPS
+          apps are tunnelled untouched.
+        </li>`
+      : html`<li>
+          <a href="/ca.pem">The proxy's CA certificate</a> (SHA-256
+          <code>${content.ca.fingerprintSha256}</code>, valid until ${formatTime(content.ca.notAfter)}): trust
+          it in the browser to identify websites, so it accepts the certificates the proxy makes for the
+          <code>--host</code> apps. Compare the fingerprint with the one
+          <code>iam-auth-proxy ca</code> prints. Only the certificate is served; its key never leaves this
+          machine.
+        </li>`;
+  return html`<ul>
+    <li>
+      <a href="/proxy.pac">The proxy auto-config (PAC) file</a>: set
+      <code>http://${content.proxyAddress}/proxy.pac</code> as the browser's automatic proxy configuration URL
+      to send ${content.hostPatterns.length === 0 ? "every http:// URL" : "the apps above"} through this proxy
+      and everything else directly.
+    </li>
+    ${ca}
+  </ul>`;
+}
+
+/** `<time>` in UTC, readable without a script: "2030-01-01 01:00:00 UTC". */
+function formatTime(time: Date): SafeHtml {
+  const iso = time.toISOString();
+  return html`<time datetime="${iso}">${iso.replace("T", " ").replace(/\.\d{3}Z$/, " UTC")}</time>`;
+}
+
+/** "in 43 min", "in 2 h 5 min", "2 min ago". */
+function describeFromNow(time: Date, now: Date): string {
+  const minutes = Math.round((time.getTime() - now.getTime()) / 60_000);
+  const span = Math.abs(minutes);
+  const text = span >= 60 ? `${Math.floor(span / 60)} h ${span % 60} min` : `${span} min`;
+  return minutes >= 0 ? `in ${text}` : `${text} ago`;
+}

@@ -1,0 +1,142 @@
+import type { ServerResponse } from "node:http";
+import { AUTH_PATH } from "../../protocol/index.js";
+import { toOneLine } from "../common/errors.js";
+import { sendPlainText } from "../http/http-messages.js";
+import type { UpstreamResponse } from "../upstream/upstream-response.js";
+
+/** The app's own answer to a refused sign-in, kept to show the client instead of the proxy's one line. */
+export interface RefusalPage {
+  readonly status: number;
+  /** `[name, value]` of the fields that describe the body (see relayedFieldNames); never Set-Cookie. */
+  readonly headers: readonly (readonly [string, string])[];
+  readonly body: Buffer;
+  /** The Accept header /auth was asked with: only a request that sent the same one gets this page. */
+  readonly accept: string;
+}
+
+/** A sign-in refused by the app at /auth, or by the proxy itself (then without a page). */
+export interface SignInRefusal {
+  readonly kind: "refused";
+  readonly status: number;
+  /** One line, safe to log and to send: the app's text reason, its HTML page's title, or what failed. */
+  readonly message: string;
+  /** The app's refusal to relay, when it sent a body that fits (see readAuthRefusal). */
+  readonly page?: RefusalPage | undefined;
+}
+
+/** Bigger refusal pages are not relayed (a cut-off page is worse than the one line). */
+export const MAX_REFUSAL_PAGE_BYTES = 64 * 1024;
+
+/**
+ * The fields of a refusal that are relayed: what the body is, and the app's protections for it.
+ * Everything else stays behind, above all Set-Cookie (a refusal must never leave a session or
+ * overwrite the browser's), Location and WWW-Authenticate.
+ */
+const relayedFieldNames: ReadonlySet<string> = new Set([
+  "content-type",
+  "content-language",
+  "content-security-policy",
+  "x-content-type-options",
+  "x-frame-options",
+  "referrer-policy",
+]);
+
+/**
+ * Reads the app's refusal at /auth (a status of 400 or more), up to MAX_REFUSAL_PAGE_BYTES, and
+ * drains the rest. Its one-line message is the first line of a text body, the `<title>` of an HTML
+ * page (the app chose HTML because /auth was asked with the browser's Accept), else
+ * "The app refused the sign-in at /auth (HTTP <status>)". A non-empty body that fits is kept as
+ * the page to relay, with the safe fields only.
+ *
+ * @example const refusal = await readAuthRefusal(authResponse, "text/html,*\/*;q=0.8")
+ */
+export async function readAuthRefusal(response: UpstreamResponse, accept: string): Promise<SignInRefusal> {
+  const status = response.statusCode ?? 502;
+  const { bytes, complete } = await readStart(response, MAX_REFUSAL_PAGE_BYTES);
+  const contentType = (response.headersDistinct["content-type"]?.[0] ?? "").toLowerCase();
+  const text = bytes.toString("utf8");
+  const reason = /^\s*(?:text\/html|application\/xhtml\+xml)\b/.test(contentType)
+    ? toOneLine(decodeEntities(/<title[^>]*>([^<]*)<\/title>/i.exec(text)?.[1] ?? ""), 300)
+    : toOneLine(text.split("\n", 1)[0] ?? "", 300);
+  const message = reason === "" ? `The app refused the sign-in at ${AUTH_PATH} (HTTP ${status})` : reason;
+  const headers: [string, string][] = [];
+  for (let i = 0; i + 1 < response.rawHeaders.length; i += 2) {
+    const name = response.rawHeaders[i] ?? "";
+    if (relayedFieldNames.has(name.toLowerCase())) headers.push([name, response.rawHeaders[i + 1] ?? ""]);
+  }
+  const page = complete && bytes.length > 0 ? { status, headers, body: bytes, accept } : undefined;
+  return { kind: "refused", status, message, page };
+}
+
+/**
+ * Answers the client with a refused sign-in: the app's own page when there is one (its status,
+ * body and safe fields, never cached), else the one line of text.
+ *
+ * @example if (result.kind === "refused") sendSignInRefusal(res, result)
+ */
+export function sendSignInRefusal(res: ServerResponse, refusal: SignInRefusal): void {
+  const { page } = refusal;
+  if (page === undefined || res.headersSent || res.destroyed || res.writableEnded) {
+    sendPlainText(res, refusal.status, refusal.message);
+    return;
+  }
+  res.writeHead(page.status, [
+    ...page.headers.flat(),
+    "Content-Length",
+    String(page.body.length),
+    // The page is about this sign-in, and the next visit may well succeed.
+    "Cache-Control",
+    "no-store",
+  ]);
+  res.end(page.body);
+}
+
+/** The refusal as `accept` should see it: the app's page only if it was made for that Accept header. */
+export function refusalFor(refusal: SignInRefusal, accept: string): SignInRefusal {
+  return refusal.page === undefined || refusal.page.accept === accept
+    ? refusal
+    : { ...refusal, page: undefined };
+}
+
+const namedEntities: Readonly<Record<string, string>> = {
+  amp: "&",
+  lt: "<",
+  gt: ">",
+  quot: '"',
+  apos: "'",
+  nbsp: " ",
+};
+
+/** Decodes the character references a page title holds in practice (`&amp;`, `&#39;`, `&#x27;`). */
+function decodeEntities(text: string): string {
+  return text.replace(/&(#x[0-9a-f]{1,6}|#[0-9]{1,7}|[a-z]+);/gi, (whole, name: string) => {
+    const lower = name.toLowerCase();
+    const code = lower.startsWith("#x")
+      ? Number.parseInt(lower.slice(2), 16)
+      : lower.startsWith("#")
+        ? Number.parseInt(lower.slice(1), 10)
+        : undefined;
+    if (code === undefined) return namedEntities[lower] ?? whole;
+    return code > 0 && code <= 0x10ffff ? String.fromCodePoint(code) : whole;
+  });
+}
+
+/** Reads up to `limit` bytes of a response and drains the rest; `complete` when nothing was left out. */
+function readStart(
+  response: UpstreamResponse,
+  limit: number,
+): Promise<{ readonly bytes: Buffer; readonly complete: boolean }> {
+  return new Promise((resolve) => {
+    const chunks: Buffer[] = [];
+    let size = 0;
+    response.on("data", (chunk: Buffer) => {
+      if (size < limit) chunks.push(chunk.subarray(0, limit - size));
+      size += chunk.length;
+    });
+    const done = (): void =>
+      resolve({ bytes: Buffer.concat(chunks), complete: response.complete && size <= limit });
+    response.on("end", done);
+    response.on("error", done);
+    response.on("close", done);
+  });
+}

@@ -1,0 +1,335 @@
+import { Agent as HttpAgent, type AgentOptions as HttpAgentOptions, type ClientRequestArgs } from "node:http";
+import { Agent as HttpsAgent, type AgentOptions as HttpsAgentOptions } from "node:https";
+import { connect, isIP, type Socket } from "node:net";
+import type { Duplex, Writable } from "node:stream";
+import {
+  connect as connectTls,
+  createSecureContext,
+  rootCertificates,
+  type ConnectionOptions,
+  type SecureContext,
+} from "node:tls";
+import { formatHostPort } from "../http/bind-address.js";
+import { ProxyError } from "../common/errors.js";
+import type { ProxyLogger } from "../common/log.js";
+import { createSocksConnector, type SocksEndpoint, type TcpConnector } from "./socks-connector.js";
+import { describeTlsFailure } from "./upstream-tls.js";
+import type { buildConnector } from "undici";
+import { LazyDispatcher } from "./lazy-dispatcher.js";
+
+/** How the proxy reaches apps: directly, or all through one SOCKS5 server. */
+export interface UpstreamConnections {
+  /**
+   * Keep-alive connections for forwarded requests, plain HTTP and HTTPS (undici; see
+   * createUpstreamSender). TLS is verified like the https agent's.
+   */
+  readonly dispatcher: LazyDispatcher;
+  /** Keep-alive agent for plain-HTTP apps (websocket upgrades, the AWS SDK through SOCKS). */
+  readonly http: HttpAgent;
+  /** Keep-alive agent for HTTPS apps; verifies their certificates (Node's CAs plus the extra ones). */
+  readonly https: HttpsAgent;
+  /** A raw TCP connection to an app (through the SOCKS server when there is one). */
+  readonly openTunnel: TcpConnector;
+  /** The app side of a blind CONNECT tunnel (see TunnelUpstream). */
+  readonly openTunnelUpstream: TunnelUpstreamConnector;
+  /** Closes pooled connections. */
+  destroy(): void;
+}
+
+/** The app side of a blind CONNECT tunnel: connected, reading nothing until relayTo(). */
+export interface TunnelUpstream {
+  readonly socket: Socket;
+  /**
+   * Starts copying what the app sends into `client`, honouring its backpressure, and ends
+   * `client` when the app ends. Call once, after the client got its `200 Connection Established`.
+   */
+  relayTo(client: Writable): void;
+}
+
+/** Opens the app side of a blind CONNECT tunnel; rejects like TcpConnector. */
+export type TunnelUpstreamConnector = (
+  hostname: string,
+  port: number,
+  signal?: AbortSignal,
+) => Promise<TunnelUpstream>;
+
+export interface UpstreamConnectionOptions {
+  /** Reach every app through this SOCKS5 server (host names resolved at its side). Default: directly. */
+  readonly socks?: SocksEndpoint | undefined;
+  /**
+   * PEM certificates HTTPS apps may chain to, in addition to Node's CA store (Mozilla's, plus
+   * NODE_EXTRA_CA_CERTS). Default none: Node's store alone.
+   */
+  readonly extraCa?: readonly string[] | undefined;
+}
+
+/**
+ * Creates the agents and the tunnel opener the proxy forwards with. With a SOCKS server, every
+ * connection to an app (requests, /auth, replays, CONNECT tunnels, TLS to HTTPS apps) goes
+ * through it, host names unresolved; the agents then also suit the AWS SDK's requestHandler.
+ *
+ * @example const upstream = createUpstreamConnections({ socks: parseSocksEndpoint("127.0.0.1:1080") })
+ */
+export function createUpstreamConnections(options: UpstreamConnectionOptions = {}): UpstreamConnections {
+  const openTunnel =
+    options.socks === undefined ? connectDirectly : createSocksConnector({ endpoint: options.socks });
+  // Setting `ca` replaces Node's store, so the store is included; without extras Node's default (which
+  // honours NODE_EXTRA_CA_CERTS) is left alone. One secure context for every connection: given as
+  // `ca`, the ~150 certificates would be parsed again for each new connection and joined into the
+  // agent's pool key on every request.
+  const tls: { secureContext?: SecureContext } =
+    options.extraCa === undefined || options.extraCa.length === 0
+      ? {}
+      : { secureContext: createSecureContext({ ca: [...rootCertificates, ...options.extraCa] }) };
+  // Keep-alive, most recently used connection first (its socket and the app's are warm), and no
+  // Nagle delay: a request's head and a small body go out at once.
+  const pooling = { keepAlive: true, scheduling: "lifo", noDelay: true } as const;
+  const http =
+    options.socks === undefined ? new HttpAgent(pooling) : new TunnelHttpAgent(openTunnel, pooling);
+  const https =
+    options.socks === undefined
+      ? new HttpsAgent({ ...pooling, ...tls })
+      : new TunnelHttpsAgent(openTunnel, { ...pooling, ...tls });
+  const dispatcher = new LazyDispatcher((undici) => ({
+    connect:
+      options.socks === undefined
+        ? // Undici's own connector: TCP with no Nagle delay, TLS verified with SNI, sessions resumed.
+          undici.buildConnector(tls)
+        : connectThroughTunnel(openTunnel, tls),
+  }));
+  const openTunnelUpstream: TunnelUpstreamConnector =
+    options.socks === undefined
+      ? connectRelaying
+      : async (hostname, port, signal) => {
+          const socket = await openTunnel(hostname, port, signal);
+          return { socket, relayTo: (client) => void socket.pipe(client) };
+        };
+  return Object.freeze({
+    dispatcher,
+    http,
+    https,
+    openTunnel,
+    openTunnelUpstream,
+    destroy() {
+      // Connections still open are closed; requests on them fail, which the forwarding code reports.
+      dispatcher.destroy();
+      http.destroy();
+      https.destroy();
+    },
+  });
+}
+
+/**
+ * What the client is told when an app cannot be reached: the SOCKS and TLS failures as they are
+ * (502 naming the problem), any other socket error as 502 UPSTREAM_UNREACHABLE "Cannot reach
+ * host: CODE". Undefined for an error that is not a connection failure (a bug).
+ *
+ * @example toUpstreamFailure(econnrefused, { hostname: "app", port: 80, host: "app" })?.message // "Cannot reach app: ECONNREFUSED"
+ */
+export function toUpstreamFailure(
+  error: unknown,
+  target: { readonly hostname: string; readonly port: number; readonly host: string },
+): ProxyError | undefined {
+  if (error instanceof ProxyError) return error;
+  const tls = describeTlsFailure(error, formatHostPort(target.hostname, target.port), target.hostname);
+  if (tls !== undefined) return tls;
+  const code = errorCode(error);
+  if (code === undefined) return undefined;
+  return new ProxyError("UPSTREAM_UNREACHABLE", `Cannot reach ${target.host}: ${code}`, { cause: error });
+}
+
+/**
+ * Logs why an app could not be reached: `<event> host=… outcome=upstream-unreachable code=ECONNREFUSED`
+ * for a socket error, `outcome=upstream-failed code=<ProxyError code> reason=…` for SOCKS and TLS failures.
+ */
+export function logUpstreamFailure(
+  logger: ProxyLogger,
+  event: string,
+  host: string,
+  failure: ProxyError,
+): void {
+  if (failure.code === "UPSTREAM_UNREACHABLE") {
+    logger.warn(event, { host, outcome: "upstream-unreachable", code: errorCode(failure.cause) });
+  } else {
+    logger.warn(event, { host, outcome: "upstream-failed", code: failure.code, reason: failure.message });
+  }
+}
+
+/** The `code` of a Node error (`ECONNRESET`, `UNABLE_TO_VERIFY_LEAF_SIGNATURE`, …), if it has one. */
+export function errorCode(error: unknown): string | undefined {
+  const code = (error as { code?: unknown } | null | undefined)?.code;
+  return typeof code === "string" ? code : undefined;
+}
+
+/** A direct TCP connection, resolved once connected. */
+function connectDirectly(hostname: string, port: number, signal?: AbortSignal): Promise<Socket> {
+  return new Promise((resolve, reject) => {
+    const socket = connect({ host: hostname, port, ...(signal === undefined ? {} : { signal }) });
+    socket.on("error", () => undefined);
+    socket.once("error", reject);
+    socket.once("connect", () => {
+      socket.off("error", reject);
+      resolve(socket);
+    });
+  });
+}
+
+// Reads from an app's tunnel socket go into a buffer of this size, grown to the larger one once
+// a read fills it (a transfer is under way): an idle tunnel keeps only the small one.
+const RELAY_BUFFER_BYTES = 16 * 1024;
+const RELAY_BUFFER_BYTES_BUSY = 64 * 1024;
+
+/**
+ * A direct connection for a tunnel that reads into a buffer of its own, reused for every read
+ * (net.connect's `onread`), and writes each read straight to the client. A socket read the usual
+ * way gets a new buffer per read: hundreds of MB/s of short-lived off-heap memory during a bulk
+ * transfer, which V8 counts against the old generation's allocation limit until a scavenge
+ * frees it. With the little headroom the CLI's heap has after start-up, that started a full GC
+ * every few MB (30 to 50 per 800 MB relayed, where a bare proxy script had none) and doubled the
+ * CPU time per MB. The buffer is reused only once the client's socket has taken the previous
+ * chunk; until then reading pauses, which is also the backpressure.
+ */
+function connectRelaying(hostname: string, port: number, signal?: AbortSignal): Promise<TunnelUpstream> {
+  let client: Writable | undefined;
+  let buffer = Buffer.allocUnsafe(RELAY_BUFFER_BYTES);
+  let waiting = false;
+  const onWritten = (error?: Error | null): void => {
+    if (!waiting || error) return;
+    waiting = false;
+    socket.resume();
+  };
+  const socket = connect({
+    host: hostname,
+    port,
+    // Interactive protocols (a TLS handshake) send small writes that must not wait for an ACK.
+    noDelay: true,
+    ...(signal === undefined ? {} : { signal }),
+    onread: {
+      // Called when the socket is set up and after every read: the buffer the next read goes into.
+      buffer: () => buffer,
+      callback: (bytes: number, filled: Uint8Array): boolean => {
+        // Paused until relayTo(), so `client` is set by the time anything is read.
+        const sink = client as Writable;
+        sink.write(filled.subarray(0, bytes), onWritten);
+        if (bytes === buffer.length && buffer.length < RELAY_BUFFER_BYTES_BUSY) {
+          // The old buffer may still be in a pending write: it is simply left to it.
+          buffer = Buffer.allocUnsafe(RELAY_BUFFER_BYTES_BUSY);
+        }
+        // Nothing left queued: the kernel copied the chunk synchronously, the buffer is free again.
+        if (sink.writableLength === 0) return true;
+        // The pending write still points into the buffer: stop reading until it is done.
+        waiting = true;
+        return false;
+      },
+    },
+  });
+  socket.pause();
+  return new Promise((resolve, reject) => {
+    socket.on("error", () => undefined);
+    socket.once("error", reject);
+    socket.once("connect", () => {
+      socket.off("error", reject);
+      resolve({
+        socket,
+        relayTo(sink) {
+          client = sink;
+          socket.once("end", () => sink.end());
+          socket.resume();
+        },
+      });
+    });
+  });
+}
+
+/** Plain HTTP over connections the connector opens (node:http asks for them asynchronously). */
+class TunnelHttpAgent extends HttpAgent {
+  constructor(
+    private readonly openTunnel: TcpConnector,
+    options: HttpAgentOptions,
+  ) {
+    super(options);
+  }
+
+  override createConnection(
+    options: ClientRequestArgs,
+    callback?: (error: Error | null, stream: Duplex) => void,
+  ): undefined {
+    const { host, port } = connectionTarget(options);
+    this.openTunnel(host, port).then(
+      (socket) => callback?.(null, socket),
+      (error: Error) => callback?.(error, undefined as unknown as Duplex),
+    );
+    return undefined;
+  }
+}
+
+/** TLS (verified, with SNI) over connections the connector opens. */
+class TunnelHttpsAgent extends HttpsAgent {
+  constructor(
+    private readonly openTunnel: TcpConnector,
+    options: HttpsAgentOptions,
+  ) {
+    super(options);
+  }
+
+  override createConnection(
+    options: ClientRequestArgs & ConnectionOptions,
+    callback?: (error: Error | null, stream: Duplex) => void,
+  ): undefined {
+    const { host, port } = connectionTarget(options);
+    this.openTunnel(host, port).then(
+      (socket) => {
+        // The agent has put servername (from the Host header, none for IP literals) and ca in
+        // options; `path` there is the request's, which tls.connect would read as a socket path.
+        const tlsOptions: ConnectionOptions & { path?: unknown } = { ...options, socket };
+        delete tlsOptions.path;
+        const secure = connectTls(tlsOptions);
+        callback?.(null, secure);
+      },
+      (error: Error) => callback?.(error, undefined as unknown as Duplex),
+    );
+    return undefined;
+  }
+}
+
+/**
+ * An undici connector over connections `openTunnel` opens (the SOCKS server): TLS on top for
+ * https origins, verified against the host name with SNI (none for IP literals, RFC 6066 §3).
+ */
+function connectThroughTunnel(
+  openTunnel: TcpConnector,
+  tls: { readonly secureContext?: SecureContext },
+): buildConnector.connector {
+  return (options, callback) => {
+    const host = options.hostname.replace(/^\[|\]$/g, "");
+    const https = options.protocol === "https:";
+    const port = Number(options.port === "" ? (https ? 443 : 80) : options.port);
+    openTunnel(host, port).then(
+      (socket) => {
+        socket.setNoDelay(true);
+        if (!https) {
+          callback(null, socket);
+          return;
+        }
+        const servername = options.servername ?? (isIP(host) === 0 ? host : undefined);
+        const secure = connectTls({
+          socket,
+          ...(servername === undefined ? {} : { servername }),
+          ...tls,
+        });
+        const onError = (error: Error): void => callback(error, null);
+        secure.once("error", onError);
+        secure.once("secureConnect", () => {
+          secure.off("error", onError);
+          callback(null, secure);
+        });
+      },
+      (error: Error) => callback(error, null),
+    );
+  };
+}
+
+function connectionTarget(options: ClientRequestArgs): { host: string; port: number } {
+  const host = (options.host ?? options.hostname ?? "localhost").replace(/^\[|\]$/g, "");
+  return { host, port: Number(options.port ?? (options.protocol === "https:" ? 443 : 80)) };
+}
