@@ -29,12 +29,20 @@ export {
 export { chooseLoginMethod, offeredMethods, type MethodChoice } from "./signin/login-method.js";
 export {
   createChallengeAnswerer,
-  isIamChallenge,
+  readChallenge,
+  type AppChallenge,
   type ChallengeAnswerer,
   type ChallengeAnswererOptions,
   type ChallengeDecision,
   type UpstreamResponseHead,
 } from "./signin/challenge-answerer.js";
+export {
+  decideOnResponse,
+  sendsStoredSession,
+  updatesStoredSession,
+  type ResponseDecision,
+  type ResponseFacts,
+} from "./signin/policy.js";
 export { CookieJar, type CookieJarOptions, type StoredCookie } from "./signin/cookie-jar.js";
 export { createTerminalMfaPrompt, type TerminalMfaPromptOptions } from "./cli/mfa-prompt.js";
 export { reportCredentialStatus } from "./aws/credential-check.js";

@@ -5,11 +5,10 @@ import { createAwsLoginDependencies } from "../aws/aws-login.js";
 import { PROGRAM_NAME, parseCliArguments, type CliConfig } from "./cli-arguments.js";
 import { toOneLine } from "../common/errors.js";
 import { createStreamLogger, type ProxyLogger } from "../common/log.js";
-import type { CallerIdentity, MfaCodeReader } from "../aws/types.js";
+import type { AwsAgents, CallerIdentity, MfaCodeReader } from "../aws/types.js";
 import { createTerminalMfaPrompt } from "./mfa-prompt.js";
 // Types only (erased): the modules themselves are imported when a mode needs them.
 import type { LocalCa } from "../mitm/index.js";
-import type { UpstreamConnections } from "../upstream/upstream-connections.js";
 
 /*
  * Start-up time: only what parsing the command line needs is imported up front; each mode's
@@ -159,13 +158,14 @@ async function prepareReverseProxy(
   return { kind: "ready", proxy, where, dispose: () => undefined };
 }
 
-async function createAwsConnections(config: CliConfig): Promise<UpstreamConnections | undefined> {
+/** With --aws-via-socks, agents that take the AWS SDK's connections through the SOCKS server (names resolved there). */
+async function createAwsConnections(
+  config: CliConfig,
+): Promise<(AwsAgents & { destroy(): void }) | undefined> {
   if (!config.awsViaSocks || config.socksProxy === undefined) return undefined;
-  const [{ createUpstreamConnections }, { parseSocksEndpoint }] = await Promise.all([
-    import("../upstream/upstream-connections.js"),
-    import("../upstream/socks-connector.js"),
-  ]);
-  return createUpstreamConnections({ socks: parseSocksEndpoint(config.socksProxy) });
+  const { SocksProxyAgent } = await import("socks-proxy-agent");
+  const agent = new SocksProxyAgent(`socks5h://${config.socksProxy}`, { keepAlive: true });
+  return { http: agent, https: agent, destroy: () => agent.destroy() };
 }
 
 /**

@@ -20,12 +20,16 @@
  * | `UPSTREAM_UNREACHABLE`         | 502    | the app (or the CONNECT target) could not be reached                   |
  * | `UPSTREAM_CERTIFICATE_INVALID` | 502    | an HTTPS app's certificate is not trusted, expired or for another name |
  * | `UPSTREAM_TLS_FAILED`          | 502    | the TLS handshake with an HTTPS app failed for another reason          |
+ * | `UPSTREAM_BAD_RESPONSE`        | 502    | the app answered with something that is not readable HTTP/1.1          |
+ * | `UPSTREAM_TIMEOUT`             | 504    | the app did not send its response head within --upstream-timeout       |
  * | `SOCKS_UNREACHABLE`            | 502    | the --socks-proxy server could not be reached                          |
  * | `SOCKS_REFUSED`                | 502    | the SOCKS server refused (or failed) the connection to the app         |
  * | `INTERCEPT_FAILED`             | 502    | the proxy could not make a certificate for an intercepted host         |
  * | `NOT_A_PROXY_REQUEST`          | 400    | an origin-form request (`GET /`) was sent to the proxy itself          |
  * | `REQUEST_TARGET_INVALID`       | 400    | the request target is not an http:// URL (or host:port for CONNECT)    |
  * | `UPGRADE_WITH_BODY`            | 400    | an Upgrade request (websocket handshake) carries a body                |
+ * | `REQUEST_INVALID`              | 400    | the request cannot be forwarded as it is (a field HTTP/1.1 forbids)    |
+ * | `INTERNAL_ERROR`               | 500    | a bug in the proxy itself (never caused by what an app or client sends) |
  */
 export type ProxyErrorCode =
   | "CHALLENGE_INVALID"
@@ -45,12 +49,16 @@ export type ProxyErrorCode =
   | "UPSTREAM_UNREACHABLE"
   | "UPSTREAM_CERTIFICATE_INVALID"
   | "UPSTREAM_TLS_FAILED"
+  | "UPSTREAM_BAD_RESPONSE"
+  | "UPSTREAM_TIMEOUT"
   | "SOCKS_UNREACHABLE"
   | "SOCKS_REFUSED"
   | "INTERCEPT_FAILED"
   | "NOT_A_PROXY_REQUEST"
   | "REQUEST_TARGET_INVALID"
-  | "UPGRADE_WITH_BODY";
+  | "UPGRADE_WITH_BODY"
+  | "REQUEST_INVALID"
+  | "INTERNAL_ERROR";
 
 const statusByCode: Readonly<Record<ProxyErrorCode, number>> = {
   CHALLENGE_INVALID: 403,
@@ -70,12 +78,16 @@ const statusByCode: Readonly<Record<ProxyErrorCode, number>> = {
   UPSTREAM_UNREACHABLE: 502,
   UPSTREAM_CERTIFICATE_INVALID: 502,
   UPSTREAM_TLS_FAILED: 502,
+  UPSTREAM_BAD_RESPONSE: 502,
+  UPSTREAM_TIMEOUT: 504,
   SOCKS_UNREACHABLE: 502,
   SOCKS_REFUSED: 502,
   INTERCEPT_FAILED: 502,
   NOT_A_PROXY_REQUEST: 400,
   REQUEST_TARGET_INVALID: 400,
   UPGRADE_WITH_BODY: 400,
+  REQUEST_INVALID: 400,
+  INTERNAL_ERROR: 500,
 };
 
 /**

@@ -2,15 +2,12 @@ import type { IncomingMessage } from "node:http";
 import type { Socket } from "node:net";
 import type { Duplex } from "node:stream";
 import { ProxyError } from "../common/errors.js";
-import { writeRawPlainText } from "../http/http-messages.js";
+import { writeRawProxyError } from "../http/http-messages.js";
 import type { ProxyLogger } from "../common/log.js";
 import { parseConnectTarget, type ConnectTarget } from "../http/request-target.js";
-import {
-  logUpstreamFailure,
-  toUpstreamFailure,
-  type TunnelUpstream,
-  type TunnelUpstreamConnector,
-} from "../upstream/upstream-connections.js";
+import { track } from "../signin/client-answer.js";
+import { describeUpstreamFailure, logUpstreamFailure } from "../upstream/failure.js";
+import type { TunnelUpstream, TunnelUpstreamConnector } from "../upstream/upstream-connections.js";
 
 export interface ConnectTunnelOptions {
   readonly logger: ProxyLogger;
@@ -53,7 +50,7 @@ export function createConnectHandler(options: ConnectTunnelOptions): ConnectHand
       target = parseConnectTarget(req.url ?? "");
     } catch (error) {
       if (!(error instanceof ProxyError)) throw error;
-      writeRawPlainText(client, error.status, error.message);
+      writeRawProxyError(client, error);
       return;
     }
     track(openSockets, client);
@@ -67,18 +64,9 @@ export function createConnectHandler(options: ConnectTunnelOptions): ConnectHand
       (upstream) => join(client, upstream, head),
       (error: unknown) => {
         if (client.destroyed) return;
-        const failure = toUpstreamFailure(error, target);
-        if (failure === undefined) {
-          logger.warn("tunnel", { host: target.host, outcome: "internal-error", reason: String(error) });
-          writeRawPlainText(
-            client,
-            500,
-            "The proxy failed to open this tunnel (internal error; see the proxy log)",
-          );
-          return;
-        }
+        const failure = describeUpstreamFailure(error, target);
         logUpstreamFailure(logger, "tunnel", target.host, failure);
-        writeRawPlainText(client, failure.status, failure.message);
+        writeRawProxyError(client, failure);
       },
     );
   };
@@ -101,10 +89,4 @@ export function createConnectHandler(options: ConnectTunnelOptions): ConnectHand
     client.pipe(upstream);
     tunnel.relayTo(client);
   }
-}
-
-/** Adds a socket to `openSockets` until it closes. */
-export function track(openSockets: Set<Duplex>, socket: Duplex): void {
-  openSockets.add(socket);
-  socket.once("close", () => openSockets.delete(socket));
 }

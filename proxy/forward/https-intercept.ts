@@ -3,17 +3,17 @@ import type { Socket } from "node:net";
 import type { Duplex } from "node:stream";
 import { TLSSocket, type SecureContext } from "node:tls";
 import type { ConnectInterceptor } from "./connect-tunnel.js";
-import { track } from "./connect-tunnel.js";
 import { ProxyError } from "../common/errors.js";
 import type { ForwardHandler } from "./forward-http.js";
 import { matchesAnyHost, type HostPattern } from "../http/host-pattern.js";
-import { sendPlainText, writeRawPlainText } from "../http/http-messages.js";
+import { sendProxyError, writeRawPlainText, writeRawProxyError } from "../http/http-messages.js";
 import type { ProxyLogger } from "../common/log.js";
 import { MitmError } from "../mitm/errors.js";
 import type { LeafIssuer } from "../mitm/leaf-issuer.js";
 import { createSniCallback, getSecureContext } from "../mitm/secure-context.js";
 import { tunnelTarget, type ConnectTarget, type ForwardTarget } from "../http/request-target.js";
-import { errorCode } from "../upstream/upstream-connections.js";
+import { track } from "../signin/client-answer.js";
+import { errorCode } from "../upstream/failure.js";
 import type { UpgradeHandler } from "./websocket-forward.js";
 
 export interface HttpsInterceptorOptions {
@@ -64,13 +64,13 @@ export function createHttpsInterceptor(options: HttpsInterceptorOptions): Connec
   };
   const server = createServer((req: IncomingMessage, res: ServerResponse) => {
     const target = targetOf(req);
-    if (target instanceof ProxyError) sendPlainText(res, target.status, target.message);
+    if (target instanceof ProxyError) sendProxyError(res, target);
     else options.forward(req, res, target);
   });
   server.on("upgrade", (req: IncomingMessage, socket: Duplex, head: Buffer) => {
     socket.on("error", () => socket.destroy());
     const target = targetOf(req);
-    if (target instanceof ProxyError) writeRawPlainText(socket, target.status, target.message);
+    if (target instanceof ProxyError) writeRawProxyError(socket, target);
     else options.forwardUpgrade(req, socket, head, target);
   });
   server.on("clientError", (error: NodeJS.ErrnoException, socket: Duplex) => {
@@ -154,7 +154,7 @@ export function createHttpsInterceptor(options: HttpsInterceptorOptions): Connec
             code: error.code,
             reason: error.message,
           });
-          writeRawPlainText(client, failure.status, failure.message);
+          writeRawProxyError(client, failure);
         },
       );
     },

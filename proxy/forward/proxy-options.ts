@@ -30,7 +30,15 @@ export interface ProxyServerOptions extends LoginOptions {
    * goes through, host names resolved at its side. Default: apps are reached directly.
    */
   readonly socksProxy?: string;
+  /**
+   * How long an app may take to send its response head, in ms: then 504 UPSTREAM_TIMEOUT. The
+   * body is never timed (long polls, event streams). Default 30000.
+   */
+  readonly upstreamTimeoutMs?: number;
 }
+
+/** How long an app may take to send its response head, by default. */
+export const DEFAULT_UPSTREAM_TIMEOUT_MS = 30_000;
 
 /** The options as checked, with every default filled in. */
 export interface CheckedOptions extends CheckedLoginOptions {
@@ -39,6 +47,7 @@ export interface CheckedOptions extends CheckedLoginOptions {
   readonly ca: LocalCa | undefined;
   readonly upstreamCa: readonly string[];
   readonly socks: SocksEndpoint | undefined;
+  readonly upstreamTimeoutMs: number;
 }
 
 /**
@@ -79,6 +88,12 @@ export function checkProxyServerOptions(options: ProxyServerOptions): CheckedOpt
       problems.push(`socksProxy: ${(error as Error).message}`);
     }
   }
+  const upstreamTimeoutMs = options.upstreamTimeoutMs ?? DEFAULT_UPSTREAM_TIMEOUT_MS;
+  if (!Number.isInteger(upstreamTimeoutMs) || upstreamTimeoutMs < 1 || upstreamTimeoutMs > 600_000) {
+    problems.push(
+      `upstreamTimeoutMs: must be an integer from 1 to 600000 (got ${String(upstreamTimeoutMs)})`,
+    );
+  }
   if (problems.length > 0) throw new TypeError(`Invalid proxy server options: ${problems.join("; ")}`);
   return Object.freeze({
     bind,
@@ -87,5 +102,6 @@ export function checkProxyServerOptions(options: ProxyServerOptions): CheckedOpt
     ca: options.ca,
     upstreamCa: Object.freeze([...upstreamCa]),
     socks,
+    upstreamTimeoutMs,
   });
 }

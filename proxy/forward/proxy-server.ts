@@ -1,10 +1,8 @@
 import { createServer, type Server } from "node:http";
 import type { Duplex } from "node:stream";
 import { createAwsSession } from "../aws/aws-session.js";
-import { createChallengeAnswerer } from "../signin/challenge-answerer.js";
 import { createClientErrorHandler } from "../http/client-error.js";
 import { createConnectHandler } from "./connect-tunnel.js";
-import { CookieJar } from "../signin/cookie-jar.js";
 import { reportCredentialStatus } from "../aws/credential-check.js";
 import { createDirectRequestHandler } from "../pages/direct-request.js";
 import { createHttpForwarder, createProxyRequestHandler } from "./forward-http.js";
@@ -15,9 +13,8 @@ import { createLoginHistory } from "../signin/login-history.js";
 import type { CallerIdentity } from "../aws/types.js";
 import { createLeafIssuer } from "../mitm/leaf-issuer.js";
 import { checkProxyServerOptions, type ProxyServerOptions } from "./proxy-options.js";
-import type { ForwardTarget } from "../http/request-target.js";
-import { createSelfLogin } from "../signin/self-login.js";
 import { createUpstreamConnections } from "../upstream/upstream-connections.js";
+import { createAppExchange } from "../signin/exchange.js";
 import { createUpstreamSender } from "../upstream/sender.js";
 import { createProxyUpgradeHandler, createUpgradeForwarder } from "./websocket-forward.js";
 
@@ -57,37 +54,20 @@ export function createProxyServer(options: ProxyServerOptions = {}): ProxyServer
   const session = createAwsSession(history.observeCredentials(config.login), config.clock);
   const connections = createUpstreamConnections({ socks: config.socks, extraCa: config.upstreamCa });
   const openSockets = new Set<Duplex>();
-  const jar = new CookieJar({ now: config.clock });
-  const send = createUpstreamSender(connections.dispatcher);
-  const answerChallenge = createChallengeAnswerer({ session, method: config.method });
-  const selfLogin = createSelfLogin({
-    jar,
-    answer: answerChallenge,
+  const send = createUpstreamSender(connections.dispatcher, { headTimeoutMs: config.upstreamTimeoutMs });
+  const exchange = createAppExchange({
+    session,
+    method: config.method,
     send,
+    loginFlow: config.loginFlow,
+    // Forward mode signs in to the `hosts` apps only, or to every app when none are named.
+    signsInTo: (target) => hosts.length === 0 || matchesAnyHost(hosts, target.hostname, target.port),
     logger,
     authTimeoutMs: config.authTimeoutMs,
     clock: config.clock,
   });
-  const signsInTo = (target: ForwardTarget): boolean =>
-    hosts.length === 0 || matchesAnyHost(hosts, target.hostname, target.port);
-  const forward = createHttpForwarder({
-    send,
-    answerChallenge,
-    selfLogin,
-    jar,
-    loginFlow: config.loginFlow,
-    maxReplayBodyBytes: config.maxReplayBodyBytes,
-    signsInTo,
-    logger,
-  });
-  const forwardUpgrade = createUpgradeForwarder({
-    agents: connections,
-    jar,
-    selfLogin,
-    signsInTo,
-    logger,
-    openSockets,
-  });
+  const forward = createHttpForwarder({ exchange, maxReplayBodyBytes: config.maxReplayBodyBytes, logger });
+  const forwardUpgrade = createUpgradeForwarder({ exchange, logger, openSockets });
   const issuer =
     config.ca === undefined || hosts.length === 0
       ? undefined

@@ -1,6 +1,13 @@
 import type { IncomingHttpHeaders, IncomingMessage, OutgoingHttpHeaders, ServerResponse } from "node:http";
 import type { Duplex, Readable } from "node:stream";
 import { STATUS_CODES } from "node:http";
+import type { ProxyError } from "../common/errors.js";
+
+/**
+ * The field naming the ProxyError code on every answer the proxy makes itself (never on an
+ * app's response), so scripts and tests can branch on the code rather than on the message.
+ */
+export const PROXY_ERROR_HEADER = "Iam-Auth-Proxy-Error";
 
 // RFC 9110 §7.6.1: fields that describe one connection, not the message; a proxy must not forward them.
 const hopByHopFields = [
@@ -144,6 +151,20 @@ export function sendPlainText(
 }
 
 /**
+ * Answers with a ProxyError: its status, its one-line message, and its code in
+ * `Iam-Auth-Proxy-Error`. Does nothing if the client is gone or a response was already started.
+ *
+ * @example sendProxyError(res, new ProxyError("UPSTREAM_TIMEOUT", "app:3000 did not answer within 30 s"))
+ */
+export function sendProxyError(
+  res: ServerResponse,
+  error: Pick<ProxyError, "status" | "message" | "code">,
+  headers: Readonly<Record<string, string>> = {},
+): void {
+  sendPlainText(res, error.status, error.message, { ...headers, [PROXY_ERROR_HEADER]: error.code });
+}
+
+/**
  * Starts the client's response with the app's status and `rawHeaders`. When Node refuses them
  * (a field value it will not send), the app's response is dropped and the client gets a 502
  * instead: false then, and nothing more may be written.
@@ -172,7 +193,7 @@ export function listenForErrors(req: IncomingMessage, res: ServerResponse): void
 }
 
 /** Writes a complete one-line text/plain HTTP/1.1 response on a raw socket (CONNECT, clientError, upgrades) and ends it. */
-export function writeRawPlainText(socket: Duplex, status: number, message: string): void {
+export function writeRawPlainText(socket: Duplex, status: number, message: string, code?: string): void {
   if (!socket.writable) {
     socket.destroy();
     return;
@@ -180,12 +201,25 @@ export function writeRawPlainText(socket: Duplex, status: number, message: strin
   const body = Buffer.from(`${message}\n`, "utf8");
   socket.end(
     `HTTP/1.1 ${status} ${STATUS_CODES[status] ?? "Error"}\r\n` +
+      (code === undefined ? "" : `${PROXY_ERROR_HEADER}: ${code}\r\n`) +
       "Content-Type: text/plain; charset=utf-8\r\n" +
       `Content-Length: ${body.length}\r\n` +
       "Cache-Control: no-store\r\n" +
       "Connection: close\r\n\r\n" +
       body.toString("utf8"),
   );
+}
+
+/**
+ * writeRawPlainText for a ProxyError: its status, message and code (see sendProxyError).
+ *
+ * @example writeRawProxyError(socket, new ProxyError("UPGRADE_WITH_BODY", "…"))
+ */
+export function writeRawProxyError(
+  socket: Duplex,
+  error: Pick<ProxyError, "status" | "message" | "code">,
+): void {
+  writeRawPlainText(socket, error.status, error.message, error.code);
 }
 
 /**

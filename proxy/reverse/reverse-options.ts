@@ -25,6 +25,11 @@ export interface ReverseProxyOptions extends LoginOptions {
    * `tls.rootCertificates` are the whole trust store (NODE_EXTRA_CA_CERTS is not added). Default: none.
    */
   readonly extraCaPems?: readonly string[];
+  /**
+   * How long an app may take to send its response head, in ms: then 504 UPSTREAM_TIMEOUT. The
+   * body is never timed (long polls, event streams). Default 30000.
+   */
+  readonly upstreamTimeoutMs?: number;
 }
 
 export interface CheckedUpstream {
@@ -36,7 +41,11 @@ export interface CheckedReverseOptions extends CheckedLoginOptions {
   readonly upstreams: readonly CheckedUpstream[];
   /** Each PEM certificate block on its own. */
   readonly extraCaPems: readonly string[];
+  readonly upstreamTimeoutMs: number;
 }
+
+/** How long an app may take to send its response head, by default (as in forward mode). */
+const DEFAULT_UPSTREAM_TIMEOUT_MS = 30_000;
 
 const pemBlock = /-----BEGIN CERTIFICATE-----[^-]+-----END CERTIFICATE-----/g;
 
@@ -51,11 +60,18 @@ export function checkReverseOptions(options: ReverseProxyOptions): CheckedRevers
   const upstreams = checkUpstreams(options.upstreams, problems);
   checkLoginOptions(options, problems);
   const extraCaPems = checkCaPems(options.extraCaPems ?? [], problems);
+  const upstreamTimeoutMs = options.upstreamTimeoutMs ?? DEFAULT_UPSTREAM_TIMEOUT_MS;
+  if (!Number.isInteger(upstreamTimeoutMs) || upstreamTimeoutMs < 1 || upstreamTimeoutMs > 600_000) {
+    problems.push(
+      `upstreamTimeoutMs: must be an integer from 1 to 600000 (got ${String(upstreamTimeoutMs)})`,
+    );
+  }
   if (problems.length > 0) throw new TypeError(`Invalid reverse proxy options: ${problems.join("; ")}`);
   return Object.freeze({
     upstreams,
     ...fillLoginDefaults(options),
     extraCaPems,
+    upstreamTimeoutMs,
   });
 }
 

@@ -1,23 +1,21 @@
-import { Agent as HttpAgent, createServer, type Server } from "node:http";
-import { Agent as HttpsAgent } from "node:https";
+import { createServer, type Server } from "node:http";
 import type { AddressInfo, Socket } from "node:net";
 import type { Duplex } from "node:stream";
-import { rootCertificates } from "node:tls";
 import { createAwsSession } from "../aws/aws-session.js";
-import { createChallengeAnswerer } from "../signin/challenge-answerer.js";
 import { createClientErrorHandler } from "../http/client-error.js";
-import { CookieJar } from "../signin/cookie-jar.js";
 import { reportCredentialStatus } from "../aws/credential-check.js";
-import { writeRawPlainText } from "../http/http-messages.js";
+import { ProxyError } from "../common/errors.js";
+import { writeRawProxyError } from "../http/http-messages.js";
 import { closeServer, listenOnBindAddress } from "../http/listen.js";
 import type { ProxyLogger } from "../common/log.js";
 import type { CallerIdentity } from "../aws/types.js";
-import { createSelfLogin } from "../signin/self-login.js";
 import { createReverseRequestHandler } from "./reverse-http.js";
-import { checkReverseOptions, type CheckedUpstream, type ReverseProxyOptions } from "./reverse-options.js";
+import { checkReverseOptions, type ReverseProxyOptions } from "./reverse-options.js";
 import type { ReverseRoute } from "./reverse-route.js";
 import { createReverseUpgradeHandler } from "./reverse-upgrade.js";
-import { createReverseUpstreamSender } from "./upstream-sender.js";
+import { createAppExchange } from "../signin/exchange.js";
+import { createUpstreamSender } from "../upstream/sender.js";
+import { createUpstreamConnections } from "../upstream/upstream-connections.js";
 
 /** Where one upstream is served. */
 export interface ReverseListener {
@@ -55,15 +53,17 @@ export function createReverseProxy(options: ReverseProxyOptions): ReverseProxy {
   const config = checkReverseOptions(options);
   const { logger } = config;
   const session = createAwsSession(config.login, config.clock);
-  const answerChallenge = createChallengeAnswerer({ session, method: config.method });
-  // One jar for every upstream: it keys an https upstream as https://host[:port] and keeps its
-  // Secure cookies (an app's session cookie nearly always is), sending them only over TLS.
-  const jar = new CookieJar({ now: config.clock });
-  const httpAgent = new HttpAgent({ keepAlive: true });
-  // Passing `ca` replaces the default trust store, so the bundled roots go in with the extra CAs.
-  const httpsAgent = new HttpsAgent({
-    keepAlive: true,
-    ...(config.extraCaPems.length > 0 ? { ca: [...rootCertificates, ...config.extraCaPems] } : {}),
+  const connections = createUpstreamConnections({ extraCa: config.extraCaPems });
+  const exchange = createAppExchange({
+    session,
+    method: config.method,
+    send: createUpstreamSender(connections.dispatcher, { headTimeoutMs: config.upstreamTimeoutMs }),
+    loginFlow: config.loginFlow,
+    // Reverse mode signs in to every upstream it serves: each was named with --upstream.
+    signsInTo: () => true,
+    logger,
+    authTimeoutMs: config.authTimeoutMs,
+    clock: config.clock,
   });
   const openSockets = new Set<Duplex>();
   const localPorts = new Map<string, number>();
@@ -74,28 +74,15 @@ export function createReverseProxy(options: ReverseProxyOptions): ReverseProxy {
   );
 
   const routes = config.upstreams.map((upstream): ReverseRoute => {
-    const sender = createReverseUpstreamSender(
-      isTls(upstream) ? "https:" : "http:",
-      isTls(upstream) ? httpsAgent : httpAgent,
-    );
     const { origin } = upstream;
+    const tls = origin.protocol === "https:";
     return {
       origin: origin.origin,
-      scheme: isTls(upstream) ? "https" : "http",
+      scheme: tls ? "https" : "http",
       host: origin.host,
       hostname: origin.hostname.replace(/^\[|\]$/g, ""),
-      port: origin.port === "" ? (isTls(upstream) ? 443 : 80) : Number(origin.port),
-      sender,
-      selfLogin: createSelfLogin({
-        jar,
-        answer: answerChallenge,
-        send: sender.send,
-        logger,
-        authTimeoutMs: config.authTimeoutMs,
-      }),
-      answerChallenge,
-      jar,
-      loginFlow: config.loginFlow,
+      port: origin.port === "" ? (tls ? 443 : 80) : Number(origin.port),
+      exchange,
       maxReplayBodyBytes: config.maxReplayBodyBytes,
       logger,
       boundHostNames,
@@ -141,15 +128,10 @@ export function createReverseProxy(options: ReverseProxyOptions): ReverseProxy {
       const closed = servers.map((server) => closeServer(server));
       for (const server of servers) server.closeAllConnections();
       for (const socket of openSockets) socket.destroy();
-      httpAgent.destroy();
-      httpsAgent.destroy();
+      connections.destroy();
       await Promise.all(closed);
     },
   });
-}
-
-function isTls(upstream: CheckedUpstream): boolean {
-  return upstream.origin.protocol === "https:";
 }
 
 /** One local listener for one upstream: requests, websockets, and a clear answer to anything else. */
@@ -159,10 +141,12 @@ function createReverseServer(route: ReverseRoute, logger: ProxyLogger): Server {
   server.on("connect", (_req, clientStream: Duplex) => {
     const socket = clientStream as Socket;
     socket.on("error", () => socket.destroy());
-    writeRawPlainText(
+    writeRawProxyError(
       socket,
-      400,
-      `This is a reverse proxy for ${route.origin}: open it directly in the browser, without proxy settings`,
+      new ProxyError(
+        "REQUEST_TARGET_INVALID",
+        `This is a reverse proxy for ${route.origin}: open it directly in the browser, without proxy settings`,
+      ),
     );
   });
   server.on("clientError", createClientErrorHandler(logger));

@@ -1,22 +1,17 @@
 import type { IncomingMessage, OutgoingHttpHeaders } from "node:http";
 import type { Duplex } from "node:stream";
-import { formatHostPort } from "../http/bind-address.js";
-import type { ChallengeAnswerer } from "../signin/challenge-answerer.js";
-import type { CookieJar } from "../signin/cookie-jar.js";
 import { ProxyError } from "../common/errors.js";
-import { prepareForwardedRequestHeaders } from "../http/http-messages.js";
 import type { ProxyLogger } from "../common/log.js";
-import type { LoginFlow } from "../aws/types.js";
-import { originOf, type ForwardTarget } from "../http/request-target.js";
-import type { SelfLogin } from "../signin/self-login.js";
-import { mergeCookieHeader } from "../http/set-cookie.js";
 import { isAllowedLocalHost } from "../http/allowed-local-host.js";
-import { classifyRequestSite, type RequestSite } from "../signin/request-site.js";
+import { formatHostPort } from "../http/bind-address.js";
+import { prepareForwardedRequestHeaders } from "../http/http-messages.js";
+import type { ForwardTarget } from "../http/request-target.js";
+import type { HeadRewriter } from "../signin/client-answer.js";
+import type { AppExchange, AppRequest } from "../signin/exchange.js";
+import { classifyRequestSite, isLocalOrigin } from "../signin/request-site.js";
 import { localOriginMappings, rewriteRequestOrigins } from "./browser-request.js";
 import { rewriteLocation, type OriginMapping } from "./location-rewrite.js";
 import { rewriteSetCookieForBrowser } from "./set-cookie-rewrite.js";
-import type { ReverseUpstreamSender } from "./upstream-sender.js";
-import type { UpstreamResponse } from "../upstream/upstream-response.js";
 
 /** One upstream as its local listener's handlers see it, with what every upstream shares. */
 export interface ReverseRoute {
@@ -29,11 +24,8 @@ export interface ReverseRoute {
   /** Host to connect to, without IPv6 brackets. */
   readonly hostname: string;
   readonly port: number;
-  readonly sender: ReverseUpstreamSender;
-  readonly selfLogin: SelfLogin;
-  readonly answerChallenge: ChallengeAnswerer;
-  readonly jar: CookieJar;
-  readonly loginFlow: LoginFlow;
+  /** The one exchange every mode goes through (session, sign-in policy, replay, redirect). */
+  readonly exchange: AppExchange;
   readonly maxReplayBodyBytes: number;
   readonly logger: ProxyLogger;
   /** Host names the proxy was told to bind to (served besides localhost and IP literals). */
@@ -49,30 +41,20 @@ export type PreparedRequest =
   | { readonly kind: "refused"; readonly error: ProxyError }
   | {
       readonly kind: "ready";
-      readonly target: ForwardTarget;
-      readonly method: string;
-      /** Prepared for the upstream: hop-by-hop fields removed, Host, Origin and Referer rewritten, Cookie merged. */
-      readonly headers: OutgoingHttpHeaders;
-      /** The browser's own Cookie header. */
-      readonly clientCookie: string | undefined;
-      readonly jarGeneration: number;
-      readonly site: RequestSite;
-      /** The Host the browser addressed the proxy with (the /auth redirect goes there). */
-      readonly localHost: string;
+      /** What the exchange sends: Host, Origin and Referer pointed at the upstream, no Cookie (the exchange adds it). */
+      readonly request: Omit<AppRequest, "body">;
+      /** The local origins of every upstream, for rewriting the response. */
       readonly mappings: readonly OriginMapping[];
     };
-
-/** A browser request prepareUpstreamRequest found fit to send upstream. */
-export type ReadyRequest = Extract<PreparedRequest, { kind: "ready" }>;
 
 /**
  * Checks a browser request and prepares its head for the upstream (in place on `req.headers`,
  * then copied): refuses a Host that is not a local name (DNS rebinding) and a proxy-style
- * request target; points Host, Origin and Referer at the upstream; and adds the session cookies
- * the proxy holds for it when the browser sends none of its own, unless another site's page
- * made the browser send the request (see classifyRequestSite).
+ * request target; points Host, Origin and Referer at the upstream; tells whose request it is
+ * (the proxy's local origins are the app's own; see classifyRequestSite). The session the proxy
+ * holds is the exchange's business.
  *
- * @example const prepared = prepareUpstreamRequest(req, route); if (prepared.kind === "ready") await route.sender.send(…)
+ * @example const prepared = prepareUpstreamRequest(req, route); if (prepared.kind === "ready") await route.exchange({ ...prepared.request, body })
  */
 export function prepareUpstreamRequest(req: IncomingMessage, route: ReverseRoute): PreparedRequest {
   const listening = formatHostPort(req.socket.localAddress ?? "127.0.0.1", req.socket.localPort ?? 80);
@@ -98,15 +80,7 @@ export function prepareUpstreamRequest(req: IncomingMessage, route: ReverseRoute
   }
   const localHost = requestHost ?? listening;
   const method = req.method ?? "GET";
-  const isLocalOrigin = (origin: string): boolean => {
-    try {
-      const url = new URL(origin);
-      return url.protocol === "http:" && isAllowedLocalHost(url.host, route.boundHostNames);
-    } catch {
-      return false;
-    }
-  };
-  const site = classifyRequestSite(method, req.headers, isLocalOrigin);
+  const site = classifyRequestSite(method, req.headers, isLocalOrigin(route.boundHostNames));
   const mappings = localOriginMappings(localHost, route.origin, route.localPorts);
   rewriteRequestOrigins(req.headers, mappings);
   prepareForwardedRequestHeaders(req.headers, route.host);
@@ -120,67 +94,43 @@ export function prepareUpstreamRequest(req: IncomingMessage, route: ReverseRoute
     host: route.host,
     path,
   };
-  // A browser that sends its own session keeps it; curl and scripts get the proxy's. Another
-  // site's page gets neither the proxy's session nor, later, a sign-in.
-  const origin = originOf(target);
-  const held = site === "cross-site-subrequest" ? [] : route.jar.cookiesFor(origin, path);
-  const cookie = mergeCookieHeader(clientCookie, held, "fill");
-  if (cookie !== undefined) headers.cookie = cookie;
+  // The original's redirect flow on the local origin: the browser brings the token to /auth through the proxy.
   return {
     kind: "ready",
-    target,
-    method,
-    headers,
-    clientCookie,
-    jarGeneration: route.jar.generation(origin),
-    site,
-    localHost,
+    request: { target, method, headers, clientCookie, site, authHost: localHost },
     mappings,
   };
 }
 
 /**
- * The upstream response's header list (rawHeaders form, hop-by-hop fields already removed) as
- * the browser gets it: the sign-in's Set-Cookie lines first (if the app's own response sets the
- * same cookie, it is the newer one), every Set-Cookie rewritten for the local origin (see
- * rewriteSetCookieForBrowser) and Location pointed back at the proxy (see rewriteLocation).
+ * The upstream response's header list (rawHeaders form) as the browser gets it: the sign-in's
+ * Set-Cookie lines first (if the app's own response sets the same cookie, it is the newer one),
+ * every Set-Cookie rewritten for the local origin (see rewriteSetCookieForBrowser) and Location
+ * pointed back at the proxy (see rewriteLocation).
  *
- * @example rewriteResponseHeaders(["Location", "https://app.example.com/x"], [], route, mappings) // ["Location", "http://localhost:8080/x"]
+ * @example rewriteForBrowser(route, mappings)(["Location", "https://app.example.com/x"], []) // ["Location", "http://localhost:8080/x"]
  */
-export function rewriteResponseHeaders(
-  rawHeaders: readonly string[],
-  addedSetCookies: readonly string[],
+export function rewriteForBrowser(
   route: Pick<ReverseRoute, "origin" | "hostname">,
   mappings: readonly OriginMapping[],
-): string[] {
-  const out: string[] = [];
-  const addCookie = (line: string): void => {
-    const rewritten = rewriteSetCookieForBrowser(line, route.hostname);
-    if (rewritten !== undefined) out.push("Set-Cookie", rewritten);
+): HeadRewriter {
+  return (rawHeaders, addedSetCookies) => {
+    const out: string[] = [];
+    const addCookie = (line: string): void => {
+      const rewritten = rewriteSetCookieForBrowser(line, route.hostname);
+      if (rewritten !== undefined) out.push("Set-Cookie", rewritten);
+    };
+    for (const line of addedSetCookies) addCookie(line);
+    for (let i = 0; i + 1 < rawHeaders.length; i += 2) {
+      const name = rawHeaders[i] ?? "";
+      const value = rawHeaders[i + 1] ?? "";
+      const lower = name.toLowerCase();
+      if (lower === "set-cookie") addCookie(value);
+      else if (lower === "location") out.push(name, rewriteLocation(value, route.origin, mappings));
+      else out.push(name, value);
+    }
+    return out;
   };
-  for (const line of addedSetCookies) addCookie(line);
-  for (let i = 0; i + 1 < rawHeaders.length; i += 2) {
-    const name = rawHeaders[i] ?? "";
-    const value = rawHeaders[i + 1] ?? "";
-    const lower = name.toLowerCase();
-    if (lower === "set-cookie") addCookie(value);
-    else if (lower === "location") out.push(name, rewriteLocation(value, route.origin, mappings));
-    else out.push(name, value);
-  }
-  return out;
-}
-
-/** Keeps the proxy's session in step with the app (renewed, ended), except on a cross-site request (see RequestSite). */
-export function updateJarFromResponse(
-  route: ReverseRoute,
-  prepared: ReadyRequest,
-  response: UpstreamResponse,
-): void {
-  if (prepared.site !== "same-site") return;
-  const lines = response.headersDistinct["set-cookie"];
-  if (lines !== undefined) {
-    route.jar.store(originOf(prepared.target), prepared.target.path, lines, { onlyKnownNames: true });
-  }
 }
 
 /**

@@ -1,11 +1,9 @@
-import type { ServerResponse } from "node:http";
-import type { Readable } from "node:stream";
 import { buildAuthLocation } from "../../protocol/index.js";
-import type { ChallengeAnswerer, UpstreamResponseHead } from "./challenge-answerer.js";
-import { sendPlainText } from "../http/http-messages.js";
 import type { ProxyLogger } from "../common/log.js";
-import { logLogin, logLoginDenied } from "./login-log.js";
 import type { ForwardTarget } from "../http/request-target.js";
+import type { SignInRefusal } from "./auth-refusal.js";
+import type { AppChallenge, ChallengeAnswerer } from "./challenge-answerer.js";
+import { logLogin, logLoginDenied } from "./login-log.js";
 
 /** What redirectToAuth needs besides the exchange. */
 export interface AuthRedirectContext {
@@ -13,36 +11,40 @@ export interface AuthRedirectContext {
   readonly logger: ProxyLogger;
 }
 
+/** A 302 that sends the client to the app's /auth with the token. */
+export interface AuthRedirect {
+  readonly kind: "redirect";
+  /** `http://<authHost>/auth?return_url=…&token=…`. Secret: it holds the token; never log it. */
+  readonly location: string;
+  /** The one line the 302's body says. */
+  readonly message: string;
+}
+
 /**
  * The original proxy's login flow: answers an app's IAM challenge with a 302 that sends the
  * client to /auth at `authHost` with the token (the app's own host in forward mode, the local
  * address the browser used in reverse mode), or with the refusal when no proof can be made.
- * `challenge` must be an IAM challenge (see isIamChallenge).
  *
- * @example await redirectToAuth(response, res, target, target.host, { answerChallenge, logger })
+ * @example const outcome = await redirectToAuth(challenge, target, target.host, { answerChallenge, logger })
  */
 export async function redirectToAuth(
-  challenge: Readable & UpstreamResponseHead,
-  res: ServerResponse,
+  challenge: AppChallenge,
   target: ForwardTarget,
   authHost: string,
   context: AuthRedirectContext,
-): Promise<void> {
+): Promise<AuthRedirect | SignInRefusal> {
   const { logger } = context;
-  // The app's 401 body is replaced by our answer; read it to the end so the connection can be reused.
-  challenge.resume();
   const decision = await context.answerChallenge(challenge, { host: target.host, scheme: target.scheme });
-  if (decision.action === "pass-through")
-    throw new Error("redirectToAuth was given a response that is not an IAM challenge");
   const { identity, method } = decision;
   if (decision.action === "deny") {
     const { error } = decision;
     logLoginDenied(logger, { host: target.host, identity, method }, error);
-    sendPlainText(res, error.status, error.message);
-    return;
+    return { kind: "refused", status: error.status, message: error.message, code: error.code };
   }
   logLogin(logger, { host: target.host, identity, method, outcome: "redirected" });
-  sendPlainText(res, 302, `Signing in to ${target.host} with your AWS identity`, {
-    Location: buildAuthLocation(authHost, target.path, decision.token),
-  });
+  return {
+    kind: "redirect",
+    location: buildAuthLocation(authHost, target.path, decision.token),
+    message: `Signing in to ${target.host} with your AWS identity`,
+  };
 }

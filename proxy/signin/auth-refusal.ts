@@ -1,7 +1,7 @@
 import type { ServerResponse } from "node:http";
 import { AUTH_PATH } from "../../protocol/index.js";
-import { toOneLine } from "../common/errors.js";
-import { sendPlainText } from "../http/http-messages.js";
+import { toOneLine, type ProxyErrorCode } from "../common/errors.js";
+import { sendPlainText, sendProxyError } from "../http/http-messages.js";
 import type { UpstreamResponse } from "../upstream/upstream-response.js";
 
 /** The app's own answer to a refused sign-in, kept to show the client instead of the proxy's one line. */
@@ -22,6 +22,8 @@ export interface SignInRefusal {
   readonly message: string;
   /** The app's refusal to relay, when it sent a body that fits (see readAuthRefusal). */
   readonly page?: RefusalPage | undefined;
+  /** The ProxyError code when the proxy itself refused (sent as Iam-Auth-Proxy-Error); none for the app's refusal. */
+  readonly code?: ProxyErrorCode | undefined;
 }
 
 /** Bigger refusal pages are not relayed (a cut-off page is worse than the one line). */
@@ -77,7 +79,8 @@ export async function readAuthRefusal(response: UpstreamResponse, accept: string
 export function sendSignInRefusal(res: ServerResponse, refusal: SignInRefusal): void {
   const { page } = refusal;
   if (page === undefined || res.headersSent || res.destroyed || res.writableEnded) {
-    sendPlainText(res, refusal.status, refusal.message);
+    if (refusal.code === undefined) sendPlainText(res, refusal.status, refusal.message);
+    else sendProxyError(res, { status: refusal.status, message: refusal.message, code: refusal.code });
     return;
   }
   res.writeHead(page.status, [

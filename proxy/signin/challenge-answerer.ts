@@ -1,6 +1,7 @@
 import {
   decodeEncryptionContext,
   findIamChallenge,
+  type ChallengeLookup,
   KMS_ENCRYPTION_CONTEXT_HEADER,
   KMS_KEY_ID_HEADER,
   ProtocolError,
@@ -20,9 +21,18 @@ export interface UpstreamResponseHead {
   readonly headersDistinct: Readonly<Record<string, readonly string[] | undefined>>;
 }
 
-/** What to do with the app's response. */
+/**
+ * An app's IAM challenge, read once from its 401 (see readChallenge) and passed on as it is:
+ * the WWW-Authenticate lookup (well-formed or not) and the response's fields (the KMS method
+ * reads its key id and encryption context from them).
+ */
+export interface AppChallenge {
+  readonly lookup: Exclude<ChallengeLookup, { readonly kind: "none" }>;
+  readonly headers: UpstreamResponseHead["headersDistinct"];
+}
+
+/** How the proxy answers an app's challenge: a token for /auth, or why it cannot give one. */
 export type ChallengeDecision =
-  | { readonly action: "pass-through" }
   | {
       readonly action: "answer";
       readonly method: LoginMethod;
@@ -37,11 +47,8 @@ export type ChallengeDecision =
       readonly identity: CallerIdentity | undefined;
     };
 
-/** Decides what to do with one upstream response from the app at `target`. */
-export type ChallengeAnswerer = (
-  response: UpstreamResponseHead,
-  target: LoginTarget,
-) => Promise<ChallengeDecision>;
+/** Makes the proof for one challenge from the app at `target`, or says why it cannot. */
+export type ChallengeAnswerer = (challenge: AppChallenge, target: LoginTarget) => Promise<ChallengeDecision>;
 
 export interface ChallengeAnswererOptions {
   /** The person's AWS side, with its caches. */
@@ -50,40 +57,46 @@ export interface ChallengeAnswererOptions {
   readonly method?: LoginMethodPreference;
 }
 
-const PASS_THROUGH: ChallengeDecision = Object.freeze({ action: "pass-through" });
 const INVALID_CHALLENGE = "Invalid IAM challenge from the server";
 
 /**
- * True when the response is a 401 whose WWW-Authenticate has the IAM scheme (well-formed or not):
- * the responses the proxy answers instead of relaying.
+ * The app's IAM challenge when the response is a 401 whose WWW-Authenticate has the IAM scheme
+ * (well-formed or not): the responses the proxy may answer instead of relaying. Undefined for
+ * anything else (other schemes are the app's business). Read once per response.
+ *
+ * @example readChallenge(response)?.lookup.kind // "iam"
  */
-export function isIamChallenge(response: UpstreamResponseHead): boolean {
-  if (response.statusCode !== 401) return false;
-  return findIamChallenge(response.headersDistinct[WWW_AUTHENTICATE_HEADER] ?? []).kind !== "none";
+export function readChallenge(response: UpstreamResponseHead): AppChallenge | undefined {
+  if (response.statusCode !== 401) return undefined;
+  const headers = response.headersDistinct;
+  const lookup = findIamChallenge(headers[WWW_AUTHENTICATE_HEADER] ?? []);
+  return lookup.kind === "none" ? undefined : { lookup, headers };
 }
 
 /**
- * Creates the answerer. Anything but a 401 carrying an IAM challenge passes through untouched
- * (other schemes are the app's business). An IAM challenge gets a token for /auth (STS or KMS
- * method, see chooseLoginMethod), or a denial saying why.
+ * Creates the answerer: an IAM challenge gets a token for /auth (STS or KMS method, see
+ * chooseLoginMethod), or a denial saying why.
  *
- * @example await createChallengeAnswerer({ session })(upstreamResponse, { host: "app:3000" })
+ * @example await createChallengeAnswerer({ session })(readChallenge(response)!, { host: "app:3000" })
  * // { action: "answer", method: "sts", token: "sts1.…", identity: undefined }
  */
 export function createChallengeAnswerer(options: ChallengeAnswererOptions): ChallengeAnswerer {
   const { session } = options;
   const preference = options.method ?? "auto";
-  return async (response, target) => {
-    if (response.statusCode !== 401) return PASS_THROUGH;
-    const lookup = findIamChallenge(response.headersDistinct[WWW_AUTHENTICATE_HEADER] ?? []);
-    if (lookup.kind === "none") return PASS_THROUGH;
-
+  return async (challenge, target) => {
+    const { lookup } = challenge;
     let plan: LoginPlan;
     try {
       if (lookup.kind === "invalid") {
         throw new ProxyError("CHALLENGE_INVALID", `${INVALID_CHALLENGE}: ${lookup.error.message}`);
       }
-      plan = planLogin(preference, lookup.challenge.realm, lookup.challenge.params, response, target);
+      plan = planLogin(
+        preference,
+        lookup.challenge.realm,
+        lookup.challenge.params,
+        challenge.headers,
+        target,
+      );
     } catch (error) {
       if (error instanceof ProxyError)
         return { action: "deny", method: undefined, error, identity: undefined };
@@ -108,14 +121,14 @@ function planLogin(
   preference: LoginMethodPreference,
   realm: string,
   params: ReadonlyMap<string, string>,
-  response: UpstreamResponseHead,
+  headers: UpstreamResponseHead["headersDistinct"],
   target: LoginTarget,
 ): LoginPlan {
   const choice = chooseLoginMethod(preference, params, target.host, target.scheme ?? "http");
   if (choice.method === "sts") {
     return { method: "sts", challenge: { nonce: choice.nonce, serverId: choice.serverId } };
   }
-  return { method: "kms", challenge: readKmsChallenge(realm, response.headersDistinct) };
+  return { method: "kms", challenge: readKmsChallenge(realm, headers) };
 }
 
 function readKmsChallenge(realm: string, headers: UpstreamResponseHead["headersDistinct"]): KmsChallenge {

@@ -1,4 +1,5 @@
 import type { IncomingHttpHeaders } from "node:http";
+import { isAllowedLocalHost } from "../http/allowed-local-host.js";
 
 /**
  * Who made the browser send a request, as far as the proxy acts on it:
@@ -46,4 +47,31 @@ export function classifyRequestSite(
   return safe && headers["sec-fetch-mode"]?.toLowerCase() === "navigate"
     ? "cross-site-navigation"
     : "cross-site-subrequest";
+}
+
+/**
+ * Forward mode's own origins: the app's pages are on the host the request goes to (any scheme
+ * or port). A browser sends Origin with every cross-origin fetch and every POST, but
+ * Sec-Fetch-Site (read first) only to https and localhost, so for a plain-http app this is what
+ * tells another site's form post or fetch from the app's own.
+ *
+ * @example isOriginOfHost("app.example.com")("http://app.example.com:8080") // true
+ */
+export function isOriginOfHost(hostname: string): (origin: string) => boolean {
+  const own = hostname.toLowerCase();
+  return (origin) => URL.canParse(origin) && new URL(origin).hostname.replace(/^\[|\]$/g, "") === own;
+}
+
+/**
+ * Reverse mode's own origins: the browser sees every app at the proxy's local addresses
+ * (`http://localhost:8080`, another local port for another app), never at the app's own origin.
+ *
+ * @example isLocalOrigin(new Set())("http://localhost:8081") // true
+ */
+export function isLocalOrigin(boundHostNames: ReadonlySet<string>): (origin: string) => boolean {
+  return (origin) => {
+    if (!URL.canParse(origin)) return false;
+    const url = new URL(origin);
+    return url.protocol === "http:" && isAllowedLocalHost(url.host, boundHostNames);
+  };
 }

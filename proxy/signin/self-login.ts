@@ -1,7 +1,7 @@
 import type { OutgoingHttpHeaders } from "node:http";
 import { AUTH_PATH, checkReturnUrl, ProtocolError } from "../../protocol/index.js";
 import { readAuthRefusal, refusalFor, type SignInRefusal } from "./auth-refusal.js";
-import { isIamChallenge, type ChallengeAnswerer } from "./challenge-answerer.js";
+import { readChallenge, type AppChallenge, type ChallengeAnswerer } from "./challenge-answerer.js";
 import type { CookieJar, StoredCookie } from "./cookie-jar.js";
 import { ProxyError } from "../common/errors.js";
 import type { ProxyLogger } from "../common/log.js";
@@ -38,8 +38,10 @@ export interface ChallengedRequest {
   /** The client's own Cookie header, before the jar added anything. */
   readonly clientCookie: string | undefined;
   readonly body: Extract<RequestBody, { kind: "complete" }>;
-  /** The app's 401; its body is drained here. */
-  readonly challenge: UpstreamResponse;
+  /** The protocol of an Upgrade request (replayed as an Upgrade too). Default: none. */
+  readonly upgrade?: string | undefined;
+  /** The app's challenge, read from its 401 (whose body the caller has drained). */
+  readonly challenge: AppChallenge;
   /** jar.generation(originOf(target)) when the request was sent. */
   readonly jarGeneration: number;
   /** Aborted when the client goes away. */
@@ -71,7 +73,7 @@ export interface SelfLogin {
    * already running for that app; the caller sends its request again itself (websocket upgrades).
    * `accept`: the client's Accept header, sent to /auth (default: text first).
    */
-  signIn(challenge: UpstreamResponse, target: ForwardTarget, accept?: string): Promise<SignInOutcome>;
+  signIn(challenge: AppChallenge, target: ForwardTarget, accept?: string): Promise<SignInOutcome>;
 }
 
 /** /auth is asked for text when the client said nothing: the one-line reason is what is shown. */
@@ -120,23 +122,28 @@ export function createSelfLogin(options: SelfLoginOptions): SelfLogin {
     if (cookie !== undefined) headers.cookie = cookie;
     const { target } = request;
     return send(
-      { target, method: request.method, path: target.path, headers, body: request.body },
+      {
+        target,
+        method: request.method,
+        path: target.path,
+        headers,
+        body: request.body,
+        upgrade: request.upgrade,
+      },
       request.signal,
     );
   };
 
   async function runSignIn(
-    challenge: UpstreamResponse,
+    challenge: AppChallenge,
     target: ForwardTarget,
     accept: string,
   ): Promise<SignInOutcome> {
     const decision = await answer(challenge, { host: target.host, scheme: target.scheme });
-    if (decision.action === "pass-through")
-      throw new Error("self-login was given a response that is not an IAM challenge");
     const { identity, method } = decision;
     const refuse = (error: ProxyError): SignInOutcome => {
       logLoginDenied(logger, { host: target.host, identity, method }, error);
-      return { kind: "refused", status: error.status, message: error.message };
+      return { kind: "refused", status: error.status, message: error.message, code: error.code };
     };
     if (decision.action === "deny") return refuse(decision.error);
     const timeout = AbortSignal.timeout(authTimeoutMs);
@@ -153,7 +160,7 @@ export function createSelfLogin(options: SelfLoginOptions): SelfLogin {
         timeout,
       );
     } catch (error) {
-      // A socket error is reported like any other (502 naming the code); a timeout says what timed out.
+      // An app failure is reported like any other (see describeUpstreamFailure); a timeout says what timed out.
       if (!timeout.aborted) throw error;
       return refuse(
         new ProxyError(
@@ -210,7 +217,7 @@ export function createSelfLogin(options: SelfLoginOptions): SelfLogin {
   }
 
   function startSignIn(
-    challenge: UpstreamResponse,
+    challenge: AppChallenge,
     target: ForwardTarget,
     accept: string,
   ): Promise<SignInOutcome> {
@@ -225,11 +232,10 @@ export function createSelfLogin(options: SelfLoginOptions): SelfLogin {
   }
 
   const signIn = (
-    challenge: UpstreamResponse,
+    challenge: AppChallenge,
     target: ForwardTarget,
     accept = DEFAULT_AUTH_ACCEPT,
   ): Promise<SignInOutcome> => {
-    challenge.resume();
     // Decided synchronously, so concurrent requests cannot both start a sign-in.
     const origin = originOf(target);
     const joined = running.get(origin);
@@ -245,7 +251,6 @@ export function createSelfLogin(options: SelfLoginOptions): SelfLogin {
     const origin = originOf(target);
     const accept = headerText(request.headers.accept) ?? DEFAULT_AUTH_ACCEPT;
     let challenge = request.challenge;
-    challenge.resume();
     let outcome: SignInOutcome | undefined;
     const joined = running.get(origin);
     if (joined !== undefined) {
@@ -255,11 +260,12 @@ export function createSelfLogin(options: SelfLoginOptions): SelfLogin {
       const cookies = jar.cookiesFor(origin, target.path);
       if (cookies.length > 0) {
         const response = await replay(request, cookies);
-        if (!isIamChallenge(response)) {
+        const again = readChallenge(response);
+        if (again === undefined) {
           return { kind: "response", response, setCookies: cookies.map((cookie) => cookie.setCookie) };
         }
         response.resume();
-        challenge = response;
+        challenge = again;
       }
     }
     outcome ??= await signIn(challenge, target, accept);
@@ -269,11 +275,13 @@ export function createSelfLogin(options: SelfLoginOptions): SelfLogin {
       request,
       outcome.cookies.filter((cookie) => pathMatches(cookie.path, target.path)),
     );
-    if (!isIamChallenge(response)) return { kind: "response", response, setCookies: outcome.setCookies };
+    if (readChallenge(response) === undefined) {
+      return { kind: "response", response, setCookies: outcome.setCookies };
+    }
     response.resume();
     const loop = loginLoop(target);
     logger.warn("login-loop", { host: target.host, code: loop.code, reason: loop.message });
-    return { kind: "refused", status: loop.status, message: loop.message };
+    return { kind: "refused", status: loop.status, message: loop.message, code: loop.code };
   };
   return Object.assign(complete, { signIn });
 }

@@ -6,6 +6,6 @@
 export * from "./sender.js";
 export * from "./socks-connector.js";
 export * from "./upstream-connections.js";
-export * from "./upstream-failure-response.js";
+export * from "./failure.js";
 export * from "./upstream-response.js";
 export * from "./upstream-tls.js";

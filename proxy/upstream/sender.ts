@@ -1,30 +1,28 @@
-import {
-  request as requestHttp,
-  type Agent as HttpAgent,
-  type ClientRequest,
-  type IncomingMessage,
-  type OutgoingHttpHeaders,
-  type RequestOptions,
-  type ServerResponse,
-} from "node:http";
-import { request as requestHttps, type Agent as HttpsAgent } from "node:https";
+import type { IncomingMessage, OutgoingHttpHeaders, ServerResponse } from "node:http";
 import { isIP } from "node:net";
 import { Readable } from "node:stream";
 import type { Dispatcher } from "undici";
 import type { RequestBody } from "../http/request-body.js";
+import { ProxyError } from "../common/errors.js";
+import { describeUpstreamFailure, errorCode } from "./failure.js";
 import type { LazyDispatcher } from "./lazy-dispatcher.js";
 import type { ForwardTarget } from "../http/request-target.js";
 import { DispatchedResponse, type UpstreamResponse } from "./upstream-response.js";
 
 /** One request to an app. */
 export interface UpstreamRequest {
-  readonly target: Pick<ForwardTarget, "scheme" | "hostname" | "port">;
+  readonly target: Pick<ForwardTarget, "scheme" | "hostname" | "port" | "host">;
   readonly method: string;
   /** Path and query exactly as they go on the wire. */
   readonly path: string;
-  /** Already prepared for forwarding (hop-by-hop fields removed, Host set). */
+  /** Already prepared for forwarding (hop-by-hop fields removed, Host set; no Connection or Upgrade). */
   readonly headers: OutgoingHttpHeaders;
   readonly body: RequestBody | undefined;
+  /**
+   * The protocol to switch to (the client's Upgrade field, e.g. `websocket`) for an Upgrade
+   * request; the app's `101` then resolves with the connection in `upgraded`. Default: none.
+   */
+  readonly upgrade?: string | undefined;
   /**
    * The response to the client this request is sent for: when it closes before it is finished
    * (the client went away), the request to the app is destroyed. Does what an AbortSignal does
@@ -35,40 +33,65 @@ export interface UpstreamRequest {
 
 /**
  * Sends requests to apps; resolves with the response head (the body still to be read). Aborting
- * `signal` destroys the request.
+ * `signal` destroys the request. Rejects with a ProxyError saying what went wrong with the app
+ * (see describeUpstreamFailure), or with the abort reason when `signal` was aborted.
  */
 export type UpstreamSender = (upstream: UpstreamRequest, signal?: AbortSignal) => Promise<UpstreamResponse>;
 
-/** The keep-alive agents websocket upgrades go through (see createUpstreamConnections). */
-export interface UpstreamAgents {
-  readonly http: HttpAgent;
-  readonly https: HttpsAgent;
+export interface UpstreamSenderOptions {
+  /**
+   * How long an app may take to send its whole response head once the request is sent, in ms;
+   * then 504 UPSTREAM_TIMEOUT. The body is never timed: a long poll or an event stream goes on
+   * for as long as the client wants it. Default 30000.
+   */
+  readonly headTimeoutMs?: number;
 }
 
 /**
- * Creates the sender: undici's dispatch() over `dispatcher` (an undici Agent keeping connections
- * to each app alive; see createUpstreamConnections), a leaner client than node:http on the path
- * every forwarded request takes. A complete body goes with a Content-Length (a chunked request
- * body is re-framed, so it can be sent more than once); a streaming one is sent chunked unless
- * the client gave its length. Aborting `signal`, or the `client` response closing unfinished,
- * aborts the request. Rejects with the socket, SOCKS or TLS error when the app cannot be reached.
+ * Creates THE sender every mode uses, for plain requests and websocket upgrades alike: undici's
+ * dispatch() over `dispatcher` (an undici Agent keeping connections to each app alive, direct or
+ * through SOCKS, TLS verified; see createUpstreamConnections). A complete body goes with a
+ * Content-Length (a chunked request body is re-framed, so it can be sent more than once); a
+ * streaming one is sent chunked unless the client gave its length. Aborting `signal`, or the
+ * `client` response closing unfinished, aborts the request.
  *
  * @example const response = await createUpstreamSender(connections.dispatcher)({ target, method: "GET", path: "/", headers, body: undefined }, signal)
  */
-export function createUpstreamSender(dispatcher: LazyDispatcher): UpstreamSender {
+export function createUpstreamSender(
+  dispatcher: LazyDispatcher,
+  options: UpstreamSenderOptions = {},
+): UpstreamSender {
+  const headTimeoutMs = options.headTimeoutMs ?? 30_000;
   return (upstream, signal) =>
     new Promise((resolve, reject) => {
+      const fail = (error: Error): void => {
+        if (signal?.aborted === true) reject(error);
+        else reject(toSendFailure(error, upstream.target, headTimeoutMs));
+      };
       const agent = dispatcher.get();
       if (agent instanceof Promise)
-        agent.then((loaded) => dispatchRequest(loaded, upstream, signal, resolve, reject), reject);
-      else dispatchRequest(agent, upstream, signal, resolve, reject);
+        agent.then((loaded) => dispatchRequest(loaded, upstream, signal, headTimeoutMs, resolve, fail), fail);
+      else dispatchRequest(agent, upstream, signal, headTimeoutMs, resolve, fail);
     });
+}
+
+/** What a request failed with, as the client is told it: the head timeout named, the rest mapped once. */
+function toSendFailure(error: Error, target: UpstreamRequest["target"], headTimeoutMs: number): ProxyError {
+  if (errorCode(error) === "UND_ERR_HEADERS_TIMEOUT") {
+    return new ProxyError(
+      "UPSTREAM_TIMEOUT",
+      `${target.host} did not send its response head within ${headTimeoutMs / 1000} s (the upstream timeout)`,
+      { cause: error },
+    );
+  }
+  return describeUpstreamFailure(error, target);
 }
 
 function dispatchRequest(
   agent: Dispatcher,
   upstream: UpstreamRequest,
   signal: AbortSignal | undefined,
+  headTimeoutMs: number,
   resolve: (response: UpstreamResponse) => void,
   reject: (error: Error) => void,
 ): void {
@@ -100,6 +123,20 @@ function dispatchRequest(
     onRequestStart(started) {
       controller = started;
       if (signal?.aborted === true) onSignal();
+    },
+    onRequestUpgrade(started, statusCode, _headers, socket) {
+      signal?.removeEventListener("abort", onSignal);
+      // undici has removed its own listeners: an error before the caller takes it must not crash the proxy.
+      socket.on("error", () => socket.destroy());
+      const upgraded = new DispatchedResponse(
+        statusCode,
+        "Switching Protocols",
+        (started.rawHeaders as Buffer[] | null | undefined) ?? [],
+        started,
+        socket,
+      );
+      upgraded.finish();
+      resolve(upgraded);
     },
     onResponseStart(started, statusCode, _headers, statusMessage) {
       // 1xx (100 Continue, 103 Early Hints): the final response is still to come.
@@ -133,8 +170,9 @@ function dispatchRequest(
         method: upstream.method,
         headers: headers as Record<string, string | string[]>,
         body: payload,
-        // Forwarding must not cut a slow app, a long poll or an event stream short: the client decides.
-        headersTimeout: 0,
+        upgrade: upstream.upgrade ?? null,
+        headersTimeout: headTimeoutMs,
+        // Forwarding must not cut a slow body, a long poll or an event stream short: the client decides.
         bodyTimeout: 0,
       },
       handler,
@@ -155,30 +193,4 @@ function originFor(target: UpstreamRequest["target"]): string {
 async function* streamBody(head: readonly Buffer[], rest: IncomingMessage): AsyncGenerator<Buffer> {
   yield* head;
   for await (const chunk of rest) yield chunk as Buffer;
-}
-
-/**
- * Starts a request to an app without sending its body. For https the certificate is verified
- * against `target.hostname` (SNI set to it; none for IP literals, RFC 6066 §3).
- */
-export function openUpstreamRequest(
-  agents: UpstreamAgents,
-  upstream: Pick<UpstreamRequest, "target" | "method" | "path">,
-  headers: OutgoingHttpHeaders,
-  signal?: AbortSignal,
-): ClientRequest {
-  const { target } = upstream;
-  const https = target.scheme === "https";
-  const options: RequestOptions & { servername?: string } = {
-    host: target.hostname,
-    port: target.port,
-    method: upstream.method,
-    path: upstream.path,
-    headers,
-    signal,
-    agent: https ? agents.https : agents.http,
-  };
-  if (!https) return requestHttp(options);
-  options.servername = isIP(target.hostname) === 0 ? target.hostname : "";
-  return requestHttps(options);
 }

@@ -1,19 +1,7 @@
-import { Agent as HttpAgent, type AgentOptions as HttpAgentOptions, type ClientRequestArgs } from "node:http";
-import { Agent as HttpsAgent, type AgentOptions as HttpsAgentOptions } from "node:https";
 import { connect, isIP, type Socket } from "node:net";
-import type { Duplex, Writable } from "node:stream";
-import {
-  connect as connectTls,
-  createSecureContext,
-  rootCertificates,
-  type ConnectionOptions,
-  type SecureContext,
-} from "node:tls";
-import { formatHostPort } from "../http/bind-address.js";
-import { ProxyError } from "../common/errors.js";
-import type { ProxyLogger } from "../common/log.js";
+import type { Writable } from "node:stream";
+import { connect as connectTls, createSecureContext, rootCertificates, type SecureContext } from "node:tls";
 import { createSocksConnector, type SocksEndpoint, type TcpConnector } from "./socks-connector.js";
-import { describeTlsFailure } from "./upstream-tls.js";
 import type { buildConnector } from "undici";
 import { LazyDispatcher } from "./lazy-dispatcher.js";
 
@@ -24,10 +12,6 @@ export interface UpstreamConnections {
    * createUpstreamSender). TLS is verified like the https agent's.
    */
   readonly dispatcher: LazyDispatcher;
-  /** Keep-alive agent for plain-HTTP apps (websocket upgrades, the AWS SDK through SOCKS). */
-  readonly http: HttpAgent;
-  /** Keep-alive agent for HTTPS apps; verifies their certificates (Node's CAs plus the extra ones). */
-  readonly https: HttpsAgent;
   /** A raw TCP connection to an app (through the SOCKS server when there is one). */
   readonly openTunnel: TcpConnector;
   /** The app side of a blind CONNECT tunnel (see TunnelUpstream). */
@@ -81,15 +65,6 @@ export function createUpstreamConnections(options: UpstreamConnectionOptions = {
     options.extraCa === undefined || options.extraCa.length === 0
       ? {}
       : { secureContext: createSecureContext({ ca: [...rootCertificates, ...options.extraCa] }) };
-  // Keep-alive, most recently used connection first (its socket and the app's are warm), and no
-  // Nagle delay: a request's head and a small body go out at once.
-  const pooling = { keepAlive: true, scheduling: "lifo", noDelay: true } as const;
-  const http =
-    options.socks === undefined ? new HttpAgent(pooling) : new TunnelHttpAgent(openTunnel, pooling);
-  const https =
-    options.socks === undefined
-      ? new HttpsAgent({ ...pooling, ...tls })
-      : new TunnelHttpsAgent(openTunnel, { ...pooling, ...tls });
   const dispatcher = new LazyDispatcher((undici) => ({
     connect:
       options.socks === undefined
@@ -106,59 +81,13 @@ export function createUpstreamConnections(options: UpstreamConnectionOptions = {
         };
   return Object.freeze({
     dispatcher,
-    http,
-    https,
     openTunnel,
     openTunnelUpstream,
     destroy() {
       // Connections still open are closed; requests on them fail, which the forwarding code reports.
       dispatcher.destroy();
-      http.destroy();
-      https.destroy();
     },
   });
-}
-
-/**
- * What the client is told when an app cannot be reached: the SOCKS and TLS failures as they are
- * (502 naming the problem), any other socket error as 502 UPSTREAM_UNREACHABLE "Cannot reach
- * host: CODE". Undefined for an error that is not a connection failure (a bug).
- *
- * @example toUpstreamFailure(econnrefused, { hostname: "app", port: 80, host: "app" })?.message // "Cannot reach app: ECONNREFUSED"
- */
-export function toUpstreamFailure(
-  error: unknown,
-  target: { readonly hostname: string; readonly port: number; readonly host: string },
-): ProxyError | undefined {
-  if (error instanceof ProxyError) return error;
-  const tls = describeTlsFailure(error, formatHostPort(target.hostname, target.port), target.hostname);
-  if (tls !== undefined) return tls;
-  const code = errorCode(error);
-  if (code === undefined) return undefined;
-  return new ProxyError("UPSTREAM_UNREACHABLE", `Cannot reach ${target.host}: ${code}`, { cause: error });
-}
-
-/**
- * Logs why an app could not be reached: `<event> host=… outcome=upstream-unreachable code=ECONNREFUSED`
- * for a socket error, `outcome=upstream-failed code=<ProxyError code> reason=…` for SOCKS and TLS failures.
- */
-export function logUpstreamFailure(
-  logger: ProxyLogger,
-  event: string,
-  host: string,
-  failure: ProxyError,
-): void {
-  if (failure.code === "UPSTREAM_UNREACHABLE") {
-    logger.warn(event, { host, outcome: "upstream-unreachable", code: errorCode(failure.cause) });
-  } else {
-    logger.warn(event, { host, outcome: "upstream-failed", code: failure.code, reason: failure.message });
-  }
-}
-
-/** The `code` of a Node error (`ECONNRESET`, `UNABLE_TO_VERIFY_LEAF_SIGNATURE`, …), if it has one. */
-export function errorCode(error: unknown): string | undefined {
-  const code = (error as { code?: unknown } | null | undefined)?.code;
-  return typeof code === "string" ? code : undefined;
 }
 
 /** A direct TCP connection, resolved once connected. */
@@ -241,57 +170,6 @@ function connectRelaying(hostname: string, port: number, signal?: AbortSignal): 
   });
 }
 
-/** Plain HTTP over connections the connector opens (node:http asks for them asynchronously). */
-class TunnelHttpAgent extends HttpAgent {
-  constructor(
-    private readonly openTunnel: TcpConnector,
-    options: HttpAgentOptions,
-  ) {
-    super(options);
-  }
-
-  override createConnection(
-    options: ClientRequestArgs,
-    callback?: (error: Error | null, stream: Duplex) => void,
-  ): undefined {
-    const { host, port } = connectionTarget(options);
-    this.openTunnel(host, port).then(
-      (socket) => callback?.(null, socket),
-      (error: Error) => callback?.(error, undefined as unknown as Duplex),
-    );
-    return undefined;
-  }
-}
-
-/** TLS (verified, with SNI) over connections the connector opens. */
-class TunnelHttpsAgent extends HttpsAgent {
-  constructor(
-    private readonly openTunnel: TcpConnector,
-    options: HttpsAgentOptions,
-  ) {
-    super(options);
-  }
-
-  override createConnection(
-    options: ClientRequestArgs & ConnectionOptions,
-    callback?: (error: Error | null, stream: Duplex) => void,
-  ): undefined {
-    const { host, port } = connectionTarget(options);
-    this.openTunnel(host, port).then(
-      (socket) => {
-        // The agent has put servername (from the Host header, none for IP literals) and ca in
-        // options; `path` there is the request's, which tls.connect would read as a socket path.
-        const tlsOptions: ConnectionOptions & { path?: unknown } = { ...options, socket };
-        delete tlsOptions.path;
-        const secure = connectTls(tlsOptions);
-        callback?.(null, secure);
-      },
-      (error: Error) => callback?.(error, undefined as unknown as Duplex),
-    );
-    return undefined;
-  }
-}
-
 /**
  * An undici connector over connections `openTunnel` opens (the SOCKS server): TLS on top for
  * https origins, verified against the host name with SNI (none for IP literals, RFC 6066 §3).
@@ -327,9 +205,4 @@ function connectThroughTunnel(
       (error: Error) => callback(error, null),
     );
   };
-}
-
-function connectionTarget(options: ClientRequestArgs): { host: string; port: number } {
-  const host = (options.host ?? options.hostname ?? "localhost").replace(/^\[|\]$/g, "");
-  return { host, port: Number(options.port ?? (options.protocol === "https:" ? 443 : 80)) };
 }

@@ -1,12 +1,18 @@
 import type { IncomingMessage } from "node:http";
-import { Readable } from "node:stream";
+import { Readable, type Duplex } from "node:stream";
 
 /**
  * An app's response as the forwarding code reads it: the head, and the body as a stream. What
  * node:http's IncomingMessage has of it, so either client's responses fit.
  */
 export type UpstreamResponse = Readable &
-  Pick<IncomingMessage, "statusCode" | "statusMessage" | "rawHeaders" | "headersDistinct" | "complete">;
+  Pick<IncomingMessage, "statusCode" | "statusMessage" | "rawHeaders" | "headersDistinct" | "complete"> & {
+    /**
+     * The connection an app handed over with `101 Switching Protocols` (only ever for a request
+     * sent with `upgrade`); whoever relays the 101 joins it to the client's, or destroys it.
+     */
+    readonly upgraded?: Duplex | undefined;
+  };
 
 /** What the response needs of the request it belongs to (undici's DispatchController). */
 export interface ResponseFlow {
@@ -32,6 +38,7 @@ export class DispatchedResponse extends Readable implements UpstreamResponse {
     readonly statusMessage: string,
     rawHeaders: readonly (Buffer | string)[],
     private readonly flow: ResponseFlow,
+    readonly upgraded?: Duplex,
   ) {
     super();
     // Field values are octets (RFC 9110 §5.5): latin1 keeps every byte as one character, as node:http does.

@@ -375,12 +375,12 @@ describe("reverse mode: an https app at http://127.0.0.1, no proxy settings (loc
       assert.equal(result.status, 502);
       assert.equal(
         result.body,
-        `Cannot reach ${untrusted.authority}: its TLS certificate is not trusted (UNABLE_TO_VERIFY_LEAF_SIGNATURE: unable to verify the first certificate); ` +
-          "if the app uses a private certificate authority, give the proxy that CA's certificate with --upstream-ca\n",
+        `The certificate of ${untrusted.authority} is not trusted: UNABLE_TO_VERIFY_LEAF_SIGNATURE (pass its CA with --upstream-ca)\n`,
       );
+      assert.equal(result.headers["iam-auth-proxy-error"], "UPSTREAM_CERTIFICATE_INVALID");
       assert.match(
         wary.logger.lines.join("\n"),
-        / reverse .*outcome=upstream-unreachable code=UNABLE_TO_VERIFY_LEAF_SIGNATURE/,
+        / reverse .*outcome=upstream-failed code=UPSTREAM_CERTIFICATE_INVALID cause=UNABLE_TO_VERIFY_LEAF_SIGNATURE/,
       );
     });
   });

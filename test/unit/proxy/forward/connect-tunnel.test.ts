@@ -87,7 +87,7 @@ describe("CONNECT tunnels", () => {
     assert.match(head, /\r\nContent-Type: text\/plain; charset=utf-8\r\n/);
     assert.equal(body, `Cannot reach 127.0.0.1:${port}: ECONNREFUSED\n`);
     assert.deepEqual(logger.lines, [
-      `tunnel host=127.0.0.1:${port} outcome=upstream-unreachable code=ECONNREFUSED`,
+      `tunnel host=127.0.0.1:${port} outcome=upstream-failed code=UPSTREAM_UNREACHABLE cause=ECONNREFUSED reason="Cannot reach 127.0.0.1:${port}: ECONNREFUSED"`,
     ]);
   });
 

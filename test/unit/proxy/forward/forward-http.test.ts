@@ -296,7 +296,7 @@ describe("HTTP forwarding", () => {
       assert.equal(response.headers["content-type"], "text/plain; charset=utf-8");
       assert.equal(response.body, `Cannot reach 127.0.0.1:${port}: ECONNREFUSED\n`);
       assert.deepEqual(logger.lines, [
-        `forward host=127.0.0.1:${port} outcome=upstream-unreachable code=ECONNREFUSED`,
+        `forward host=127.0.0.1:${port} outcome=upstream-failed code=UPSTREAM_UNREACHABLE cause=ECONNREFUSED reason="Cannot reach 127.0.0.1:${port}: ECONNREFUSED"`,
       ]);
     });
 

@@ -155,8 +155,8 @@ describe("HTTPS interception (--host)", () => {
     assert.deepEqual(
       handshakes.map((each) => [each.headers.cookie, each.headers.connection, each.headers.upgrade]),
       [
-        [undefined, "Upgrade", "websocket"],
-        ["sid=s1", "Upgrade", "websocket"],
+        [undefined, "upgrade", "websocket"],
+        ["sid=s1", "upgrade", "websocket"],
       ],
     );
   });
@@ -183,7 +183,7 @@ describe("HTTPS interception (--host)", () => {
       assert.ok(
         logger.lines.some((line) =>
           line.includes(
-            `challenge host=127.0.0.1:${plainApp.port} outcome=passed-through reason="the app is not named by --host"`,
+            `challenge host=127.0.0.1:${plainApp.port} outcome=passed-through reason="the app is not one of the hosts the proxy signs in to"`,
           ),
         ),
       );

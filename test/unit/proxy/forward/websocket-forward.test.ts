@@ -80,7 +80,7 @@ describe("websockets through the forward proxy (absolute-form Upgrade requests)"
       "X-Kept": "1",
     });
     const [first] = app.seen.filter((each) => each.upgrade);
-    assert.equal(first?.headers.connection, "Upgrade");
+    assert.equal(first?.headers.connection, "upgrade");
     assert.equal(first?.headers.upgrade, "websocket");
     assert.equal(first?.headers["proxy-authorization"], undefined);
     assert.equal(first?.headers["keep-alive"], undefined);

@@ -2,7 +2,7 @@ import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import { checkPresignedCallerIdentity, parseStsProof } from "../../../../protocol/index.js";
 import { createAwsSession, createChallengeAnswerer } from "../../../../proxy/index.js";
-import { answerChallenge, assertDenied, target, tokenOf } from "../answer-helpers.js";
+import { answerChallenge, challengeOf, assertDenied, target, tokenOf } from "../answer-helpers.js";
 import {
   createChallengeHead,
   createCredentialsProviderError,
@@ -43,10 +43,10 @@ describe("createChallengeAnswerer: the STS method, and the KMS method with sessi
       const { deps } = createFakeAws();
       const session = createAwsSession(deps);
       const answer = createChallengeAnswerer({ session });
-      const first = await answer(createStsChallengeHead(target.host), target);
+      const first = await answer(challengeOf(createStsChallengeHead(target.host)), target);
       assert.equal(first.action === "answer" && first.identity, undefined);
       await session.callerIdentity(await session.credentials());
-      const second = await answer(createStsChallengeHead(target.host), target);
+      const second = await answer(challengeOf(createStsChallengeHead(target.host)), target);
       assert.equal(second.action === "answer" && second.identity, DEMO_IDENTITY);
     });
 

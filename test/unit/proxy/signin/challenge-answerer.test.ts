@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import { createAwsSession, createChallengeAnswerer } from "../../../../proxy/index.js";
-import { answerChallenge, assertDenied, target, tokenOf } from "../answer-helpers.js";
+import { answerChallenge, challengeOf, assertDenied, target, tokenOf } from "../answer-helpers.js";
 import {
   createChallengeHead,
   createCredentialsProviderError,
@@ -81,8 +81,8 @@ describe("createChallengeAnswerer: the KMS method and what every method shares",
     it("reuses the identity and session credentials: a second login is one kms:Encrypt", async () => {
       const { deps, calls } = createFakeAws();
       const answer = createChallengeAnswerer({ session: createAwsSession(deps) });
-      assert.equal((await answer(createChallengeHead(), target)).action, "answer");
-      assert.equal((await answer(createChallengeHead(), target)).action, "answer");
+      assert.equal((await answer(challengeOf(createChallengeHead()), target)).action, "answer");
+      assert.equal((await answer(challengeOf(createChallengeHead()), target)).action, "answer");
       assert.equal(calls.getCallerIdentity, 1);
       assert.equal(calls.getSessionToken.length, 1);
       assert.equal(calls.encrypt.length, 2);

@@ -28,6 +28,7 @@ import {
   listenOnLoopback,
 } from "../fakes.js";
 import { sendChallenge, startRecordingApp, type RecordingApp } from "../proxy-harness.js";
+import { challengeOf } from "../answer-helpers.js";
 
 /*
  * What a client gets when the app refuses the sign-in the proxy makes for it: the app's own
@@ -94,7 +95,9 @@ describe("a sign-in the app refuses (createSelfLogin, sendSignInRefusal)", () =>
     const headers: OutgoingHttpHeaders = { host: app.host, ...(accept === undefined ? {} : { accept }) };
     const body = { kind: "complete", bytes: Buffer.alloc(0) } as const;
     const signal = new AbortController().signal;
-    const challenge = await send({ target, method: "GET", path, headers, body }, signal);
+    const response = await send({ target, method: "GET", path, headers, body }, signal);
+    response.resume();
+    const challenge = challengeOf(response);
     const challenged: ChallengedRequest = {
       target,
       method: "GET",
@@ -283,7 +286,8 @@ describe("a sign-in the app refuses (createSelfLogin, sendSignInRefusal)", () =>
           { target, method: "GET", path: "/", headers: { host: other.host }, body: undefined },
           new AbortController().signal,
         );
-        const outcome = await selfLogin.signIn(challenge, target);
+        challenge.resume();
+        const outcome = await selfLogin.signIn(challengeOf(challenge), target);
         assert.equal(outcome.kind, "signed-in");
       } finally {
         await other.close();
@@ -297,7 +301,8 @@ describe("a sign-in the app refuses (createSelfLogin, sendSignInRefusal)", () =>
         { target, method: "GET", path: "/socket", headers: { host: app.host }, body: undefined },
         new AbortController().signal,
       );
-      const outcome = await selfLogin.signIn(challenge, target);
+      challenge.resume();
+      const outcome = await selfLogin.signIn(challengeOf(challenge), target);
       assert.ok(outcome.kind === "refused");
       assert.equal(outcome.message, "You are not allowed to use this app");
       assert.equal(outcome.page, undefined);

@@ -11,6 +11,7 @@ import {
 } from "../../../../proxy/upstream/upstream-connections.js";
 import { createUpstreamSender, type UpstreamSender } from "../../../../proxy/upstream/sender.js";
 import type { UpstreamResponse } from "../../../../proxy/upstream/upstream-response.js";
+import { ProxyError } from "../../../../proxy/common/errors.js";
 import { createTestCa, type TestCa } from "../../../helpers/tls-fixtures.js";
 import { startFakeSocksServer, type FakeSocksServer } from "../fake-socks-server.js";
 
@@ -40,7 +41,12 @@ function readBody(response: UpstreamResponse): Promise<string> {
   });
 }
 
-const plainTarget = (port: number) => ({ scheme: "http" as const, hostname: "127.0.0.1", port });
+const plainTarget = (port: number) => ({
+  scheme: "http" as const,
+  hostname: "127.0.0.1",
+  port,
+  host: `127.0.0.1:${port}`,
+});
 
 describe("createUpstreamSender (undici) to a plain-HTTP app", () => {
   const server = http.createServer();
@@ -177,7 +183,14 @@ describe("createUpstreamSender (undici) to a plain-HTTP app", () => {
     closed.close();
     await assert.rejects(
       send({ target: plainTarget(port), method: "GET", path: "/", headers: { host: "x" }, body: undefined }),
-      { code: "ECONNREFUSED" },
+      (error: Error & { cause?: { code?: string } }) => {
+        assert.ok(error instanceof ProxyError);
+        assert.deepEqual(
+          [error.code, error.status, error.message, error.cause?.code],
+          ["UPSTREAM_UNREACHABLE", 502, `Cannot reach 127.0.0.1:${port}: ECONNREFUSED`, "ECONNREFUSED"],
+        );
+        return true;
+      },
     );
   });
 
@@ -272,7 +285,7 @@ describe("createUpstreamSender (undici) to an HTTPS app", () => {
     const connections = createUpstreamConnections(options);
     try {
       const response = await createUpstreamSender(connections.dispatcher)({
-        target: { scheme: "https", hostname: "localhost", port },
+        target: { scheme: "https", hostname: "localhost", port, host: `localhost:${port}` },
         method: "GET",
         path: "/",
         headers: { host: `localhost:${port}` },
@@ -289,7 +302,10 @@ describe("createUpstreamSender (undici) to an HTTPS app", () => {
   });
 
   it("refuses an app whose certificate chains to no trusted CA", async () => {
-    await assert.rejects(getSecurePage({}), { code: "UNABLE_TO_VERIFY_LEAF_SIGNATURE" });
+    await assert.rejects(getSecurePage({}), {
+      code: "UPSTREAM_CERTIFICATE_INVALID",
+      message: `The certificate of localhost:${port} is not trusted: UNABLE_TO_VERIFY_LEAF_SIGNATURE (pass its CA with --upstream-ca)`,
+    });
   });
 
   describe("through a SOCKS5 server", () => {
@@ -312,5 +328,164 @@ describe("createUpstreamSender (undici) to an HTTPS app", () => {
         [["localhost", port]],
       );
     });
+  });
+});
+
+/** An app that answers every connection with `reply` (raw bytes, or nothing), then does `then`. */
+async function startRawApp(
+  reply: string,
+  then: "stall" | "end" | "reset",
+): Promise<{ target: ReturnType<typeof plainTarget>; close(): void }> {
+  const sockets = new Set<net.Socket>();
+  const server = net.createServer((socket) => {
+    sockets.add(socket);
+    socket.on("error", () => undefined);
+    socket.once("data", () => {
+      if (reply !== "") socket.write(reply);
+      if (then === "end") socket.end();
+      else if (then === "reset") socket.resetAndDestroy();
+    });
+  });
+  server.listen(0, "127.0.0.1");
+  await once(server, "listening");
+  const { port } = server.address() as net.AddressInfo;
+  return {
+    target: plainTarget(port),
+    close() {
+      for (const socket of sockets) socket.destroy();
+      server.close();
+    },
+  };
+}
+
+describe("createUpstreamSender: an app that misbehaves", () => {
+  let connections: UpstreamConnections;
+  let send: UpstreamSender;
+  before(() => {
+    connections = createUpstreamConnections();
+    send = createUpstreamSender(connections.dispatcher, { headTimeoutMs: 200 });
+  });
+  after(() => connections.destroy());
+
+  const cases: readonly (readonly [string, string, "stall" | "end" | "reset", string, number, RegExp])[] = [
+    [
+      "sends non-HTTP bytes",
+      "garbage\r\n\r\n",
+      "end",
+      "UPSTREAM_BAD_RESPONSE",
+      502,
+      /^127\.0\.0\.1:\d+ sent a response the proxy cannot read: /,
+    ],
+    [
+      "folds a header line (obs-fold)",
+      "HTTP/1.1 200 OK\r\nX-A: 1\r\n  folded\r\nContent-Length: 0\r\n\r\n",
+      "end",
+      "UPSTREAM_BAD_RESPONSE",
+      502,
+      /^127\.0\.0\.1:\d+ sent a response the proxy cannot read: /,
+    ],
+    [
+      "resets the connection in the middle of its head",
+      "HTTP/1.1 200 O",
+      "reset",
+      "UPSTREAM_UNREACHABLE",
+      502,
+      /^Cannot reach 127\.0\.0\.1:\d+: /,
+    ],
+    [
+      "stops half-way through its head",
+      "HTTP/1.1 200 OK\r\nX-A: 1\r\n",
+      "stall",
+      "UPSTREAM_TIMEOUT",
+      504,
+      /^127\.0\.0\.1:\d+ did not send its response head within 0\.2 s \(the upstream timeout\)$/,
+    ],
+  ];
+  for (const [what, reply, then, code, status, message] of cases) {
+    it(`rejects with ${status} ${code} when the app ${what}`, async () => {
+      const app = await startRawApp(reply, then);
+      try {
+        await assert.rejects(
+          send({
+            target: app.target,
+            method: "GET",
+            path: "/",
+            headers: { host: app.target.host },
+            body: undefined,
+          }),
+          (error: Error) => {
+            assert.ok(error instanceof ProxyError, String(error));
+            assert.deepEqual([error.code, error.status], [code, status]);
+            assert.match(error.message, message);
+            return true;
+          },
+        );
+      } finally {
+        app.close();
+      }
+    });
+  }
+});
+
+describe("createUpstreamSender: upgrades", () => {
+  const server = http.createServer((_req, res) => res.end("no upgrade here\n"));
+  let port: number;
+  let connections: UpstreamConnections;
+  let send: UpstreamSender;
+  const seen: { connection?: string | undefined; upgrade?: string | undefined }[] = [];
+  before(async () => {
+    server.on("upgrade", (req: IncomingMessage, socket: net.Socket) => {
+      seen.push({ connection: req.headers.connection, upgrade: req.headers.upgrade });
+      if (req.url === "/refuse") {
+        socket.end("HTTP/1.1 401 Unauthorized\r\nContent-Length: 4\r\nConnection: close\r\n\r\nnope");
+        return;
+      }
+      socket.write("HTTP/1.1 101 Switching Protocols\r\nUpgrade: echo\r\nConnection: Upgrade\r\n\r\n");
+      socket.pipe(socket);
+    });
+    server.listen(0, "127.0.0.1");
+    await once(server, "listening");
+    port = (server.address() as net.AddressInfo).port;
+    connections = createUpstreamConnections();
+    send = createUpstreamSender(connections.dispatcher);
+  });
+  after(() => {
+    connections.destroy();
+    server.closeAllConnections();
+    server.close();
+  });
+
+  it("asks the app to switch and resolves a 101 with the connection in `upgraded`", async () => {
+    const response = await send({
+      target: plainTarget(port),
+      method: "GET",
+      path: "/ws",
+      headers: { host: `127.0.0.1:${port}` },
+      body: undefined,
+      upgrade: "echo",
+    });
+    assert.equal(response.statusCode, 101);
+    assert.deepEqual(seen.at(-1), { connection: "upgrade", upgrade: "echo" });
+    const socket = response.upgraded;
+    assert.ok(socket !== undefined);
+    socket.write("ping");
+    const [echoed] = (await once(socket, "data")) as [Buffer];
+    assert.equal(echoed.toString(), "ping");
+    socket.destroy();
+  });
+
+  it("resolves an app's refusal of the upgrade as an ordinary response, with no connection handed over", async () => {
+    const response = await send({
+      target: plainTarget(port),
+      method: "GET",
+      path: "/refuse",
+      headers: { host: `127.0.0.1:${port}` },
+      body: undefined,
+      upgrade: "echo",
+    });
+    assert.deepEqual(
+      [response.statusCode, response.upgraded, await readBody(response)],
+      [401, undefined, "nope"],
+    );
   });
 });
