@@ -97,7 +97,7 @@ export function createHttpForwarder(options: HttpForwarderOptions): ForwardHandl
   return (req, res, target) => {
     listenForErrors(req, res);
     forward(req, res, target).catch((error: unknown) =>
-      answerHttpFailure(res, error, { logger, event: "forward", host: target.host }),
+      answerHttpFailure(res, error, { logger, event: "forward", target }),
     );
   };
 }

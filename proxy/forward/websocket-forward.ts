@@ -79,7 +79,7 @@ export function createUpgradeForwarder(options: UpgradeForwarderOptions): Upgrad
     const aborted = new AbortController();
     client.once("close", () => aborted.abort());
     const method = req.method ?? "GET";
-    const log = { logger, event: "upgrade", host: target.host };
+    const log = { logger, event: "upgrade", target };
     exchange({
       target,
       method,

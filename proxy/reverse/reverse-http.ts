@@ -45,7 +45,7 @@ export function createReverseRequestHandler(
   return (req, res) => {
     listenForErrors(req, res);
     forward(req, res).catch((error: unknown) =>
-      answerHttpFailure(res, error, { logger, event: "reverse", host: route.host }),
+      answerHttpFailure(res, error, { logger, event: "reverse", target: route }),
     );
   };
 }

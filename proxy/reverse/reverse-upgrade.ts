@@ -38,7 +38,7 @@ export function createReverseUpgradeHandler(
     }
     const aborted = new AbortController();
     socket.once("close", () => aborted.abort());
-    const log = { logger, event: "reverse-upgrade", host: route.host };
+    const log = { logger, event: "reverse-upgrade", target: route };
     route
       .exchange({
         ...prepared.request,

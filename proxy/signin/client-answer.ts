@@ -13,7 +13,12 @@ import {
   writeRawProxyError,
   writeRelayedHead,
 } from "../http/http-messages.js";
-import { errorCode, logUpstreamFailure } from "../upstream/failure.js";
+import {
+  describeUpstreamFailure,
+  errorCode,
+  logUpstreamFailure,
+  type FailedTarget,
+} from "../upstream/failure.js";
 import type { UpstreamResponse } from "../upstream/upstream-response.js";
 import { sendSignInRefusal } from "./auth-refusal.js";
 import type { ExchangeOutcome } from "./exchange.js";
@@ -33,7 +38,7 @@ export const KEEP_HEAD: HeadRewriter = (rawHeaders, added) =>
 export interface FailureLog {
   readonly logger: ProxyLogger;
   readonly event: string;
-  readonly host: string;
+  readonly target: FailedTarget;
 }
 
 /** What the client is told when the proxy itself failed: no details, the proxy's log has them. */
@@ -107,7 +112,11 @@ export function answerUpgrade(
     return;
   }
   if (upstream === undefined) {
-    log.logger.info(log.event, { host: log.host, outcome: "not-upgraded", status: response.statusCode });
+    log.logger.info(log.event, {
+      host: log.target.host,
+      outcome: "not-upgraded",
+      status: response.statusCode,
+    });
     relayRefusedUpgrade(
       client,
       response,
@@ -116,7 +125,7 @@ export function answerUpgrade(
     return;
   }
   track(openSockets, upstream);
-  log.logger.info(log.event, { host: log.host, outcome: "upgraded" });
+  log.logger.info(log.event, { host: log.target.host, outcome: "upgraded" });
   // A 101 keeps Connection and Upgrade: they are the handshake itself, not hop-by-hop noise.
   client.write(
     formatResponseHead(
@@ -146,7 +155,11 @@ export function answerHttpFailure(res: ServerResponse, error: unknown, log: Fail
   // The client went away (the request to the app was aborted with it): no one to answer.
   if (res.destroyed || res.writableEnded) return;
   if (res.headersSent) {
-    log.logger.warn(log.event, { host: log.host, outcome: "upstream-aborted", code: errorCode(error) });
+    log.logger.warn(log.event, {
+      host: log.target.host,
+      outcome: "upstream-aborted",
+      code: errorCode(error),
+    });
     res.destroy();
     return;
   }
@@ -160,11 +173,15 @@ export function answerUpgradeFailure(client: Duplex, error: unknown, log: Failur
 }
 
 function toClientError(error: unknown, log: FailureLog): ProxyError {
-  if (error instanceof ProxyError) {
-    logUpstreamFailure(log.logger, log.event, log.host, error);
-    return error;
+  const { host } = log.target;
+  // A ProxyError, or a socket or undici error (it has a code) from reading an app's response after
+  // its head (a sign-in's /auth answer cut short): what the app did, mapped once. Anything else is ours.
+  if (error instanceof ProxyError || errorCode(error) !== undefined) {
+    const failure = describeUpstreamFailure(error, log.target);
+    logUpstreamFailure(log.logger, log.event, host, failure);
+    return failure;
   }
-  log.logger.warn(log.event, { host: log.host, outcome: "internal-error", reason: String(error) });
+  log.logger.warn(log.event, { host, outcome: "internal-error", reason: String(error) });
   return INTERNAL_ERROR;
 }
 

@@ -408,6 +408,18 @@ describe("signing in on the client's behalf (loginFlow: proxy, the default)", ()
       ]);
     });
 
+    it("answers the app's 403 with the one line it got, never a 500, when the app cuts its /auth refusal short", async () => {
+      protectedApp(app, {
+        auth: (res) => {
+          res.writeHead(403, { "content-type": "text/plain", "content-length": "100" });
+          res.write("not all of it");
+          setImmediate(() => res.socket?.resetAndDestroy());
+        },
+      });
+      const response = await get("/");
+      assert.deepEqual([response.status, response.body], [403, "not all of it\n"]);
+    });
+
     it("refuses an STS challenge for another server-id: 403, no /auth, no credentials touched", async () => {
       protectedApp(app, { challenge: () => createStsChallengeHead("bank.internal") });
       const response = await get("/");
