@@ -12,6 +12,8 @@ import { matchesAnyHost } from "../http/host-pattern.js";
 import { createHttpsInterceptor } from "./https-intercept.js";
 import { closeServer, listenOnBindAddress } from "../http/listen.js";
 import { createLoginHistory } from "../signin/login-history.js";
+import { createSignInLog } from "../signin/login-log.js";
+import type { AuthRedirectContext } from "../signin/auth-redirect.js";
 import type { CallerIdentity } from "../aws/types.js";
 import { createLeafIssuer } from "../mitm/leaf-issuer.js";
 import { checkProxyServerOptions, type ProxyServerOptions } from "./proxy-options.js";
@@ -51,9 +53,10 @@ export interface ProxyServer {
 export function createProxyServer(options: ProxyServerOptions = {}): ProxyServer {
   const config = checkProxyServerOptions(options);
   const { hosts } = config;
-  // The status page (GET / on the proxy) shows the last logins and the credentials' state, read from the log events.
+  // The status page (GET / on the proxy) shows the last logins and the credentials' state, as reported to it.
   const history = createLoginHistory({ clock: config.clock });
-  const logger = history.observe(config.logger);
+  const { logger } = config;
+  const signInLog = createSignInLog({ logger, recorder: history });
   const session = createAwsSession(history.observeCredentials(config.login), config.clock);
   const connections = createUpstreamConnections({ socks: config.socks, extraCa: config.upstreamCa });
   const openSockets = new Set<Duplex>();
@@ -65,20 +68,22 @@ export function createProxyServer(options: ProxyServerOptions = {}): ProxyServer
     answer: answerChallenge,
     send,
     logger,
+    signInLog,
     authTimeoutMs: config.authTimeoutMs,
     clock: config.clock,
   });
   const signsInTo = (target: ForwardTarget): boolean =>
     hosts.length === 0 || matchesAnyHost(hosts, target.hostname, target.port);
+  // The forwarder hands its options to redirectToAuth as the context: they carry the sign-in log.
+  const redirectContext: AuthRedirectContext = { answerChallenge, logger, signInLog };
   const forward = createHttpForwarder({
+    ...redirectContext,
     send,
-    answerChallenge,
     selfLogin,
     jar,
     loginFlow: config.loginFlow,
     maxReplayBodyBytes: config.maxReplayBodyBytes,
     signsInTo,
-    logger,
   });
   const forwardUpgrade = createUpgradeForwarder({
     agents: connections,
@@ -154,7 +159,7 @@ export function createProxyServer(options: ProxyServerOptions = {}): ProxyServer
       })();
       return listening;
     },
-    checkCredentials: () => reportCredentialStatus(session, logger),
+    checkCredentials: () => reportCredentialStatus(session, logger, history),
     async close(): Promise<void> {
       const all = servers.length === 0 ? [server] : servers;
       const closed = all.map((each) => closeServer(each));

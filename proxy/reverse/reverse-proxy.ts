@@ -13,6 +13,8 @@ import { closeServer, listenOnBindAddress } from "../http/listen.js";
 import type { ProxyLogger } from "../common/log.js";
 import type { CallerIdentity } from "../aws/types.js";
 import { createSelfLogin } from "../signin/self-login.js";
+import { createSignInLog } from "../signin/login-log.js";
+import type { AuthRedirectContext } from "../signin/auth-redirect.js";
 import { createReverseRequestHandler } from "./reverse-http.js";
 import { checkReverseOptions, type CheckedUpstream, type ReverseProxyOptions } from "./reverse-options.js";
 import type { ReverseRoute } from "./reverse-route.js";
@@ -56,6 +58,10 @@ export function createReverseProxy(options: ReverseProxyOptions): ReverseProxy {
   const { logger } = config;
   const session = createAwsSession(config.login, config.clock);
   const answerChallenge = createChallengeAnswerer({ session, method: config.method });
+  // One sign-in log for every upstream (no status page here, so nothing is recorded).
+  const signInLog = createSignInLog({ logger });
+  // Each route is redirectToAuth's context too: it carries the sign-in log.
+  const redirectContext: AuthRedirectContext = { answerChallenge, logger, signInLog };
   // One jar for every upstream: it keys an https upstream as https://host[:port] and keeps its
   // Secure cookies (an app's session cookie nearly always is), sending them only over TLS.
   const jar = new CookieJar({ now: config.clock });
@@ -80,6 +86,7 @@ export function createReverseProxy(options: ReverseProxyOptions): ReverseProxy {
     );
     const { origin } = upstream;
     return {
+      ...redirectContext,
       origin: origin.origin,
       scheme: isTls(upstream) ? "https" : "http",
       host: origin.host,
@@ -91,13 +98,12 @@ export function createReverseProxy(options: ReverseProxyOptions): ReverseProxy {
         answer: answerChallenge,
         send: sender.send,
         logger,
+        signInLog,
         authTimeoutMs: config.authTimeoutMs,
       }),
-      answerChallenge,
       jar,
       loginFlow: config.loginFlow,
       maxReplayBodyBytes: config.maxReplayBodyBytes,
-      logger,
       boundHostNames,
       localPorts,
       openSockets,

@@ -4,13 +4,15 @@ import { buildAuthLocation } from "../../protocol/index.js";
 import type { ChallengeAnswerer, UpstreamResponseHead } from "./challenge-answerer.js";
 import { sendPlainText } from "../http/http-messages.js";
 import type { ProxyLogger } from "../common/log.js";
-import { logLogin, logLoginDenied } from "./login-log.js";
+import { createSignInLog, type SignInLog } from "./login-log.js";
 import type { ForwardTarget } from "../http/request-target.js";
 
 /** What redirectToAuth needs besides the exchange. */
 export interface AuthRedirectContext {
   readonly answerChallenge: ChallengeAnswerer;
   readonly logger: ProxyLogger;
+  /** Where the outcome is reported. Default: createSignInLog({ logger }) (the log line only, nothing recorded). */
+  readonly signInLog?: SignInLog | undefined;
 }
 
 /**
@@ -28,7 +30,7 @@ export async function redirectToAuth(
   authHost: string,
   context: AuthRedirectContext,
 ): Promise<void> {
-  const { logger } = context;
+  const signInLog = context.signInLog ?? createSignInLog({ logger: context.logger });
   // The app's 401 body is replaced by our answer; read it to the end so the connection can be reused.
   challenge.resume();
   const decision = await context.answerChallenge(challenge, { host: target.host, scheme: target.scheme });
@@ -37,11 +39,11 @@ export async function redirectToAuth(
   const { identity, method } = decision;
   if (decision.action === "deny") {
     const { error } = decision;
-    logLoginDenied(logger, { host: target.host, identity, method }, error);
+    signInLog.denied({ host: target.host, identity, method }, error);
     sendPlainText(res, error.status, error.message);
     return;
   }
-  logLogin(logger, { host: target.host, identity, method, outcome: "redirected" });
+  signInLog.login({ host: target.host, identity, method, outcome: "redirected" });
   sendPlainText(res, 302, `Signing in to ${target.host} with your AWS identity`, {
     Location: buildAuthLocation(authHost, target.path, decision.token),
   });
