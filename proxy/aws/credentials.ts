@@ -1,6 +1,12 @@
-import type { AwsClientSettings, AwsCredentials, CredentialProvider, MfaSource } from "./types.js";
+import type {
+  AwsClientSettings,
+  AwsCredentials,
+  CredentialOrigin,
+  CredentialProvider,
+  MfaSource,
+} from "./types.js";
 
-export type { AwsCredentials, CredentialProvider } from "./types.js";
+export type { AwsCredentials, CredentialOrigin, CredentialProvider, CredentialSource } from "./types.js";
 
 /** A role to assume with the credentials found, as `aws sts assume-role` would. */
 export interface AssumeRoleOptions {
@@ -33,9 +39,10 @@ const REFRESH_MARGIN_MS = 5 * 60_000;
  * (environment, shared config and credentials files, SSO, credential_process, container and
  * instance metadata) for `profile`, then optionally AssumeRole. The SDK is imported on first use
  * so the proxy starts fast. Results are cached until 5 minutes before they expire; a failure is
- * not cached, so the next challenge tries again (e.g. after `aws sso login`).
+ * not cached, so the next challenge tries again (e.g. after `aws sso login`). Each result says
+ * where it was found in `source` (see describeSdkCredentialOrigin), with the role assumed.
  *
- * @example const credentials = createCredentialProvider({ profile: "work", region, clientSettings }); await credentials()
+ * @example const credentials = createCredentialProvider({ profile: "work", region, clientSettings }); (await credentials()).source // { kind: "profile", profile: "work" }
  */
 export function createCredentialProvider(options: CredentialSourceOptions): CredentialProvider {
   let chain: CredentialProvider | undefined;
@@ -48,18 +55,28 @@ export function createCredentialProvider(options: CredentialSourceOptions): Cred
 async function createChain(options: CredentialSourceOptions): Promise<CredentialProvider> {
   const { fromNodeProviderChain, fromTemporaryCredentials } = await import("@aws-sdk/credential-providers");
   const { requestHandler } = options.clientSettings;
-  const found = fromNodeProviderChain({
+  const chain = fromNodeProviderChain({
     ...(options.profile === undefined ? {} : { profile: options.profile }),
     // The chain's own clients (SSO, web identity) connect as every other AWS call does.
     ...(requestHandler.httpAgent === undefined
       ? {}
       : { clientConfig: { requestHandler: { ...requestHandler } } }),
   });
+  const found: CredentialProvider = async () => {
+    const credentials = await chain();
+    return { ...credentials, source: describeSdkCredentialOrigin(credentials, options.profile) };
+  };
   const role = options.assumeRole;
   if (role === undefined) return found;
   const mfa = role.mfa;
-  return fromTemporaryCredentials({
-    masterCredentials: found,
+  // The role's credentials say nothing of the ones that assumed it: note where those were found.
+  let origin: CredentialOrigin = { kind: "unknown" };
+  const assumed = fromTemporaryCredentials({
+    masterCredentials: async () => {
+      const master = await found();
+      origin = master.source ?? origin;
+      return master;
+    },
     params: {
       RoleArn: role.roleArn,
       RoleSessionName: role.sessionName,
@@ -75,6 +92,60 @@ async function createChain(options: CredentialSourceOptions): Promise<Credential
       ...(options.profile === undefined ? {} : { profile: options.profile }),
     },
   });
+  return async () => {
+    const credentials = await assumed();
+    return { ...credentials, source: { ...origin, assumedRole: role.roleArn } };
+  };
+}
+
+// Feature names each provider of the SDK's chain records in `$source` (@aws-sdk/types AwsSdkCredentialsFeatures),
+// most specific first: a profile's role keeps only CREDENTIALS_PROFILE_SOURCE_PROFILE of its source's.
+const originsByFeature: readonly (readonly [readonly string[], (profile: string) => CredentialOrigin])[] = [
+  [["CREDENTIALS_PROFILE_SOURCE_PROFILE"], (profile) => ({ kind: "profile-role", profile })],
+  [
+    [
+      "CREDENTIALS_PROFILE_SSO",
+      "CREDENTIALS_PROFILE_SSO_LEGACY",
+      "CREDENTIALS_SSO",
+      "CREDENTIALS_SSO_LEGACY",
+    ],
+    (profile) => ({ kind: "sso", profile }),
+  ],
+  [["CREDENTIALS_PROFILE_PROCESS", "CREDENTIALS_PROCESS"], (profile) => ({ kind: "process", profile })],
+  [["CREDENTIALS_PROFILE_LOGIN", "CREDENTIALS_LOGIN"], (profile) => ({ kind: "console-login", profile })],
+  [["CREDENTIALS_PROFILE_STS_WEB_ID_TOKEN"], (profile) => ({ kind: "web-identity", profile })],
+  [["CREDENTIALS_ENV_VARS_STS_WEB_ID_TOKEN"], () => ({ kind: "web-identity", profile: undefined })],
+  [["CREDENTIALS_PROFILE"], (profile) => ({ kind: "profile", profile })],
+  [["CREDENTIALS_ENV_VARS"], () => ({ kind: "environment" })],
+  [["CREDENTIALS_HTTP"], () => ({ kind: "container-role" })],
+];
+
+/**
+ * Which provider of the SDK's default chain found `credentials`, from the `$source` record the
+ * SDK (3.6xx and later) attaches to them. Every provider of the chain records itself there except
+ * the last one, the metadata services: credentials with no record come from the container
+ * endpoint when AWS_CONTAINER_CREDENTIALS_(RELATIVE|FULL)_URI is set (the SDK's own test, in its
+ * remoteProvider), else from the instance metadata service. The profile is the one the SDK read:
+ * `profile`, else AWS_PROFILE, else `default` (its getProfileName); the environment is read only
+ * to name what the SDK chose, never to choose.
+ *
+ * @example describeSdkCredentialOrigin({ $source: { CREDENTIALS_PROFILE: "n" } }, "work") // { kind: "profile", profile: "work" }
+ */
+export function describeSdkCredentialOrigin(
+  credentials: object,
+  profile: string | undefined,
+): CredentialOrigin {
+  // `$source` is the SDK's record of the providers that produced the credentials (@aws-sdk/core's setCredentialFeature).
+  const record = "$source" in credentials ? credentials.$source : undefined;
+  const features = typeof record === "object" && record !== null ? Object.keys(record) : [];
+  const profileName = (): string => profile || process.env.AWS_PROFILE || "default";
+  for (const [names, origin] of originsByFeature) {
+    if (names.some((name) => features.includes(name))) return origin(profileName());
+  }
+  if (features.some((name) => name.startsWith("CREDENTIALS_"))) return { kind: "unknown" };
+  return process.env.AWS_CONTAINER_CREDENTIALS_RELATIVE_URI || process.env.AWS_CONTAINER_CREDENTIALS_FULL_URI
+    ? { kind: "container-role" }
+    : { kind: "instance-role" };
 }
 
 /**

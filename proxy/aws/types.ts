@@ -1,6 +1,7 @@
 import type { EncryptionContext, SessionCredentials } from "../../protocol/index.js";
 import type { Agent as HttpAgent } from "node:http";
 import type { Agent as HttpsAgent } from "node:https";
+import type { ProxyErrorCode } from "../common/errors.js";
 
 /** Who the person's credentials belong to, as sts:GetCallerIdentity reports it. */
 export interface CallerIdentity {
@@ -98,6 +99,62 @@ export interface AwsCredentials {
   readonly secretAccessKey: string;
   readonly sessionToken?: string | undefined;
   readonly expiration?: Date | undefined;
+  /** Where they were found (not secret; see CredentialSource). Default: not known. */
+  readonly source?: CredentialSource | undefined;
+}
+
+/**
+ * Which provider of the AWS SDK's default chain found the person's credentials, as the AWS CLI
+ * would look for them. `profile` is the profile the SDK read (`--profile`, else AWS_PROFILE, else
+ * `default`). Names only: never a key, token or the contents of a file.
+ *
+ * - `environment`: AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY (and AWS_SESSION_TOKEN).
+ * - `profile`: access keys in the shared credentials or config file.
+ * - `profile-role`: a role the profile assumes (`role_arn` with `source_profile` or `credential_source`).
+ * - `sso`: IAM Identity Center (`aws sso login`) through the profile.
+ * - `process`: the profile's `credential_process` command.
+ * - `web-identity`: a web identity token, from the profile or (profile undefined) AWS_WEB_IDENTITY_TOKEN_FILE.
+ * - `console-login`: `aws login` through the profile.
+ * - `container-role`: the ECS/EKS container credentials endpoint.
+ * - `instance-role`: the EC2 instance metadata service.
+ * - `unknown`: the SDK found them but did not say how (a provider this proxy does not know).
+ *
+ * @example { kind: "sso", profile: "work" }
+ */
+export type CredentialOrigin =
+  | { readonly kind: "environment" }
+  | { readonly kind: "profile"; readonly profile: string }
+  | { readonly kind: "profile-role"; readonly profile: string }
+  | { readonly kind: "sso"; readonly profile: string }
+  | { readonly kind: "process"; readonly profile: string }
+  | { readonly kind: "web-identity"; readonly profile: string | undefined }
+  | { readonly kind: "console-login"; readonly profile: string }
+  | { readonly kind: "container-role" }
+  | { readonly kind: "instance-role" }
+  | { readonly kind: "unknown" };
+
+/**
+ * Where the credentials the proxy signs in with come from: the provider that found them and, with
+ * `--assume-role-arn`, the role then assumed with them.
+ *
+ * @example { kind: "profile", profile: "work", assumedRole: "arn:aws:iam::111122223333:role/Developer" }
+ */
+export type CredentialSource = CredentialOrigin & {
+  /** The role assumed with the credentials found (`--assume-role-arn`). Default: none. */
+  readonly assumedRole?: string | undefined;
+};
+
+/** What a credential check found: whose credentials they are, or why none could be used. Never a secret. */
+export type CredentialCheckResult =
+  | { readonly outcome: "found"; readonly identity: CallerIdentity }
+  /** No credentials were found; `problem` says what to do. */
+  | { readonly outcome: "missing"; readonly problem: string }
+  /** Credentials were found but AWS could not say whose (refused, unreachable); `code` is the ProxyError's. */
+  | { readonly outcome: "error"; readonly code: ProxyErrorCode; readonly problem: string };
+
+/** Takes note of each credential check (see reportCredentialStatus), e.g. for the status page. */
+export interface CredentialCheckRecorder {
+  recordCredentialCheck(result: CredentialCheckResult): void;
 }
 
 export type CredentialProvider = () => Promise<AwsCredentials>;

@@ -10,6 +10,7 @@ import { matchesAnyHost } from "../http/host-pattern.js";
 import { createHttpsInterceptor } from "./https-intercept.js";
 import { closeServer, listenOnBindAddress } from "../http/listen.js";
 import { createLoginHistory } from "../signin/login-history.js";
+import { createSignInLog } from "../signin/login-log.js";
 import type { CallerIdentity } from "../aws/types.js";
 import { createLeafIssuer } from "../mitm/leaf-issuer.js";
 import { checkProxyServerOptions, type ProxyServerOptions } from "./proxy-options.js";
@@ -48,9 +49,10 @@ export interface ProxyServer {
 export function createProxyServer(options: ProxyServerOptions = {}): ProxyServer {
   const config = checkProxyServerOptions(options);
   const { hosts } = config;
-  // The status page (GET / on the proxy) shows the last logins and the credentials' state, read from the log events.
+  // The status page (GET / on the proxy) shows the last logins and the credentials' state, as reported to it.
   const history = createLoginHistory({ clock: config.clock });
-  const logger = history.observe(config.logger);
+  const { logger } = config;
+  const signInLog = createSignInLog({ logger, recorder: history });
   const session = createAwsSession(history.observeCredentials(config.login), config.clock);
   const connections = createUpstreamConnections({ socks: config.socks, extraCa: config.upstreamCa });
   const openSockets = new Set<Duplex>();
@@ -63,6 +65,7 @@ export function createProxyServer(options: ProxyServerOptions = {}): ProxyServer
     // Forward mode signs in to the `hosts` apps only, or to every app when none are named.
     signsInTo: (target) => hosts.length === 0 || matchesAnyHost(hosts, target.hostname, target.port),
     logger,
+    signInLog,
     authTimeoutMs: config.authTimeoutMs,
     clock: config.clock,
   });
@@ -134,7 +137,7 @@ export function createProxyServer(options: ProxyServerOptions = {}): ProxyServer
       })();
       return listening;
     },
-    checkCredentials: () => reportCredentialStatus(session, logger),
+    checkCredentials: () => reportCredentialStatus(session, logger, history),
     async close(): Promise<void> {
       const all = servers.length === 0 ? [server] : servers;
       const closed = all.map((each) => closeServer(each));

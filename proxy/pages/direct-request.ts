@@ -8,11 +8,7 @@ import type { LoginHistory } from "../signin/login-history.js";
 import type { LoginFlow, LoginMethodPreference } from "../aws/types.js";
 import type { LocalCa } from "../mitm/index.js";
 import { pacContentType, renderPacFile } from "./pac-file.js";
-import {
-  renderStatusPage,
-  STATUS_PAGE_CONTENT_SECURITY_POLICY,
-  type CredentialSource,
-} from "./status-page.js";
+import { renderStatusPage, STATUS_PAGE_CONTENT_SECURITY_POLICY } from "./status-page.js";
 
 export interface DirectRequestOptions {
   /** The --host patterns: the PAC file sends these through the proxy. */
@@ -24,14 +20,12 @@ export interface DirectRequestOptions {
   readonly boundHostNames?: readonly string[];
   /** The local CA when HTTPS interception is on: its certificate is served at /ca.pem. Default: off (404). */
   readonly ca?: Pick<LocalCa, "certPem" | "fingerprintSha256" | "notAfter"> | undefined;
-  /** The logins and credential status the status page shows. Default: none recorded. */
+  /** The sign-ins and credential status (whose, where from, until when) the status page shows. Default: none recorded. */
   readonly history?: Pick<LoginHistory, "logins" | "credentials"> | undefined;
   /** The `--method` setting, for the status page. Default `"auto"`. */
   readonly method?: LoginMethodPreference | undefined;
   /** The `--login-flow` setting, for the status page. Default `"proxy"`. */
   readonly loginFlow?: LoginFlow | undefined;
-  /** Where the credentials come from (profile, role), for the status page. Default: not shown. */
-  readonly credentialSource?: CredentialSource | undefined;
   /** The current time in ms. Default Date.now. */
   readonly clock?: () => number;
 }
@@ -44,8 +38,9 @@ type DirectRoute = (req: IncomingMessage, res: ServerResponse, self: string) => 
  * through it. Routes are looked up by exact path (the query is ignored); anything else gets
  * 400 NOT_A_PROXY_REQUEST saying how to use the proxy. Each route is one entry in `routes`:
  *
- * - `GET /`: the status page (renderStatusPage): the identity and credential expiry, the apps and
- *   proof method, the last sign-ins, links to the PAC file and the CA certificate.
+ * - `GET /`: the status page (renderStatusPage): the identity, where its credentials come from
+ *   and when they expire, the apps and proof method, the last sign-ins, links to the PAC file and
+ *   the CA certificate.
  * - `GET /proxy.pac`: a proxy auto-config file that sends the --host apps through this proxy and
  *   everything else DIRECT (every http:// URL when no --host is given). Point the browser's
  *   "automatic proxy configuration URL" at it.
@@ -64,7 +59,7 @@ export function createDirectRequestHandler(
 ): (req: IncomingMessage, res: ServerResponse) => void {
   const hostPatterns = [...options.hostPatterns];
   const boundHostNames = new Set(options.boundHostNames ?? []);
-  const { ca, history, credentialSource } = options;
+  const { ca, history } = options;
   const clock = options.clock ?? Date.now;
   const routes = new Map<string, DirectRoute>([
     [
@@ -75,11 +70,11 @@ export function createDirectRequestHandler(
           proxyAddress: self,
           credentials: history?.credentials() ?? {
             identity: undefined,
+            source: undefined,
             expiration: undefined,
             problem: undefined,
             checkedAt: undefined,
           },
-          credentialSource,
           hostPatterns,
           method: options.method ?? "auto",
           loginFlow: options.loginFlow ?? "proxy",

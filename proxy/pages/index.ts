@@ -2,6 +2,7 @@
  * pages/: what the proxy itself serves to a person — its status page, the PAC file, the local
  * CA's certificate and instructions. May import: signin/, mitm/, aws/, http/, common/.
  */
+export * from "./credential-source.js";
 export * from "./direct-request.js";
 export * from "./pac-file.js";
 export * from "./status-page.js";

@@ -2,23 +2,15 @@ import { formatHostPattern, type HostPattern } from "../http/host-pattern.js";
 import { escapeHtml, html, toHtmlString, type SafeHtml } from "../../protocol/index.js";
 import type { CredentialStatus, LoginRecord } from "../signin/login-history.js";
 import type { LoginFlow, LoginMethodPreference } from "../aws/types.js";
-
-/** Where the proxy's credentials come from, as the person configured it (shown, never used to find them). */
-export interface CredentialSource {
-  /** The AWS profile (`--profile`, else AWS_PROFILE, else `default`). */
-  readonly profile?: string | undefined;
-  /** The role assumed with those credentials (`--assume-role-arn`). */
-  readonly roleArn?: string | undefined;
-}
+import { describeCredentialOrigin } from "./credential-source.js";
 
 /** Everything the status page shows. None of it is secret: no key, token, cookie or proof. */
 export interface StatusPageContent {
   readonly now: Date;
   /** `host:port` the browser reached the proxy at, for the PAC URL. */
   readonly proxyAddress: string;
+  /** Whose credentials, where they come from, until when; the problem, if any. */
   readonly credentials: CredentialStatus;
-  /** Default: not shown. */
-  readonly credentialSource?: CredentialSource | undefined;
   /** The `--host` patterns; none: every plain-HTTP app. */
   readonly hostPatterns: readonly HostPattern[];
   readonly method: LoginMethodPreference;
@@ -61,10 +53,11 @@ const style = [
 ].join("");
 
 /**
- * The proxy's status page (`GET /` on the proxy itself): whose credentials it signs in with and
- * until when, which apps it signs in to and with which method, the last sign-ins with their
- * outcome, and links to the PAC file and the CA certificate. Self-contained (no scripts, no
- * external assets), readable without its CSS; every value is escaped.
+ * The proxy's status page (`GET /` on the proxy itself): whose credentials it signs in with, where
+ * they come from (environment, profile, SSO, credential_process, container or instance role, and
+ * the role assumed) and until when, which apps it signs in to and with which method, the last
+ * sign-ins with their outcome, and links to the PAC file and the CA certificate. Self-contained
+ * (no scripts, no external assets), readable without its CSS; every value is escaped.
  *
  * @example res.end(renderStatusPage({ now: new Date(), proxyAddress: "127.0.0.1:8080", credentials, hostPatterns: [], method: "auto", loginFlow: "proxy", logins: [] }))
  */
@@ -103,7 +96,7 @@ ${toHtmlString(main)}
 }
 
 function renderCredentials(content: StatusPageContent): SafeHtml {
-  const { credentials, credentialSource: source, now } = content;
+  const { credentials, now } = content;
   const identity = credentials.identity;
   const rows: SafeHtml[] = [
     html`<dt>Identity (ARN)</dt>
@@ -121,16 +114,15 @@ function renderCredentials(content: StatusPageContent): SafeHtml {
         <dd><code>${identity.account}</code></dd>`,
     );
   }
-  if (source?.profile !== undefined) {
-    rows.push(
-      html`<dt>Profile</dt>
-        <dd><code>${source.profile}</code></dd>`,
-    );
-  }
-  if (source?.roleArn !== undefined) {
+  rows.push(
+    html`<dt>Credentials from</dt>
+      <dd>${describeSource(credentials)}</dd>`,
+  );
+  const assumedRole = credentials.source?.assumedRole;
+  if (assumedRole !== undefined) {
     rows.push(
       html`<dt>Role assumed</dt>
-        <dd><code>${source.roleArn}</code></dd>`,
+        <dd><code>${assumedRole}</code> (<code>--assume-role-arn</code>), with the credentials above</dd>`,
     );
   }
   const expiry =
@@ -152,6 +144,14 @@ function renderCredentials(content: StatusPageContent): SafeHtml {
       : html`<p class="refused"><strong>Problem:</strong> ${credentials.problem}</p>`;
   return html`<dl>${rows}</dl>
     ${problem}`;
+}
+
+function describeSource(credentials: CredentialStatus): SafeHtml {
+  if (credentials.source !== undefined) return describeCredentialOrigin(credentials.source);
+  if (credentials.checkedAt === undefined) return html`Not looked up yet.`;
+  if (credentials.problem !== undefined) return html`None found (see the problem below).`;
+  // Login dependencies other than createAwsLoginDependencies' (a library caller's own) need not say.
+  return html`Not known: the credentials the proxy was given do not say where they come from.`;
 }
 
 function renderApps(content: StatusPageContent): SafeHtml {

@@ -9,6 +9,7 @@ import { writeRawProxyError } from "../http/http-messages.js";
 import { closeServer, listenOnBindAddress } from "../http/listen.js";
 import type { ProxyLogger } from "../common/log.js";
 import type { CallerIdentity } from "../aws/types.js";
+import { createSignInLog } from "../signin/login-log.js";
 import { createReverseRequestHandler } from "./reverse-http.js";
 import { checkReverseOptions, type ReverseProxyOptions } from "./reverse-options.js";
 import type { ReverseRoute } from "./reverse-route.js";
@@ -62,6 +63,8 @@ export function createReverseProxy(options: ReverseProxyOptions): ReverseProxy {
     // Reverse mode signs in to every upstream it serves: each was named with --upstream.
     signsInTo: () => true,
     logger,
+    // No status page here, so the sign-ins are logged and not recorded.
+    signInLog: createSignInLog({ logger }),
     authTimeoutMs: config.authTimeoutMs,
     clock: config.clock,
   });
@@ -77,6 +80,7 @@ export function createReverseProxy(options: ReverseProxyOptions): ReverseProxy {
     const { origin } = upstream;
     const tls = origin.protocol === "https:";
     return {
+      logger,
       origin: origin.origin,
       scheme: tls ? "https" : "http",
       host: origin.host,
@@ -84,7 +88,6 @@ export function createReverseProxy(options: ReverseProxyOptions): ReverseProxy {
       port: origin.port === "" ? (tls ? 443 : 80) : Number(origin.port),
       exchange,
       maxReplayBodyBytes: config.maxReplayBodyBytes,
-      logger,
       boundHostNames,
       localPorts,
       openSockets,

@@ -1,14 +1,14 @@
 import { buildAuthLocation } from "../../protocol/index.js";
-import type { ProxyLogger } from "../common/log.js";
+import type { SignInLog } from "./login-log.js";
 import type { ForwardTarget } from "../http/request-target.js";
 import type { SignInRefusal } from "./auth-refusal.js";
 import type { AppChallenge, ChallengeAnswerer } from "./challenge-answerer.js";
-import { logLogin, logLoginDenied } from "./login-log.js";
 
 /** What redirectToAuth needs besides the exchange. */
 export interface AuthRedirectContext {
   readonly answerChallenge: ChallengeAnswerer;
-  readonly logger: ProxyLogger;
+  /** Where the outcome is reported: the `login` log line and the record of sign-ins. */
+  readonly signInLog: SignInLog;
 }
 
 /** A 302 that sends the client to the app's /auth with the token. */
@@ -25,7 +25,7 @@ export interface AuthRedirect {
  * client to /auth at `authHost` with the token (the app's own host in forward mode, the local
  * address the browser used in reverse mode), or with the refusal when no proof can be made.
  *
- * @example const outcome = await redirectToAuth(challenge, target, target.host, { answerChallenge, logger })
+ * @example const outcome = await redirectToAuth(challenge, target, target.host, { answerChallenge, signInLog })
  */
 export async function redirectToAuth(
   challenge: AppChallenge,
@@ -33,15 +33,15 @@ export async function redirectToAuth(
   authHost: string,
   context: AuthRedirectContext,
 ): Promise<AuthRedirect | SignInRefusal> {
-  const { logger } = context;
+  const { signInLog } = context;
   const decision = await context.answerChallenge(challenge, { host: target.host, scheme: target.scheme });
   const { identity, method } = decision;
   if (decision.action === "deny") {
     const { error } = decision;
-    logLoginDenied(logger, { host: target.host, identity, method }, error);
+    signInLog.denied({ host: target.host, identity, method }, error);
     return { kind: "refused", status: error.status, message: error.message, code: error.code };
   }
-  logLogin(logger, { host: target.host, identity, method, outcome: "redirected" });
+  signInLog.login({ host: target.host, identity, method, outcome: "redirected" });
   return {
     kind: "redirect",
     location: buildAuthLocation(authHost, target.path, decision.token),

@@ -11,6 +11,7 @@ import { redirectToAuth, type AuthRedirect } from "./auth-redirect.js";
 import type { SignInRefusal } from "./auth-refusal.js";
 import { createChallengeAnswerer, readChallenge } from "./challenge-answerer.js";
 import { CookieJar, type StoredCookie } from "./cookie-jar.js";
+import type { SignInLog } from "./login-log.js";
 import { decideOnResponse, sendsStoredSession, updatesStoredSession } from "./policy.js";
 import type { RequestSite } from "./request-site.js";
 import { createSelfLogin } from "./self-login.js";
@@ -61,6 +62,8 @@ export interface AppExchangeOptions {
   /** Whether the proxy signs in to this app (the `hosts` patterns; every app when there are none). */
   readonly signsInTo: (target: ForwardTarget) => boolean;
   readonly logger: ProxyLogger;
+  /** Where each sign-in's outcome is reported: the `login` log line and the record of sign-ins. */
+  readonly signInLog: SignInLog;
   /** How long an app's /auth may take when the proxy signs in, in ms. */
   readonly authTimeoutMs: number;
   /** The current time in ms (cookie lifetimes, the refusal memory). */
@@ -93,6 +96,7 @@ export function createAppExchange(options: AppExchangeOptions): AppExchange {
     answer: answerChallenge,
     send,
     logger,
+    signInLog: options.signInLog,
     authTimeoutMs: options.authTimeoutMs,
     clock: options.clock,
   });
@@ -143,7 +147,10 @@ export function createAppExchange(options: AppExchangeOptions): AppExchange {
     // The app's 401 body is replaced by the proxy's answer; read it to the end so the connection can be reused.
     response.resume();
     if (decision.action === "redirect") {
-      return redirectToAuth(challenge, target, request.authHost, { answerChallenge, logger });
+      return redirectToAuth(challenge, target, request.authHost, {
+        answerChallenge,
+        signInLog: options.signInLog,
+      });
     }
     // decideOnResponse signs in only for a body the proxy kept (an Upgrade has none).
     if (body.kind !== "complete") throw new Error("the sign-in policy chose to replay a streamed body");

@@ -1,30 +1,23 @@
 import { toOneLine } from "../common/errors.js";
-import type { LogFields, ProxyLogger } from "../common/log.js";
-import type { LoginDependencies } from "../aws/types.js";
+import type {
+  CredentialCheckRecorder,
+  CredentialCheckResult,
+  CredentialSource,
+  LoginDependencies,
+} from "../aws/types.js";
+import type { SignInEvent, SignInRecorder } from "./login-log.js";
 
-/** One answered challenge, as its `login` log event reported it (see logLogin). */
-export interface LoginRecord {
+/** One answered challenge, as createSignInLog reported it, and when. */
+export interface LoginRecord extends SignInEvent {
   readonly time: Date;
-  /** The app, `host[:port]`. */
-  readonly host: string;
-  /** The ARN signed in as; undefined when the proxy did not know it (`identity=unknown`). */
-  readonly identity: string | undefined;
-  /** `sts` or `kms`; undefined when refused before a method was chosen. */
-  readonly method: string | undefined;
-  /** `signed-in`, `redirected` or `denied`. */
-  readonly outcome: string;
-  /** The proxy's error code, when the proxy refused. */
-  readonly code: string | undefined;
-  /** The app's status, when /auth refused. */
-  readonly status: number | undefined;
-  /** Why it was refused: a ProxyError message or the app's one-line reason (never a secret). */
-  readonly reason: string | undefined;
 }
 
 /** What the proxy last learnt about its own credentials; never the credentials themselves. */
 export interface CredentialStatus {
-  /** Whose credentials they are, from the start-up check or the last login that named them. */
+  /** Whose credentials they are, from the credential check or the last sign-in that named them. */
   readonly identity: { readonly arn: string; readonly account: string | undefined } | undefined;
+  /** Where the credentials last found come from; undefined: none found (yet), or the login dependencies do not say. */
+  readonly source: CredentialSource | undefined;
   /** When the credentials last found expire; undefined for long-term keys, or none found yet. */
   readonly expiration: Date | undefined;
   /** Why the last attempt found no usable credentials (the SDK's or the proxy's words); undefined if it did. */
@@ -41,27 +34,30 @@ export interface LoginHistoryOptions {
   readonly clock?: () => number;
 }
 
-/** The last logins and the state of the proxy's credentials, for the status page. In memory only. */
-export interface LoginHistory {
-  /** A logger that writes every event to `logger` and records the `login` and `credentials` events. */
-  observe(logger: ProxyLogger): ProxyLogger;
-  /** The same login dependencies, noting when the credentials found expire, or why none were found. */
+/**
+ * The last sign-ins and the state of the proxy's credentials, for the status page. In memory only.
+ * It is the recorder of createSignInLog (recordSignIn) and of reportCredentialStatus
+ * (recordCredentialCheck), and watches the credential lookups (observeCredentials).
+ */
+export interface LoginHistory extends SignInRecorder, CredentialCheckRecorder {
+  /** The same login dependencies, noting when the credentials found expire and where they come from, or why none were found. */
   observeCredentials(login: LoginDependencies): LoginDependencies;
-  /** The last logins, newest first. */
+  /** The last sign-ins, newest first. */
   logins(): readonly LoginRecord[];
   credentials(): CredentialStatus;
 }
 
 /**
- * Records what the status page shows, from the events the proxy logs anyway: each `login` event
- * (host, identity, method, outcome, reason: what the log line holds, so nothing secret) and each
- * `credentials` event, plus the expiry of the credentials each lookup finds. At most `limit`
- * logins are kept; nothing is written anywhere.
+ * Records what the status page shows, from typed reports only: each sign-in createSignInLog
+ * reports (already checked and stripped of anything secret, see toSignInEvent), each credential
+ * check, and each credential lookup (its expiry and source, never the keys). At most `limit`
+ * sign-ins are kept; nothing is written anywhere.
  *
  * @example
  * const history = createLoginHistory();
- * const logger = history.observe(createStreamLogger());
+ * const signInLog = createSignInLog({ logger, recorder: history });
  * const session = createAwsSession(history.observeCredentials(login));
+ * await reportCredentialStatus(session, logger, history);
  * history.logins()[0]; // { host: "app:3000", outcome: "signed-in", … }
  */
 export function createLoginHistory(options: LoginHistoryOptions = {}): LoginHistory {
@@ -73,45 +69,35 @@ export function createLoginHistory(options: LoginHistoryOptions = {}): LoginHist
   const logins: LoginRecord[] = [];
   let credentials: CredentialStatus = {
     identity: undefined,
+    source: undefined,
     expiration: undefined,
     problem: undefined,
     checkedAt: undefined,
   };
 
-  const record = (event: string, fields: LogFields): void => {
-    if (event === "login") {
-      const entry = toLoginRecord(new Date(clock()), fields);
-      logins.unshift(entry);
-      logins.length = Math.min(logins.length, limit);
-      if (entry.identity !== undefined && entry.identity !== credentials.identity?.arn) {
-        credentials = {
-          ...credentials,
-          identity: { arn: entry.identity, account: accountOf(entry.identity) },
-        };
-      }
-    } else if (event === "credentials") {
-      const arn = text(fields.identity);
-      credentials =
-        arn === undefined
-          ? {
-              ...credentials,
-              problem: text(fields.message) ?? text(fields.reason) ?? "credentials check failed",
-            }
-          : { ...credentials, identity: { arn, account: text(fields.account) }, problem: undefined };
-    }
+  const noteIdentity = (arn: string, account: string | undefined): void => {
+    if (arn !== credentials.identity?.arn) credentials = { ...credentials, identity: { arn, account } };
   };
 
   return Object.freeze({
-    observe: (logger: ProxyLogger): ProxyLogger => ({
-      info(event, fields) {
-        logger.info(event, fields);
-        record(event, fields);
-      },
-      warn(event, fields) {
-        logger.warn(event, fields);
-        record(event, fields);
-      },
-    }),
+    recordSignIn(event: SignInEvent): void {
+      // The named fields only: nothing else an event might carry is kept.
+      const { host, identity, method, outcome, code, status, reason } = event;
+      logins.unshift(
+        Object.freeze({ time: new Date(clock()), host, identity, method, outcome, code, status, reason }),
+      );
+      logins.length = Math.min(logins.length, limit);
+      // A sign-in names whose credentials answered it, e.g. after they changed since the check.
+      if (identity !== undefined) noteIdentity(identity, accountOf(identity));
+    },
+    recordCredentialCheck(result: CredentialCheckResult): void {
+      if (result.outcome === "found") {
+        noteIdentity(result.identity.arn, result.identity.account);
+        credentials = { ...credentials, problem: undefined };
+      } else {
+        credentials = { ...credentials, problem: result.problem };
+      }
+    },
     observeCredentials: (login: LoginDependencies): LoginDependencies => ({
       ...login,
       resolveCredentials: async () => {
@@ -119,6 +105,7 @@ export function createLoginHistory(options: LoginHistoryOptions = {}): LoginHist
           const found = await login.resolveCredentials();
           credentials = {
             ...credentials,
+            source: found.source,
             expiration: found.expiration,
             problem: undefined,
             checkedAt: new Date(clock()),
@@ -127,7 +114,13 @@ export function createLoginHistory(options: LoginHistoryOptions = {}): LoginHist
         } catch (error) {
           // The SDK's own words, as the credentials log line gives them ("Could not load credentials …").
           const problem = error instanceof Error ? toOneLine(error.message, 300) : "no usable credentials";
-          credentials = { ...credentials, expiration: undefined, problem, checkedAt: new Date(clock()) };
+          credentials = {
+            ...credentials,
+            source: undefined,
+            expiration: undefined,
+            problem,
+            checkedAt: new Date(clock()),
+          };
           throw error;
         }
       },
@@ -135,24 +128,6 @@ export function createLoginHistory(options: LoginHistoryOptions = {}): LoginHist
     logins: () => [...logins],
     credentials: () => credentials,
   });
-}
-
-function toLoginRecord(time: Date, fields: LogFields): LoginRecord {
-  const identity = text(fields.identity);
-  return {
-    time,
-    host: text(fields.host) ?? "",
-    identity: identity === "unknown" ? undefined : identity,
-    method: text(fields.method),
-    outcome: text(fields.outcome) ?? "",
-    code: text(fields.code),
-    status: typeof fields.status === "number" ? fields.status : undefined,
-    reason: text(fields.reason),
-  };
-}
-
-function text(value: LogFields[string]): string | undefined {
-  return value === undefined ? undefined : String(value);
 }
 
 /** The account of an ARN (`arn:aws:iam::111122223333:user/x` → `111122223333`). */

@@ -5,7 +5,7 @@ import { readChallenge, type AppChallenge, type ChallengeAnswerer } from "./chal
 import type { CookieJar, StoredCookie } from "./cookie-jar.js";
 import { ProxyError } from "../common/errors.js";
 import type { ProxyLogger } from "../common/log.js";
-import { logLogin, logLoginDenied } from "./login-log.js";
+import { createSignInLog, type SignInLog } from "./login-log.js";
 import type { RequestBody } from "../http/request-body.js";
 import { originOf, type ForwardTarget } from "../http/request-target.js";
 import { mergeCookieHeader, pathMatches } from "../http/set-cookie.js";
@@ -18,6 +18,8 @@ export interface SelfLoginOptions {
   readonly answer: ChallengeAnswerer;
   readonly send: UpstreamSender;
   readonly logger: ProxyLogger;
+  /** Where each sign-in's outcome is reported. Default: createSignInLog({ logger }) (the log line only, nothing recorded). */
+  readonly signInLog?: SignInLog | undefined;
   /** How long /auth may take, in ms. Default 30000. */
   readonly authTimeoutMs?: number;
   /**
@@ -106,6 +108,7 @@ const MAX_REMEMBERED_REFUSALS = 100;
  */
 export function createSelfLogin(options: SelfLoginOptions): SelfLogin {
   const { jar, answer, send, logger } = options;
+  const signInLog = options.signInLog ?? createSignInLog({ logger });
   const authTimeoutMs = options.authTimeoutMs ?? 30_000;
   const refusalMemoryMs = options.refusalMemoryMs ?? 30_000;
   const clock = options.clock ?? Date.now;
@@ -142,7 +145,7 @@ export function createSelfLogin(options: SelfLoginOptions): SelfLogin {
     const decision = await answer(challenge, { host: target.host, scheme: target.scheme });
     const { identity, method } = decision;
     const refuse = (error: ProxyError): SignInOutcome => {
-      logLoginDenied(logger, { host: target.host, identity, method }, error);
+      signInLog.denied({ host: target.host, identity, method }, error);
       return { kind: "refused", status: error.status, message: error.message, code: error.code };
     };
     if (decision.action === "deny") return refuse(decision.error);
@@ -173,7 +176,7 @@ export function createSelfLogin(options: SelfLoginOptions): SelfLogin {
     if ((auth.statusCode ?? 502) >= 400) {
       const refusal = await readAuthRefusal(auth, accept);
       const { status, message } = refusal;
-      logLogin(logger, { host: target.host, identity, method, outcome: "denied", status, reason: message });
+      signInLog.login({ host: target.host, identity, method, outcome: "denied", status, reason: message });
       // 403: the app refused this identity or its proof (NOT_ALLOWED, STS_PROOF_REFUSED, …); a new
       // proof made the same way moments later gets the same answer. A 5xx is the app's own trouble.
       if (status === 403) remember(originOf(target), refusal);
@@ -182,7 +185,7 @@ export function createSelfLogin(options: SelfLoginOptions): SelfLogin {
     auth.resume();
     const setCookies = auth.headersDistinct["set-cookie"] ?? [];
     const cookies = jar.store(originOf(target), AUTH_PATH, setCookies);
-    logLogin(logger, { host: target.host, identity, method, outcome: "signed-in" });
+    signInLog.login({ host: target.host, identity, method, outcome: "signed-in" });
     return { kind: "signed-in", cookies, setCookies };
   }
 

@@ -2,6 +2,7 @@ import assert from "node:assert/strict";
 import http from "node:http";
 import { after, before, describe, it } from "node:test";
 import { createProxyServer, parseHostPattern, type ProxyServer } from "../../../../proxy/index.js";
+import type { CredentialSource } from "../../../../proxy/aws/types.js";
 import type { CredentialStatus, LoginRecord } from "../../../../proxy/signin/login-history.js";
 import { renderStatusPage, type StatusPageContent } from "../../../../proxy/pages/status-page.js";
 import {
@@ -22,6 +23,7 @@ import {
 const now = new Date("2030-01-02T02:21:05.000Z");
 const known: CredentialStatus = {
   identity: { arn: DEMO_IDENTITY.arn, account: DEMO_IDENTITY.account },
+  source: { kind: "profile", profile: "work" },
   expiration: new Date("2030-01-02T03:04:05.000Z"),
   problem: undefined,
   checkedAt: now,
@@ -77,27 +79,95 @@ describe("renderStatusPage", () => {
       assert.match(href ?? "", /^\/[a-z]/, "links stay on the proxy");
   });
 
-  it("names the credentials: ARN, account, profile, role, and when they expire", () => {
-    const text = textOf(
+  it("names the credentials: ARN, account, where they come from, the role assumed, and when they expire", () => {
+    const page = render({
+      credentials: {
+        ...known,
+        source: { kind: "profile", profile: "work", assumedRole: "arn:aws:iam::111122223333:role/Developer" },
+      },
+    });
+    assert.ok(
+      textOf(page).includes(
+        `Identity (ARN) ${DEMO_IDENTITY.arn} Account 111122223333 ` +
+          "Credentials from Profile work: access keys in the shared credentials or config file " +
+          "Role assumed arn:aws:iam::111122223333:role/Developer (--assume-role-arn), with the credentials above " +
+          "Credentials expire 2030-01-02 03:04:05 UTC (in 43 min)",
+      ),
+      textOf(page),
+    );
+    assert.ok(
+      page.includes(
+        "<dd>Profile <code>work</code>: access keys in the shared credentials or config file</dd>",
+      ),
+      page,
+    );
+    assert.ok(
+      page.includes(
+        "<dd><code>arn:aws:iam::111122223333:role/Developer</code> (<code>--assume-role-arn</code>), with the credentials above</dd>",
+      ),
+      page,
+    );
+  });
+
+  it("says where the credentials come from, for each source the SDK's chain has", () => {
+    const cases: readonly (readonly [CredentialSource, string])[] = [
+      [{ kind: "environment" }, "Environment variables (AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY)"],
+      [
+        { kind: "profile", profile: "work" },
+        "Profile work: access keys in the shared credentials or config file",
+      ],
+      [
+        { kind: "profile-role", profile: "dev" },
+        "Profile dev: a role it assumes (role_arn with source_profile or credential_source)",
+      ],
+      [{ kind: "sso", profile: "corp" }, "SSO (IAM Identity Center), profile corp"],
+      [{ kind: "process", profile: "tool" }, "credential_process of profile tool"],
+      [{ kind: "web-identity", profile: "ci" }, "Web identity token, profile ci"],
+      [
+        { kind: "web-identity", profile: undefined },
+        "Web identity token (AWS_WEB_IDENTITY_TOKEN_FILE, AWS_ROLE_ARN)",
+      ],
+      [{ kind: "console-login", profile: "me" }, "aws login (console credentials), profile me"],
+      [{ kind: "container-role" }, "Container role (the ECS or EKS container credentials endpoint)"],
+      [{ kind: "instance-role" }, "EC2 instance role (the instance metadata service)"],
+      [
+        { kind: "unknown" },
+        "Found by the AWS SDK, which does not say where (a provider this proxy does not know)",
+      ],
+    ];
+    for (const [source, words] of cases) {
+      const text = textOf(render({ credentials: { ...known, source } }));
+      assert.ok(text.includes(`Credentials from ${words} Credentials expire`), `${source.kind}: ${text}`);
+      assert.ok(!text.includes("Role assumed"), `${source.kind}: no role assumed`);
+    }
+    const assumed = textOf(
       render({
-        credentialSource: {
-          profile: "work",
-          roleArn: "arn:aws:iam::111122223333:role/Developer",
+        credentials: {
+          ...known,
+          source: { kind: "sso", profile: "corp", assumedRole: "arn:aws:iam::1:role/R" },
         },
       }),
     );
-    assert.ok(text.includes(`Identity (ARN) ${DEMO_IDENTITY.arn}`), text);
-    assert.ok(text.includes("Account 111122223333"), text);
-    assert.ok(text.includes("Profile work"), text);
-    assert.ok(text.includes("Role assumed arn:aws:iam::111122223333:role/Developer"), text);
-    assert.ok(text.includes("Credentials expire 2030-01-02 03:04:05 UTC (in 43 min)"), text);
+    assert.ok(
+      assumed.includes(
+        "Credentials from SSO (IAM Identity Center), profile corp Role assumed arn:aws:iam::1:role/R (--assume-role-arn)",
+      ),
+      assumed,
+    );
   });
 
   it("says when the credentials are unknown, long-term, or missing, and why", () => {
     assert.ok(
-      textOf(render({ credentials: { ...known, identity: undefined, checkedAt: undefined } })).includes(
+      textOf(
+        render({ credentials: { ...known, identity: undefined, source: undefined, checkedAt: undefined } }),
+      ).includes(
         "Identity (ARN) Not known yet: it is looked up at start-up and named by each sign-in. " +
-          "Credentials expire Not looked up yet.",
+          "Credentials from Not looked up yet. Credentials expire Not looked up yet.",
+      ),
+    );
+    assert.ok(
+      textOf(render({ credentials: { ...known, source: undefined } })).includes(
+        "Credentials from Not known: the credentials the proxy was given do not say where they come from.",
       ),
     );
     assert.ok(
@@ -109,6 +179,7 @@ describe("renderStatusPage", () => {
       render({
         credentials: {
           identity: undefined,
+          source: undefined,
           expiration: undefined,
           checkedAt: now,
           problem: "Could not load credentials from any providers",
@@ -117,7 +188,8 @@ describe("renderStatusPage", () => {
     );
     assert.ok(
       missing.includes(
-        "Credentials expire No usable credentials. Problem: Could not load credentials from any providers",
+        "Credentials from None found (see the problem below). " +
+          "Credentials expire No usable credentials. Problem: Could not load credentials from any providers",
       ),
       missing,
     );
@@ -196,14 +268,19 @@ describe("renderStatusPage", () => {
           reason: `"><script>alert(1)</script>`,
         }),
       ],
-      credentials: { ...known, problem: "<b>bold</b> & 'quoted'" },
-      credentialSource: { profile: `"><script>x</script>` },
+      credentials: {
+        ...known,
+        problem: "<b>bold</b> & 'quoted'",
+        source: { kind: "profile", profile: `"><script>x</script>`, assumedRole: "<i>role</i>" },
+      },
     });
     assert.ok(!page.includes("<script"), page);
     assert.ok(!page.includes("<img"), page);
     assert.ok(page.includes("&lt;img src=x onerror=alert(1)&gt;"));
     assert.ok(page.includes("&quot;&gt;&lt;script&gt;alert(1)&lt;/script&gt;"));
     assert.ok(page.includes("&lt;b&gt;bold&lt;/b&gt; &amp; &#39;quoted&#39;"));
+    assert.ok(page.includes("<code>&quot;&gt;&lt;script&gt;x&lt;/script&gt;</code>"));
+    assert.ok(page.includes("<code>&lt;i&gt;role&lt;/i&gt;</code>"));
   });
 
   it("links the PAC file, and the CA certificate with its fingerprint when interception is on", () => {
@@ -221,7 +298,10 @@ describe("the status page of a running proxy", () => {
   let app: RecordingApp;
   let proxy: ProxyServer;
   let port = 0;
-  const fake = createFakeAws({ credentials: ROLE_CREDENTIALS });
+  const developer = "arn:aws:iam::111122223333:role/Developer";
+  const fake = createFakeAws({
+    credentials: { ...ROLE_CREDENTIALS, source: { kind: "sso", profile: "work", assumedRole: developer } },
+  });
 
   const statusPage = (): Promise<string> =>
     new Promise((resolve, reject) => {
@@ -260,18 +340,26 @@ describe("the status page of a running proxy", () => {
     await app.close();
   });
 
-  it("before anything happened: identity not known, no sign-ins", async () => {
+  it("before anything happened: identity and source not known, no sign-ins", async () => {
     const text = textOf(await statusPage());
     assert.ok(text.includes("Identity (ARN) Not known yet"), text);
+    assert.ok(text.includes("Credentials from Not looked up yet."), text);
     assert.ok(text.includes("No sign-ins since the proxy started."), text);
   });
 
-  it("after the credential check and a sign-in: the identity, the expiry and the sign-in", async () => {
+  it("after the credential check and a sign-in: the identity, where from, the expiry and the sign-in", async () => {
     await proxy.checkCredentials();
     assert.equal((await requestThroughProxy(port, `http://${app.host}/`)).body, "hello");
     const text = textOf(await statusPage());
-    assert.ok(text.includes(`Identity (ARN) ${DEMO_IDENTITY.arn} Account 111122223333`), text);
-    assert.ok(text.includes("Credentials expire 2030-01-02 03:04:05 UTC (in 43 min)"), text);
+    assert.ok(
+      text.includes(
+        `Identity (ARN) ${DEMO_IDENTITY.arn} Account 111122223333 ` +
+          "Credentials from SSO (IAM Identity Center), profile work " +
+          `Role assumed ${developer} (--assume-role-arn), with the credentials above ` +
+          "Credentials expire 2030-01-02 03:04:05 UTC (in 43 min)",
+      ),
+      text,
+    );
     assert.ok(text.includes(`2030-01-02 02:21:05 UTC ${app.host} ${DEMO_IDENTITY.arn} sts signed in`), text);
   });
 
@@ -286,5 +374,62 @@ describe("the status page of a running proxy", () => {
     ]) {
       assert.ok(!page.includes(secret), secret);
     }
+  });
+});
+
+describe("the status page of a running proxy with the redirect flow", () => {
+  let app: RecordingApp;
+  let proxy: ProxyServer;
+  let port = 0;
+
+  before(async () => {
+    app = await startRecordingApp();
+    proxy = createProxyServer({
+      bind: "127.0.0.1:0",
+      login: createFakeAws({ credentials: USER_CREDENTIALS }).deps,
+      logger: createMemoryLogger(),
+      loginFlow: "redirect",
+      clock: () => now.getTime(),
+    });
+    const [url = ""] = await proxy.listen();
+    port = Number(new URL(url).port);
+  });
+  after(async () => {
+    await proxy.close();
+    await app.close();
+  });
+
+  it("lists the redirects to /auth and the proxy's refusals, and never the token", async () => {
+    app.respond = (_req, res) => sendChallenge(res, createStsChallengeHead(app.host));
+    const redirected = await requestThroughProxy(port, `http://${app.host}/`);
+    assert.equal(redirected.status, 302);
+    const token = new URL(String(redirected.headers.location), "http://any").searchParams.get("token") ?? "";
+    assert.ok(token.startsWith("sts1."), token);
+    // A challenge for another app's server-id: the proxy refuses to make a proof for it.
+    app.respond = (_req, res) => sendChallenge(res, createStsChallengeHead("elsewhere.internal:443"));
+    assert.equal((await requestThroughProxy(port, `http://${app.host}/`)).status, 403);
+    const page = await new Promise<string>((resolve, reject) => {
+      http
+        .get({ host: "127.0.0.1", port, path: "/", agent: false }, (res) => {
+          let body = "";
+          res.setEncoding("utf8");
+          res.on("data", (chunk: string) => (body += chunk));
+          res.on("end", () => resolve(body));
+        })
+        .on("error", reject);
+    });
+    const text = textOf(page);
+    assert.ok(text.includes("The last 2 sign-ins, newest first"), text);
+    assert.ok(
+      text.includes(
+        `2030-01-02 02:21:05 UTC ${app.host} unknown none the proxy refused (SERVER_ID_MISMATCH): ` +
+          `Refusing to sign in: the app at ${app.host} asked for a proof for server-id elsewhere.internal:443 ` +
+          "(a proof for another server would let this app sign in there as you) " +
+          // No credential check ran, and the STS method calls no AWS: whose proof it was is not known.
+          `2030-01-02 02:21:05 UTC ${app.host} unknown sts sent to the app's /auth`,
+      ),
+      text,
+    );
+    assert.ok(!page.includes(token.slice(5, 40)), "the token is not on the page");
   });
 });
