@@ -1,7 +1,8 @@
 /**
  * reverse/: reverse mode — each app gets a local address a browser opens without proxy settings.
  * It hands every app response to signin/ and never re-decides what signin/ decides.
- * May import: signin/, upstream/, aws/, http/, common/ — never forward/ or cli/.
+ * May import: pages/, signin/, upstream/, mitm/, aws/, http/, common/ — never forward/ or cli/
+ * (npm run lint enforces the layers).
  */
 /**
  * Reverse mode: `iam-auth-proxy --upstream https://app.internal.example.com` serves the app at

@@ -3,7 +3,7 @@
  * request it is (same site or another site's page), the session jar, making the proof, signing
  * in on the client's behalf and replaying, the original's redirect flow, refusals and the record
  * of sign-ins. Every mode calls it; no mode re-decides any part of it.
- * May import: aws/, upstream/, http/, common/.
+ * May import: aws/, upstream/, mitm/, http/, common/ (npm run lint enforces the layers).
  */
 export * from "./auth-redirect.js";
 export * from "./auth-refusal.js";
