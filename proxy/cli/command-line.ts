@@ -82,8 +82,7 @@ function describeUnknownFlag(typed: string, known: readonly string[]): string {
     return `Unknown flag ${typed}: only an on/off flag such as --aws-via-socks can be turned off with --no-`;
   }
   const closest = findClosestName(typed.replace(/^--?/, ""), known);
-  const flag = closest === undefined ? undefined : findFlag(closest);
-  return `Unknown flag ${typed}${flag === undefined ? "" : `: did you mean --${flag.name}?`}`;
+  return `Unknown flag ${typed}${closest === undefined ? "" : `: did you mean --${closest}?`}`;
 }
 
 function describeFlagNotTaken(name: string, command: CliCommand): string {

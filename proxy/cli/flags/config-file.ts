@@ -89,7 +89,7 @@ function describeUnknownKey(key: string, path: string): string {
 
 /** The value as the command line would give it, or why it cannot be one. */
 function readValue(flag: FlagSpec, raw: unknown): FlagValue["value"] | { readonly problem: string } {
-  const shown = JSON.stringify(raw) ?? String(raw);
+  const shown = flag.secret === true ? `a ${typeof raw}` : (JSON.stringify(raw) ?? String(raw));
   if (raw === null) return { problem: "needs a value" };
   if (flag.kind === "boolean") {
     return typeof raw === "boolean" ? raw : { problem: `must be true or false (got ${shown})` };

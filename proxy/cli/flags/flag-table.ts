@@ -18,6 +18,8 @@ export interface FlagSpec {
   readonly defaultDescription?: string;
   /** A file or directory: in a config file, relative to the file's own directory. */
   readonly path?: boolean;
+  /** A one-time secret: no message shows its value. */
+  readonly secret?: boolean;
   /** Only on the command line (--help, --version), or also from the environment but not a file (--config). */
   readonly only?: "command line" | "not in a file";
 }
@@ -145,6 +147,7 @@ export const allFlags: readonly FlagSpec[] = [
   {
     name: "mfa-token-code",
     kind: "text",
+    secret: true,
     group: identity,
     describe: "CODE: the 6 digits your MFA device shows now",
     defaultDescription: "asked for on the terminal when AWS needs one",

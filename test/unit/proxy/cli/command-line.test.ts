@@ -186,7 +186,7 @@ describe("readCommandLine", () => {
       const path = file("env.yaml", "method: kms\n");
       assert.equal((await readRunOptions([], { IAM_AUTH_PROXY_CONFIG: path })).method, "kms");
     });
-    it("refuses unknown keys, values of the wrong kind and a key naming another config file", async () => {
+    it("refuses unknown keys, values of the wrong kind (never showing the MFA code) and a key naming another config file", async () => {
       const path = file(
         "bad.yaml",
         [
@@ -200,7 +200,7 @@ describe("readCommandLine", () => {
       );
       assert.deepEqual(await readProblems(["--config", path]), [
         `Unknown key bnd in ${path}: did you mean bind?`,
-        `mfa-token-code in ${path} must be text: put it in quotes (got 12345)`,
+        `mfa-token-code in ${path} must be text: put it in quotes (got a number)`,
         `host in ${path} must be a list of texts, each in quotes if it could be read as a number (got [1,2])`,
         `aws-via-socks in ${path} must be true or false (got "yes please")`,
         `config in ${path}: a config file cannot name another one`,
