@@ -1,7 +1,6 @@
 import type { CliCommand, CliEnvironment, PreparedCommand } from "./command.js";
 import { readCommandLineFlags } from "./flags/argv-flags.js";
 import { findClosestName } from "./flags/closest-name.js";
-import { readConfigFile } from "./flags/config-file.js";
 import { readEnvironmentFlags } from "./flags/env-flags.js";
 import { allFlags, findFlag } from "./flags/flag-table.js";
 import { createFlagReader, mergeFlagValues, type FlagValues } from "./flags/flag-values.js";
@@ -65,6 +64,8 @@ export async function readCommandLine(
 async function readConfig(values: FlagValues, problems: string[]): Promise<FlagValues> {
   const path = createFlagReader(values, problems).text("config");
   if (path === undefined) return noFlags;
+  // Loaded only for a config file, as are YAML's parser and everything else only some runs need.
+  const { readConfigFile } = await import("./flags/config-file.js");
   const file = await readConfigFile(path.value, path.name);
   problems.push(...file.problems);
   return file.values;

@@ -6,7 +6,6 @@ import { readCommandLine } from "./command-line.js";
 import { caCommand } from "./commands/ca.js";
 import { runCommand } from "./commands/run.js";
 import { PROGRAM_NAME } from "./flags/flag-table.js";
-import { readPackageVersion } from "./package-version.js";
 
 /** The commands of `iam-auth-proxy`, one file each under commands/; the one without a name runs by default. */
 export const commands: readonly CliCommand[] = [runCommand, caCommand];
@@ -30,14 +29,19 @@ export async function main(
   const line = await readCommandLine(argv, env, commands);
   switch (line.kind) {
     case "help": {
-      const { renderHelp } = await import("./help.js");
+      const [{ renderHelp }, { readPackageVersion }] = await Promise.all([
+        import("./help.js"),
+        import("./package-version.js"),
+      ]);
       const width = Math.min(HELP_WIDTH, process.stdout.columns ?? HELP_WIDTH);
       output.out.write(await renderHelp(commands, line.command, readPackageVersion(), width));
       return 0;
     }
-    case "version":
+    case "version": {
+      const { readPackageVersion } = await import("./package-version.js");
       output.out.write(`${readPackageVersion()}\n`);
       return 0;
+    }
     case "usage error": {
       const lines = line.problems.map((problem) => `${PROGRAM_NAME}: ${problem}\n`);
       output.err.write(`${lines.join("")}Run ${PROGRAM_NAME} --help to see the options.\n`);
