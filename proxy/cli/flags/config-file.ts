@@ -94,7 +94,11 @@ function readValue(flag: FlagSpec, raw: unknown): FlagValue["value"] | { readonl
   if (flag.kind === "boolean") {
     return typeof raw === "boolean" ? raw : { problem: `must be true or false (got ${shown})` };
   }
-  if (flag.kind === "number" && typeof raw === "number") return String(raw);
+  if (flag.kind === "number") {
+    return typeof raw === "number" || typeof raw === "string"
+      ? String(raw)
+      : { problem: `must be a number (got ${shown})` };
+  }
   if (flag.kind === "list") {
     const items: readonly unknown[] = Array.isArray(raw) ? raw : [raw];
     if (items.every((item): item is string => typeof item === "string")) return items;

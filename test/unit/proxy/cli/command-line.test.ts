@@ -194,6 +194,7 @@ describe("readCommandLine", () => {
           "mfa-token-code: 012345",
           "host: [1, 2]",
           "aws-via-socks: yes please",
+          "upstream-timeout: [30]",
           "config: other.yaml",
           "",
         ].join("\n"),
@@ -203,6 +204,7 @@ describe("readCommandLine", () => {
         `mfa-token-code in ${path} must be text: put it in quotes (got a number)`,
         `host in ${path} must be a list of texts, each in quotes if it could be read as a number (got [1,2])`,
         `aws-via-socks in ${path} must be true or false (got "yes please")`,
+        `upstream-timeout in ${path} must be a number (got [30])`,
         `config in ${path}: a config file cannot name another one`,
       ]);
     });
