@@ -46,10 +46,15 @@ export {
 export { CookieJar, type CookieJarOptions, type StoredCookie } from "./signin/cookie-jar.js";
 export { createTerminalMfaPrompt, type TerminalMfaPromptOptions } from "./cli/mfa-prompt.js";
 export { reportCredentialStatus } from "./aws/credential-check.js";
-export { parseBindAddress, type BindAddress } from "./http/bind-address.js";
+export { formatBindAddress, parseBindAddress, type BindAddress } from "./http/bind-address.js";
 export { createStreamLogger, type LogFields, type ProxyLogger } from "./common/log.js";
 export { ProxyError, type ProxyErrorCode } from "./common/errors.js";
-export { parseHostPattern, matchesAnyHost, type HostPattern } from "./http/host-pattern.js";
+export {
+  formatHostPattern,
+  parseHostPattern,
+  matchesAnyHost,
+  type HostPattern,
+} from "./http/host-pattern.js";
 export {
   parseSocksEndpoint,
   createSocksConnector,
@@ -66,11 +71,8 @@ export { defaultCaDir, loadOrCreateCa, MitmError, type LocalCa, type MitmErrorCo
 export { renderPacFile, pacContentType } from "./pages/pac-file.js";
 export {
   createReverseProxy,
-  resolveUpstreams,
-  type ResolvedUpstreams,
   type ReverseListener,
   type ReverseProxy,
   type ReverseProxyOptions,
-  type ReverseUpstream,
   type ReverseUpstreamOptions,
 } from "./reverse/index.js";

@@ -1,5 +1,5 @@
-import { parseBindAddress, type BindAddress } from "../http/bind-address.js";
-import { parseHostPattern, type HostPattern } from "../http/host-pattern.js";
+import { describeBindAddressProblem, type BindAddress } from "../http/bind-address.js";
+import { describeHostPatternProblem, type HostPattern } from "../http/host-pattern.js";
 import {
   checkLoginOptions,
   fillLoginDefaults,
@@ -7,44 +7,49 @@ import {
   type LoginOptions,
 } from "../signin/login-options.js";
 import type { LocalCa } from "../mitm/index.js";
-import { parseSocksEndpoint, type SocksEndpoint } from "../upstream/socks-connector.js";
+import type { SocksEndpoint } from "../upstream/socks-connector.js";
+import { checkUpstreamTimeoutMs } from "../upstream/sender.js";
+import { checkCaCertificateList } from "../upstream/upstream-tls.js";
 
+/**
+ * createProxyServer's options. Values a person types (an address, a host pattern) come already
+ * parsed, with parseBindAddress, parseHostPattern and parseSocksEndpoint: the proxy never parses
+ * a string again, and its errors name these options, not the command's flags.
+ */
 export interface ProxyServerOptions extends LoginOptions {
   /**
-   * Where to listen, as for `--bind`: `:PORT` (loopback only: 127.0.0.1 and ::1), `HOST:PORT`,
-   * `[IPV6]:PORT`. Default `":8080"`.
+   * Where to listen (parseBindAddress): `:PORT` is loopback only (127.0.0.1 and ::1), else exactly
+   * the address given. Default `{ kind: "loopback", port: 8080 }`.
    */
-  readonly bind?: string;
+  readonly bind?: BindAddress;
   /**
-   * The apps the proxy signs in to, as `--host` patterns (`app.example.com`, `*.corp.example.com`,
+   * The apps the proxy signs in to (parseHostPattern: `app.example.com`, `*.corp.example.com`,
    * `10.0.0.5:8443`). CONNECTs to them are intercepted (needs `ca`); IAM challenges from other
    * apps reach the client untouched. Default none: sign in to any plain-HTTP app, intercept nothing.
    */
-  readonly hosts?: readonly string[];
+  readonly hosts?: readonly HostPattern[];
   /** The local CA (loadOrCreateCa) the intercepted apps' certificates are issued by. Required with `hosts`. */
   readonly ca?: LocalCa;
-  /** PEM certificates HTTPS apps may chain to, besides Node's CA store. Default none. */
-  readonly upstreamCa?: readonly string[];
   /**
-   * A SOCKS5 server, `HOST:PORT` (e.g. `ssh -D 1080 bastion`), that every connection to an app
-   * goes through, host names resolved at its side. Default: apps are reached directly.
+   * CA certificates HTTPS apps may chain to besides Node's CA store: the contents of PEM files
+   * (each may hold several certificates), not their paths. Default none.
    */
-  readonly socksProxy?: string;
+  readonly upstreamCa?: readonly (Buffer | string)[];
   /**
-   * How long an app may take to send its response head, in ms: then 504 UPSTREAM_TIMEOUT. The
-   * body is never timed (long polls, event streams). Default 30000.
+   * A SOCKS5 server (parseSocksEndpoint, e.g. the local end of `ssh -D 1080 bastion`) that every
+   * connection to an app goes through, host names resolved at its side. Default: apps are reached directly.
    */
+  readonly socks?: SocksEndpoint;
+  /** How long an app may take to send its response head, in ms: at most 10 minutes. Default 30000. */
   readonly upstreamTimeoutMs?: number;
 }
-
-/** How long an app may take to send its response head, by default. */
-export const DEFAULT_UPSTREAM_TIMEOUT_MS = 30_000;
 
 /** The options as checked, with every default filled in. */
 export interface CheckedOptions extends CheckedLoginOptions {
   readonly bind: BindAddress;
   readonly hosts: readonly HostPattern[];
   readonly ca: LocalCa | undefined;
+  /** Each PEM certificate on its own. */
   readonly upstreamCa: readonly string[];
   readonly socks: SocksEndpoint | undefined;
   readonly upstreamTimeoutMs: number;
@@ -53,55 +58,63 @@ export interface CheckedOptions extends CheckedLoginOptions {
 /**
  * Checks createProxyServer's options once: every problem in one TypeError, each naming the
  * option and the bad value; returns a frozen copy with the defaults filled in.
+ *
+ * @example checkProxyServerOptions({ bind: parseBindAddress("127.0.0.1:0") }).upstreamTimeoutMs // 30000
+ * @example checkProxyServerOptions({ bind: "8080" as never }) // throws TypeError "Invalid proxy server options: bind: must be a BindAddress …"
  */
 export function checkProxyServerOptions(options: ProxyServerOptions): CheckedOptions {
   const problems: string[] = [];
-  let bind: BindAddress = { kind: "loopback", port: 8080 };
-  if (options.bind !== undefined) {
-    try {
-      bind = parseBindAddress(options.bind);
-    } catch (error) {
-      problems.push(`bind: ${(error as Error).message}`);
-    }
-  }
+  const bind = options.bind ?? { kind: "loopback", port: 8080 };
+  const bindProblem = describeBindAddressProblem(bind);
+  if (bindProblem !== undefined) problems.push(`bind: ${bindProblem}`);
   checkLoginOptions(options, problems);
-  const hosts: HostPattern[] = [];
-  for (const host of options.hosts ?? []) {
-    try {
-      hosts.push(parseHostPattern(host));
-    } catch (error) {
-      problems.push(`hosts: ${(error as Error).message}`);
-    }
-  }
+  const hosts = checkHosts(options.hosts, problems);
   if (hosts.length > 0 && options.ca === undefined) {
     problems.push("ca: needed with hosts, to issue their certificates (see loadOrCreateCa)");
   }
-  const upstreamCa = options.upstreamCa ?? [];
-  if (upstreamCa.some((pem) => typeof pem !== "string" || !pem.includes("-----BEGIN CERTIFICATE-----"))) {
-    problems.push("upstreamCa: every entry must be PEM certificates (-----BEGIN CERTIFICATE-----)");
-  }
-  let socks: SocksEndpoint | undefined;
-  if (options.socksProxy !== undefined) {
-    try {
-      socks = parseSocksEndpoint(options.socksProxy);
-    } catch (error) {
-      problems.push(`socksProxy: ${(error as Error).message}`);
-    }
-  }
-  const upstreamTimeoutMs = options.upstreamTimeoutMs ?? DEFAULT_UPSTREAM_TIMEOUT_MS;
-  if (!Number.isInteger(upstreamTimeoutMs) || upstreamTimeoutMs < 1 || upstreamTimeoutMs > 600_000) {
+  const upstreamCa = checkCaCertificateList(options.upstreamCa, "upstreamCa", problems);
+  const socks = options.socks;
+  if (socks !== undefined && !isSocksEndpoint(socks)) {
     problems.push(
-      `upstreamTimeoutMs: must be an integer from 1 to 600000 (got ${String(upstreamTimeoutMs)})`,
+      `socks: must be a SocksEndpoint such as parseSocksEndpoint("127.0.0.1:1080") returns (got ${JSON.stringify(socks)})`,
     );
   }
+  const upstreamTimeoutMs = checkUpstreamTimeoutMs(options.upstreamTimeoutMs, problems);
   if (problems.length > 0) throw new TypeError(`Invalid proxy server options: ${problems.join("; ")}`);
   return Object.freeze({
-    bind,
+    bind: Object.freeze({ ...bind }),
     ...fillLoginDefaults(options),
-    hosts: Object.freeze(hosts),
+    hosts: Object.freeze(hosts.map((host) => Object.freeze({ ...host }))),
     ca: options.ca,
-    upstreamCa: Object.freeze([...upstreamCa]),
+    upstreamCa,
     socks,
     upstreamTimeoutMs,
   });
+}
+
+function checkHosts(value: readonly HostPattern[] | undefined, problems: string[]): readonly HostPattern[] {
+  if (value === undefined) return [];
+  if (!Array.isArray(value)) {
+    problems.push("hosts: must be an array of HostPatterns (parseHostPattern)");
+    return [];
+  }
+  const hosts: readonly HostPattern[] = value;
+  hosts.forEach((host, index) => {
+    const problem = describeHostPatternProblem(host);
+    if (problem !== undefined) problems.push(`hosts[${index}]: ${problem}`);
+  });
+  return hosts;
+}
+
+function isSocksEndpoint(value: SocksEndpoint): boolean {
+  const { hostname, port, host } = value as Partial<Record<keyof SocksEndpoint, unknown>>;
+  return (
+    typeof hostname === "string" &&
+    hostname !== "" &&
+    typeof host === "string" &&
+    typeof port === "number" &&
+    Number.isInteger(port) &&
+    port >= 1 &&
+    port <= 65535
+  );
 }

@@ -26,15 +26,17 @@ const portText = /^\d{1,5}$/;
 const example = "as in app.example.com, *.corp.example.com or 10.0.0.5:8443";
 
 /**
- * Reads one `--host` value; throws TypeError naming the problem and the bad value.
- * Case is ignored and a trailing dot is dropped; a port restricts the pattern to that port.
+ * Reads one host pattern (`--host`). Case is ignored and a trailing dot is dropped; a port
+ * restricts the pattern to that port. Throws a TypeError that says what is wrong and shows the
+ * value, for the caller to put after what it read the value from (`--host takes a host, not a URL …`).
  *
  * @example parseHostPattern("*.Corp.Example.com") // { kind: "subdomains", host: "corp.example.com", port: undefined }
  * @example parseHostPattern("[::1]:8443") // { kind: "exact", host: "::1", port: 8443 }
+ * @example parseHostPattern("*") // throws TypeError "* alone would intercept every HTTPS site; … (got \"*\")"
  */
 export function parseHostPattern(text: string): HostPattern {
   const shown = JSON.stringify(text);
-  const fail = (problem: string): TypeError => new TypeError(`--host ${problem} (got ${shown})`);
+  const fail = (problem: string): TypeError => new TypeError(`${problem} (got ${shown})`);
   if (text === "") throw fail(`must name a host, ${example}`);
   if (/\s/.test(text)) throw fail("must not contain spaces");
   if (text.includes("://")) throw fail("takes a host, not a URL: leave out the scheme");
@@ -69,6 +71,28 @@ export function parseHostPattern(text: string): HostPattern {
   if (/^[\d.]+$/.test(host)) throw fail("has an invalid IPv4 address");
   if (!isDnsName(host)) throw fail(`has an invalid host name, expected a host ${example}`);
   return { kind: "exact", host, port };
+}
+
+/**
+ * Why `value` is not a HostPattern as parseHostPattern returns them, or undefined when it is:
+ * for options that take parsed patterns and must not trust a caller's object blindly.
+ *
+ * @example describeHostPatternProblem({ kind: "exact", host: "App.example.com", port: undefined }) // "must be a HostPattern such as …"
+ */
+export function describeHostPatternProblem(value: unknown): string | undefined {
+  const pattern = (typeof value === "object" && value !== null ? value : {}) as Record<string, unknown>;
+  const { kind, host, port } = pattern;
+  const portOk =
+    port === undefined || (typeof port === "number" && Number.isInteger(port) && port >= 1 && port <= 65535);
+  // Patterns are compared with normalised hosts, so a host in another form would never match.
+  const hostOk =
+    typeof host === "string" &&
+    host === normaliseHost(host) &&
+    (kind === "exact"
+      ? isCertifiableHost(host)
+      : kind === "subdomains" && isDnsName(host) && host.includes("."));
+  if (portOk && hostOk) return undefined;
+  return `must be a HostPattern such as parseHostPattern("*.corp.example.com") returns (got ${JSON.stringify(value) ?? String(value)})`;
 }
 
 /**

@@ -10,12 +10,6 @@
  */
 export { createReverseProxy, type ReverseListener, type ReverseProxy } from "./reverse-proxy.js";
 export type { ReverseProxyOptions, ReverseUpstreamOptions } from "./reverse-options.js";
-export {
-  describeUpstreamOriginProblem,
-  parseUpstreamOption,
-  resolveUpstreams,
-  type ResolvedUpstreams,
-  type ReverseUpstream,
-} from "./upstream-option.js";
+export { describeUpstreamOriginProblem } from "./upstream-option.js";
 export { rewriteLocation, type OriginMapping } from "./location-rewrite.js";
 export { rewriteSetCookieForBrowser } from "./set-cookie-rewrite.js";

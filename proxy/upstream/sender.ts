@@ -38,6 +38,26 @@ export interface UpstreamRequest {
  */
 export type UpstreamSender = (upstream: UpstreamRequest, signal?: AbortSignal) => Promise<UpstreamResponse>;
 
+/** How long an app may take to send its response head, by default (`upstreamTimeoutMs`). */
+export const DEFAULT_UPSTREAM_TIMEOUT_MS = 30_000;
+// An app that has not begun to answer after 10 minutes is not going to.
+const MAX_UPSTREAM_TIMEOUT_MS = 600_000;
+
+/**
+ * Checks a factory's `upstreamTimeoutMs` option (pushing a problem naming it); returns it, or the default.
+ *
+ * @example checkUpstreamTimeoutMs(undefined, problems) // 30000
+ */
+export function checkUpstreamTimeoutMs(value: number | undefined, problems: string[]): number {
+  const timeoutMs = value ?? DEFAULT_UPSTREAM_TIMEOUT_MS;
+  if (!Number.isSafeInteger(timeoutMs) || timeoutMs <= 0 || timeoutMs > MAX_UPSTREAM_TIMEOUT_MS) {
+    problems.push(
+      `upstreamTimeoutMs: must be a whole number of milliseconds from 1 to ${MAX_UPSTREAM_TIMEOUT_MS} (got ${String(value)})`,
+    );
+  }
+  return timeoutMs;
+}
+
 export interface UpstreamSenderOptions {
   /**
    * How long an app may take to send its whole response head once the request is sent, in ms;
@@ -61,7 +81,7 @@ export function createUpstreamSender(
   dispatcher: LazyDispatcher,
   options: UpstreamSenderOptions = {},
 ): UpstreamSender {
-  const headTimeoutMs = options.headTimeoutMs ?? 30_000;
+  const headTimeoutMs = options.headTimeoutMs ?? DEFAULT_UPSTREAM_TIMEOUT_MS;
   return (upstream, signal) =>
     new Promise((resolve, reject) => {
       const fail = (error: Error): void => {

@@ -23,24 +23,25 @@ export interface SocksConnectorOptions {
 const endpointPattern = /^(\[[^\]]+\]|[^:[\]]+):(\d{1,5})$/;
 
 /**
- * Reads a `--socks-proxy` value: `HOST:PORT` or `[IPV6]:PORT`; throws TypeError naming the flag and the bad value.
+ * Reads a SOCKS5 server address (`--socks-proxy`): `HOST:PORT` or `[IPV6]:PORT`. Throws a
+ * TypeError that says what is wrong and shows the value, for the caller to put after what it
+ * read the value from (`--socks-proxy must be …`).
  *
  * @example parseSocksEndpoint("127.0.0.1:1080") // { hostname: "127.0.0.1", port: 1080, host: "127.0.0.1:1080" }
+ * @example parseSocksEndpoint("127.0.0.1") // throws TypeError "must be HOST:PORT with a port from 1 to 65535, … (got \"127.0.0.1\")"
  */
 export function parseSocksEndpoint(text: string): SocksEndpoint {
   const shown = JSON.stringify(text);
   const match = endpointPattern.exec(text);
   const port = Number(match?.[2]);
   if (match === null || !(port >= 1 && port <= 65535)) {
-    throw new TypeError(
-      `--socks-proxy must be HOST:PORT with a port from 1 to 65535, as in 127.0.0.1:1080 (got ${shown})`,
-    );
+    throw new TypeError(`must be HOST:PORT with a port from 1 to 65535, as in 127.0.0.1:1080 (got ${shown})`);
   }
   let hostname: string;
   try {
     hostname = new URL(`http://${match[1] ?? ""}/`).hostname.replace(/^\[|\]$/g, "");
   } catch {
-    throw new TypeError(`--socks-proxy has an invalid host (got ${shown})`);
+    throw new TypeError(`has an invalid host (got ${shown})`);
   }
   return Object.freeze({ hostname, port, host: formatHostPort(hostname, port) });
 }

@@ -1,5 +1,4 @@
 import { X509Certificate } from "node:crypto";
-import { readFileSync } from "node:fs";
 import { ProxyError } from "../common/errors.js";
 
 /** OpenSSL's verify results that mean "no chain to a trusted CA" (X509_V_ERR_* names, as Node reports them in `code`). */
@@ -62,30 +61,56 @@ export function describeTlsFailure(
   return undefined;
 }
 
+const pemCertificate = /-----BEGIN CERTIFICATE-----[\s\S]+?-----END CERTIFICATE-----/g;
+
 /**
- * Reads an `--upstream-ca` file: one or more PEM certificates, each checked. Throws TypeError
- * naming the flag, the file and the problem.
+ * Splits PEM text (a CA bundle: one or more certificates) into its certificates, each checked
+ * to be readable, for the extra CAs apps' certificates may chain to. Throws a TypeError that says
+ * what is wrong, for the caller to put after what it read the text from (an option, a file).
  *
- * @example readUpstreamCaFile("/etc/corp/root-ca.pem") // "-----BEGIN CERTIFICATE-----\n…"
+ * @example readCaCertificates(readFileSync("/etc/corp/root-ca.pem")) // ["-----BEGIN CERTIFICATE-----\n…\n-----END CERTIFICATE-----"]
  */
-export function readUpstreamCaFile(path: string): string {
-  let text: string;
-  try {
-    text = readFileSync(path, "utf8");
-  } catch (error) {
-    const code = (error as NodeJS.ErrnoException).code ?? "unreadable";
-    throw new TypeError(`--upstream-ca cannot read ${path}: ${code}`);
-  }
-  const blocks = text.match(/-----BEGIN CERTIFICATE-----[\s\S]+?-----END CERTIFICATE-----/g) ?? [];
-  if (blocks.length === 0) {
-    throw new TypeError(`--upstream-ca ${path} holds no PEM certificate (-----BEGIN CERTIFICATE-----)`);
-  }
+export function readCaCertificates(pem: string | Buffer): string[] {
+  const text = typeof pem === "string" ? pem : pem.toString("utf8");
+  const blocks = text.match(pemCertificate) ?? [];
+  if (blocks.length === 0) throw new TypeError("holds no PEM certificate (-----BEGIN CERTIFICATE-----)");
   for (const [index, block] of blocks.entries()) {
     try {
       new X509Certificate(block);
     } catch {
-      throw new TypeError(`--upstream-ca ${path}: certificate ${index + 1} cannot be read`);
+      throw new TypeError(`holds a certificate that cannot be read (number ${index + 1})`);
     }
   }
-  return blocks.join("\n");
+  return blocks;
+}
+
+/**
+ * Checks a list of CA bundles given as PEM contents (an option of both modes), adding a problem
+ * naming `name[index]` for each entry that is not one; returns every certificate on its own.
+ *
+ * @example checkCaCertificateList([readFileSync("corp-ca.pem")], "upstreamCa", problems) // ["-----BEGIN CERTIFICATE-----…"]
+ */
+export function checkCaCertificateList(
+  value: readonly (Buffer | string)[] | undefined,
+  name: string,
+  problems: string[],
+): readonly string[] {
+  if (value === undefined) return Object.freeze([]);
+  if (!Array.isArray(value)) {
+    problems.push(`${name}: must be an array of PEM texts (strings or Buffers)`);
+    return Object.freeze([]);
+  }
+  const certificates: string[] = [];
+  value.forEach((pem: unknown, index) => {
+    if (typeof pem !== "string" && !Buffer.isBuffer(pem)) {
+      problems.push(`${name}[${index}]: must be PEM text, a string or a Buffer (got ${typeof pem})`);
+      return;
+    }
+    try {
+      certificates.push(...readCaCertificates(pem));
+    } catch (error) {
+      problems.push(`${name}[${index}]: ${(error as Error).message}`);
+    }
+  });
+  return Object.freeze(certificates);
 }

@@ -203,27 +203,108 @@ describe("iam-auth-proxy CLI (real process)", () => {
     });
   });
 
+  describe("flags from the environment and a config file", () => {
+    const started: RunningService[] = [];
+    after(async () => {
+      await Promise.all(started.map((service) => service.stop()));
+    });
+    const start = async (args: readonly string[], env: Record<string, string>, logName: string) => {
+      const service = await startService({
+        script: "proxy/cli/main.js",
+        args,
+        env: { ...noCredentialsEnv, ...env },
+        logName: `proxy-cli/${logName}.log`,
+      });
+      started.push(service);
+      return service;
+    };
+
+    it("listens where IAM_AUTH_PROXY_BIND says, without --bind", async () => {
+      const proxy = await start([], { IAM_AUTH_PROXY_BIND: "127.0.0.1:0" }, "env-bind");
+      assert.match(proxy.url, /^http:\/\/127\.0\.0\.1:\d+$/);
+      const response = await httpRequest(`http://${upstreamHost}/plain`, { proxy: proxy.url });
+      assert.equal(response.body, "hello from upstream /plain");
+    });
+
+    it("reads a YAML config file, --host as a list and --ca-dir relative to the file", async () => {
+      const config = join(tempDir, "proxy.yaml");
+      writeFileSync(
+        config,
+        "bind: 127.0.0.1:0\nhost:\n  - app.example.com\n  - '*.corp.example.com'\nca-dir: yaml-ca\n",
+      );
+      const proxy = await start(["--config", config], {}, "config-yaml");
+      assert.match(proxy.url, /^http:\/\/127\.0\.0\.1:\d+$/);
+      assert.match(proxy.output(), new RegExp(`\\bca cert=${join(tempDir, "yaml-ca", "ca-cert.pem")} `));
+      const pac = await httpRequest(`${proxy.url}/proxy.pac`);
+      assert.match(pac.body, /"app\.example\.com"/);
+      assert.match(pac.body, /corp\.example\.com"/);
+    });
+
+    it("takes a flag over the environment, the environment over a JSON config file, the file over the default", async () => {
+      const config = join(tempDir, "proxy.json");
+      writeFileSync(config, JSON.stringify({ bind: "127.0.0.3:0", "login-flow": "redirect" }));
+      const env = { IAM_AUTH_PROXY_CONFIG: config };
+      const fromFile = await start([], env, "precedence-file");
+      const fromEnv = await start([], { ...env, IAM_AUTH_PROXY_BIND: "127.0.0.2:0" }, "precedence-env");
+      const fromFlag = await start(
+        ["--bind", "127.0.0.1:0"],
+        { ...env, IAM_AUTH_PROXY_BIND: "127.0.0.2:0" },
+        "precedence-flag",
+      );
+      assert.deepEqual(
+        [fromFile.url, fromEnv.url, fromFlag.url].map((url) => new URL(url).hostname),
+        ["127.0.0.3", "127.0.0.2", "127.0.0.1"],
+      );
+      const status = await httpRequest(`${fromFlag.url}/`);
+      assert.match(status.body, /--login-flow redirect/, "the file's login-flow still applies");
+    });
+  });
+
   describe("usage", () => {
-    const run = (...args: string[]): { status: number | null; stdout: string; stderr: string } => {
+    const run = (
+      args: readonly string[],
+      env: Record<string, string> = {},
+    ): { status: number | null; stdout: string; stderr: string } => {
       const result = spawnSync(process.execPath, [cli, ...args], {
         encoding: "utf8",
-        env: { PATH: process.env.PATH ?? "", ...noCredentialsEnv },
+        env: { PATH: process.env.PATH ?? "", ...noCredentialsEnv, ...env },
         timeout: 15_000,
       });
       return { status: result.status, stdout: result.stdout, stderr: result.stderr };
     };
     const hint = "Run iam-auth-proxy --help to see the options.\n";
 
-    it("exits 2 on an unknown flag", () => {
-      assert.deepEqual(run("--bogus"), {
+    it("prints the usage with -h and --help, and exits 0", () => {
+      const help = run(["--help"]);
+      assert.equal(help.status, 0);
+      assert.equal(help.stderr, "");
+      assert.deepEqual(help.stdout.split("\n").slice(0, 7), [
+        "Usage: iam-auth-proxy [command] [flags]",
+        "",
+        "A local HTTP proxy that signs you in to IAM-protected web apps with your AWS identity.",
+        "",
+        "Commands:",
+        "  iam-auth-proxy     Run the proxy: forward mode, or reverse mode with --upstream          [default]",
+        "  iam-auth-proxy ca  Create the local CA if needed, and print where it is and how to trust it in",
+      ]);
+      assert.deepEqual(run(["-h"]), help);
+    });
+
+    it("exits 2 on an unknown flag, suggesting the closest one", () => {
+      assert.deepEqual(run(["--bnd", ":8080"]), {
         status: 2,
         stdout: "",
-        stderr: `iam-auth-proxy: Unknown argument: bogus\n${hint}`,
+        stderr: `iam-auth-proxy: Unknown flag --bnd: did you mean --bind?\n${hint}`,
+      });
+      assert.deepEqual(run(["--bogus"]), {
+        status: 2,
+        stdout: "",
+        stderr: `iam-auth-proxy: Unknown flag --bogus\n${hint}`,
       });
     });
 
     it("exits 2 on a malformed --socks-proxy, naming the flag", () => {
-      assert.deepEqual(run("--socks-proxy", "127.0.0.1"), {
+      assert.deepEqual(run(["--socks-proxy", "127.0.0.1"]), {
         status: 2,
         stdout: "",
         stderr:
@@ -232,16 +313,38 @@ describe("iam-auth-proxy CLI (real process)", () => {
       });
     });
 
+    it("reports every problem at once, from the command line, the environment and the config file", () => {
+      const config = join(tempDir, "bad.yaml");
+      writeFileSync(config, "bnd: ':8080'\nmethod: saml\n");
+      assert.deepEqual(
+        run(["--config", config, "--bind", "x"], {
+          IAM_AUTH_PROXY_SOCKS: "127.0.0.1:1080",
+          IAM_AUTH_PROXY_REGION: "Mars",
+        }),
+        {
+          status: 2,
+          stdout: "",
+          stderr:
+            "iam-auth-proxy: Unknown variable IAM_AUTH_PROXY_SOCKS: did you mean IAM_AUTH_PROXY_SOCKS_PROXY?\n" +
+            `iam-auth-proxy: Unknown key bnd in ${config}: did you mean bind?\n` +
+            'iam-auth-proxy: --bind must be HOST:PORT, :PORT or [IPV6]:PORT (got "x")\n' +
+            `iam-auth-proxy: method in ${config} must be auto, sts or kms (got "saml")\n` +
+            'iam-auth-proxy: IAM_AUTH_PROXY_REGION must be an AWS region like us-east-1 (got "Mars")\n' +
+            hint,
+        },
+      );
+    });
+
     it("exits 2 when --upstream (reverse mode) is combined with --host or --socks-proxy, in one line naming them and why", () => {
       assert.deepEqual(
-        run(
+        run([
           "--upstream",
           "https://app.example.com",
           "--host",
           "app.example.com",
           "--socks-proxy",
           "127.0.0.1:1080",
-        ),
+        ]),
         {
           status: 2,
           stdout: "",
@@ -257,15 +360,36 @@ describe("iam-auth-proxy CLI (real process)", () => {
       const { version } = JSON.parse(readFileSync(join(repoRoot, "package.json"), "utf8")) as {
         version: string;
       };
-      assert.deepEqual(run("--version"), { status: 0, stdout: `${version}\n`, stderr: "" });
-      assert.deepEqual(run("-v"), { status: 0, stdout: `${version}\n`, stderr: "" });
+      assert.deepEqual(run(["--version"]), { status: 0, stdout: `${version}\n`, stderr: "" });
+      assert.deepEqual(run(["-v"]), { status: 0, stdout: `${version}\n`, stderr: "" });
+    });
+
+    it("runs the ca command: creates the CA, prints how to trust it and exits 0", () => {
+      const caDir = join(tempDir, "ca-command");
+      const result = run(["ca", "--ca-dir", caDir, "--bind", ":9000"]);
+      assert.equal(result.status, 0);
+      assert.equal(result.stderr, "");
+      assert.ok(
+        result.stdout.startsWith(
+          `Created a new local CA in ${caDir}.\n\niam-auth-proxy local certificate authority (CA)\n`,
+        ),
+        result.stdout,
+      );
+      assert.ok(
+        result.stdout.includes(`curl --proxy http://127.0.0.1:9000 --cacert ${join(caDir, "ca-cert.pem")} `),
+      );
+      assert.deepEqual(run(["ca", "--host", "app.example.com"]), {
+        status: 2,
+        stdout: "",
+        stderr: `iam-auth-proxy: --host does not apply to the ca command (it takes --ca-dir and --bind)\n${hint}`,
+      });
     });
 
     it("exits 1 when the address is taken", async () => {
       const taken = net.createServer();
       const port = await listen(taken);
       try {
-        const result = run("--bind", `127.0.0.1:${port}`);
+        const result = run(["--bind", `127.0.0.1:${port}`]);
         assert.equal(result.status, 1);
         assert.match(
           result.stderr,

@@ -10,7 +10,12 @@ import { after, before, describe, it } from "node:test";
 import express from "express";
 import WebSocket, { WebSocketServer } from "ws";
 import { demoAccount } from "../../local-aws/demo-account.js";
-import { createAwsLoginDependencies, createStreamLogger, type ProxyLogger } from "../../proxy/index.js";
+import {
+  createAwsLoginDependencies,
+  createStreamLogger,
+  parseBindAddress,
+  type ProxyLogger,
+} from "../../proxy/index.js";
 import { createReverseProxy, type ReverseProxy } from "../../proxy/reverse/index.js";
 import { iamAuth } from "../../server-middleware/index.js";
 import { launchBrowser } from "../helpers/browser.js";
@@ -73,10 +78,13 @@ describe("reverse mode: an https app at http://127.0.0.1, no proxy settings (loc
   ) {
     const logger = createTestLogger(name);
     const proxy = createReverseProxy({
-      upstreams: upstreams.map((upstream) => ({ origin: upstream.origin, bind: "127.0.0.1:0" })),
+      upstreams: upstreams.map((upstream) => ({
+        origin: new URL(upstream.origin),
+        bind: parseBindAddress("127.0.0.1:0"),
+      })),
       loginFlow,
       login: createAwsLoginDependencies({ stsEndpoint: aws.url }),
-      extraCaPems: [ca.certPem],
+      upstreamCa: [ca.certPem],
       logger,
     });
     proxies.push({ proxy, logger });

@@ -2,7 +2,7 @@ import assert from "node:assert/strict";
 import { once } from "node:events";
 import net from "node:net";
 import { after, afterEach, before, beforeEach, describe, it } from "node:test";
-import { createProxyServer, type ProxyServer } from "../../../../proxy/index.js";
+import { createProxyServer, parseBindAddress, type ProxyServer } from "../../../../proxy/index.js";
 import { createFakeAws, createMemoryLogger, listenOnLoopback } from "../fakes.js";
 
 /** Opens a raw connection to the proxy, sends `CONNECT target`, resolves once the proxy's reply head arrived. */
@@ -49,7 +49,7 @@ describe("CONNECT tunnels", () => {
   after(() => new Promise<void>((resolve) => echo.close(() => resolve())));
   beforeEach(async () => {
     logger = createMemoryLogger();
-    proxy = createProxyServer({ bind: "127.0.0.1:0", logger, login: createFakeAws().deps });
+    proxy = createProxyServer({ bind: parseBindAddress("127.0.0.1:0"), logger, login: createFakeAws().deps });
     const [url] = await proxy.listen();
     proxyPort = Number(new URL(url ?? "").port);
     logger.lines.length = 0;

@@ -20,6 +20,8 @@ import { createTestCa, type TestCa } from "../../../helpers/tls-fixtures.js";
 import { createFakeAws, createMemoryLogger } from "../fakes.js";
 import { startProtectedApp, type ProtectedApp } from "../protected-app.js";
 import { requestThroughProxy } from "../proxy-harness.js";
+import { parseBindAddress } from "../../../../proxy/http/bind-address.js";
+import { parseHostPattern } from "../../../../proxy/http/host-pattern.js";
 
 /** Opens a websocket through the proxy's CONNECT and resolves with the first reply to `message`. */
 function echoOnce(url: string, proxyUrl: string, ca: string | undefined, message: string): Promise<unknown> {
@@ -74,10 +76,10 @@ describe("HTTPS interception (--host)", () => {
     await proxy?.close();
     logger = createMemoryLogger();
     proxy = createProxyServer({
-      bind: "127.0.0.1:0",
+      bind: parseBindAddress("127.0.0.1:0"),
       login: createFakeAws().deps,
       logger,
-      hosts: ["localhost"],
+      hosts: [parseHostPattern("localhost")],
       ca: localCa,
       upstreamCa: [appCa.certPem],
     });
@@ -198,10 +200,10 @@ describe("HTTPS interception (--host)", () => {
   it("refuses to issue a certificate for a name it cannot certify, with 502", async () => {
     await proxy.close();
     proxy = createProxyServer({
-      bind: "127.0.0.1:0",
+      bind: parseBindAddress("127.0.0.1:0"),
       login: createFakeAws().deps,
       logger,
-      hosts: ["*.corp.example.com"],
+      hosts: [parseHostPattern("*.corp.example.com")],
       ca: localCa,
     });
     [proxyUrl = ""] = await proxy.listen();

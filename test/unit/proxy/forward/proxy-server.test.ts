@@ -1,6 +1,11 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
-import { createAwsLoginDependencies, createProxyServer, type ProxyLogger } from "../../../../proxy/index.js";
+import {
+  createAwsLoginDependencies,
+  createProxyServer,
+  parseBindAddress,
+  type ProxyLogger,
+} from "../../../../proxy/index.js";
 import { createFakeAws, createMemoryLogger } from "../fakes.js";
 
 describe("createProxyServer", () => {
@@ -8,7 +13,7 @@ describe("createProxyServer", () => {
     assert.throws(
       () =>
         createProxyServer({
-          bind: "8080",
+          bind: "8080" as never,
           method: "saml" as "sts",
           loginFlow: "browser" as "proxy",
           maxReplayBodyBytes: -1,
@@ -17,7 +22,7 @@ describe("createProxyServer", () => {
       {
         name: "TypeError",
         message:
-          'Invalid proxy server options: bind: --bind must be HOST:PORT, :PORT or [IPV6]:PORT (got "8080"); ' +
+          'Invalid proxy server options: bind: must be a BindAddress such as parseBindAddress(":8080") returns (got "8080"); ' +
           'method: must be "auto", "sts" or "kms" (got "saml"); loginFlow: must be "proxy" or "redirect" (got "browser"); ' +
           "maxReplayBodyBytes: must be a whole number of bytes, 0 or more (got -1); " +
           "logger: must have info() and warn()",
@@ -36,7 +41,7 @@ describe("createProxyServer", () => {
 
   it("does not listen until listen(), and close() before listen() is fine", async () => {
     const proxy = createProxyServer({
-      bind: "127.0.0.1:0",
+      bind: parseBindAddress("127.0.0.1:0"),
       login: createFakeAws().deps,
       logger: createMemoryLogger(),
     });
@@ -46,7 +51,11 @@ describe("createProxyServer", () => {
 
   it("listen() binds the returned server first and resolves with the URLs", async () => {
     const logger = createMemoryLogger();
-    const proxy = createProxyServer({ bind: "127.0.0.1:0", login: createFakeAws().deps, logger });
+    const proxy = createProxyServer({
+      bind: parseBindAddress("127.0.0.1:0"),
+      login: createFakeAws().deps,
+      logger,
+    });
     try {
       const urls = await proxy.listen();
       assert.equal(proxy.server.listening, true);

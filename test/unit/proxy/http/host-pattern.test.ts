@@ -1,6 +1,7 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import {
+  describeHostPatternProblem,
   formatHostPattern,
   isCertifiableHost,
   matchesAnyHost,
@@ -30,71 +31,65 @@ describe("parseHostPattern", () => {
   }
 
   const bad: [string, string][] = [
-    ["", '--host must name a host, as in app.example.com, *.corp.example.com or 10.0.0.5:8443 (got "")'],
-    [" app.example.com", '--host must not contain spaces (got " app.example.com")'],
-    ["app .example.com", '--host must not contain spaces (got "app .example.com")'],
+    ["", 'must name a host, as in app.example.com, *.corp.example.com or 10.0.0.5:8443 (got "")'],
+    [" app.example.com", 'must not contain spaces (got " app.example.com")'],
+    ["app .example.com", 'must not contain spaces (got "app .example.com")'],
     [
       "https://app.example.com",
-      '--host takes a host, not a URL: leave out the scheme (got "https://app.example.com")',
+      'takes a host, not a URL: leave out the scheme (got "https://app.example.com")',
     ],
-    [
-      "app.example.com/admin",
-      '--host takes a host, not a URL: leave out the path (got "app.example.com/admin")',
-    ],
-    ["app.example.com?x", '--host takes a host, not a URL: leave out the path (got "app.example.com?x")'],
+    ["app.example.com/admin", 'takes a host, not a URL: leave out the path (got "app.example.com/admin")'],
+    ["app.example.com?x", 'takes a host, not a URL: leave out the path (got "app.example.com?x")'],
     [
       "*",
-      '--host * alone would intercept every HTTPS site; name the apps\' domain, as in *.corp.example.com (got "*")',
+      '* alone would intercept every HTTPS site; name the apps\' domain, as in *.corp.example.com (got "*")',
     ],
     [
       "*:443",
-      '--host * alone would intercept every HTTPS site; name the apps\' domain, as in *.corp.example.com (got "*:443")',
+      '* alone would intercept every HTTPS site; name the apps\' domain, as in *.corp.example.com (got "*:443")',
     ],
-    [
-      "*.com",
-      '--host needs a domain of at least two labels after *., as in *.corp.example.com (got "*.com")',
-    ],
-    ["a*b.com", '--host may only use * as the whole first label, as in *.corp.example.com (got "a*b.com")'],
+    ["*.com", 'needs a domain of at least two labels after *., as in *.corp.example.com (got "*.com")'],
+    ["a*b.com", 'may only use * as the whole first label, as in *.corp.example.com (got "a*b.com")'],
     [
       "*app.example.com",
-      '--host may only use * as the whole first label, as in *.corp.example.com (got "*app.example.com")',
+      'may only use * as the whole first label, as in *.corp.example.com (got "*app.example.com")',
     ],
     [
       "app.*.example.com",
-      '--host may only use * as the whole first label, as in *.corp.example.com (got "app.*.example.com")',
+      'may only use * as the whole first label, as in *.corp.example.com (got "app.*.example.com")',
     ],
     [
       "*.*.example.com",
-      '--host may only use * as the whole first label, as in *.corp.example.com (got "*.*.example.com")',
+      'may only use * as the whole first label, as in *.corp.example.com (got "*.*.example.com")',
     ],
-    ["*.10.0.0.1", '--host has an invalid domain name after "*." (got "*.10.0.0.1")'],
-    ["*.-bad.com", '--host has an invalid domain name after "*." (got "*.-bad.com")'],
-    ["app.example.com:0", '--host port must be a number from 1 to 65535 (got "app.example.com:0")'],
-    ["app.example.com:65536", '--host port must be a number from 1 to 65535 (got "app.example.com:65536")'],
-    ["app.example.com:", '--host port must be a number from 1 to 65535 (got "app.example.com:")'],
-    ["app.example.com:https", '--host port must be a number from 1 to 65535 (got "app.example.com:https")'],
-    ["::1", '--host needs brackets around an IPv6 address, as in [::1] or [::1]:8443 (got "::1")'],
-    ["[::1", '--host has an unclosed [ around an IPv6 address (got "[::1")'],
-    ["[::1]8443", '--host must be [IPV6] or [IPV6]:PORT (got "[::1]8443")'],
-    ["[zz::1]", '--host has an invalid IPv6 address (got "[zz::1]")'],
-    ["[fe80::1%eth0]", '--host has an invalid IPv6 address (got "[fe80::1%eth0]")'],
-    ["10.0.0.256", '--host has an invalid IPv4 address (got "10.0.0.256")'],
-    ["10.0.0", '--host has an invalid IPv4 address (got "10.0.0")'],
+    ["*.10.0.0.1", 'has an invalid domain name after "*." (got "*.10.0.0.1")'],
+    ["*.-bad.com", 'has an invalid domain name after "*." (got "*.-bad.com")'],
+    ["app.example.com:0", 'port must be a number from 1 to 65535 (got "app.example.com:0")'],
+    ["app.example.com:65536", 'port must be a number from 1 to 65535 (got "app.example.com:65536")'],
+    ["app.example.com:", 'port must be a number from 1 to 65535 (got "app.example.com:")'],
+    ["app.example.com:https", 'port must be a number from 1 to 65535 (got "app.example.com:https")'],
+    ["::1", 'needs brackets around an IPv6 address, as in [::1] or [::1]:8443 (got "::1")'],
+    ["[::1", 'has an unclosed [ around an IPv6 address (got "[::1")'],
+    ["[::1]8443", 'must be [IPV6] or [IPV6]:PORT (got "[::1]8443")'],
+    ["[zz::1]", 'has an invalid IPv6 address (got "[zz::1]")'],
+    ["[fe80::1%eth0]", 'has an invalid IPv6 address (got "[fe80::1%eth0]")'],
+    ["10.0.0.256", 'has an invalid IPv4 address (got "10.0.0.256")'],
+    ["10.0.0", 'has an invalid IPv4 address (got "10.0.0")'],
     [
       "bad_host.example.com",
-      '--host has an invalid host name, expected a host as in app.example.com, *.corp.example.com or 10.0.0.5:8443 (got "bad_host.example.com")',
+      'has an invalid host name, expected a host as in app.example.com, *.corp.example.com or 10.0.0.5:8443 (got "bad_host.example.com")',
     ],
     [
       "user@app.example.com",
-      '--host has an invalid host name, expected a host as in app.example.com, *.corp.example.com or 10.0.0.5:8443 (got "user@app.example.com")',
+      'has an invalid host name, expected a host as in app.example.com, *.corp.example.com or 10.0.0.5:8443 (got "user@app.example.com")',
     ],
     [
       "app..example.com",
-      '--host has an invalid host name, expected a host as in app.example.com, *.corp.example.com or 10.0.0.5:8443 (got "app..example.com")',
+      'has an invalid host name, expected a host as in app.example.com, *.corp.example.com or 10.0.0.5:8443 (got "app..example.com")',
     ],
   ];
   for (const [text, message] of bad) {
-    it(`rejects ${JSON.stringify(text)} with a TypeError naming --host and the pattern`, () => {
+    it(`rejects ${JSON.stringify(text)} with a TypeError saying why and showing the pattern`, () => {
       assert.throws(() => parseHostPattern(text), { name: "TypeError", message });
     });
   }
@@ -103,9 +98,33 @@ describe("parseHostPattern", () => {
     const text = `${"a".repeat(64)}.example.com`;
     assert.throws(() => parseHostPattern(text), {
       name: "TypeError",
-      message: /^--host has an invalid host name/,
+      message: /^has an invalid host name/,
     });
     assert.equal(parseHostPattern(`${"a".repeat(63)}.example.com`).host, `${"a".repeat(63)}.example.com`);
+  });
+});
+
+describe("describeHostPatternProblem", () => {
+  it("accepts what parseHostPattern returns", () => {
+    for (const text of ["app.example.com", "*.corp.example.com:8443", "10.0.0.5", "[::1]:8443"]) {
+      assert.equal(describeHostPatternProblem(parseHostPattern(text)), undefined, text);
+    }
+  });
+  it("says what is expected for anything else, showing it", () => {
+    const expected = 'must be a HostPattern such as parseHostPattern("*.corp.example.com") returns';
+    const bad: [unknown, string][] = [
+      ["app.example.com", '"app.example.com"'],
+      [{ kind: "exact", host: "App.example.com" }, '{"kind":"exact","host":"App.example.com"}'],
+      [{ kind: "exact", host: "bad_host.example.com" }, '{"kind":"exact","host":"bad_host.example.com"}'],
+      [{ kind: "subdomains", host: "com" }, '{"kind":"subdomains","host":"com"}'],
+      [
+        { kind: "exact", host: "app.example.com", port: 0 },
+        '{"kind":"exact","host":"app.example.com","port":0}',
+      ],
+      [{ kind: "prefix", host: "app.example.com" }, '{"kind":"prefix","host":"app.example.com"}'],
+    ];
+    for (const [value, shown] of bad)
+      assert.equal(describeHostPatternProblem(value), `${expected} (got ${shown})`);
   });
 });
 

@@ -18,6 +18,7 @@ import {
 } from "../../../../proxy/index.js";
 import { httpRequest, type HttpResult } from "../../../helpers/http-client.js";
 import { createFakeAws, createMemoryLogger, listenOnLoopback } from "../fakes.js";
+import { parseBindAddress } from "../../../../proxy/http/bind-address.js";
 
 /** An origin-form request to the proxy itself, as a browser fetching its PAC file sends it. */
 function requestProxyItself(
@@ -36,7 +37,7 @@ describe("requests addressed to the proxy itself (createProxyServer)", () => {
   let port = 0;
   before(async () => {
     proxy = createProxyServer({
-      bind: "127.0.0.1:0",
+      bind: parseBindAddress("127.0.0.1:0"),
       login: createFakeAws().deps,
       logger: createMemoryLogger(),
     });

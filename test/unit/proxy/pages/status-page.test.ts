@@ -1,7 +1,12 @@
 import assert from "node:assert/strict";
 import http from "node:http";
 import { after, before, describe, it } from "node:test";
-import { createProxyServer, parseHostPattern, type ProxyServer } from "../../../../proxy/index.js";
+import {
+  createProxyServer,
+  parseHostPattern,
+  parseBindAddress,
+  type ProxyServer,
+} from "../../../../proxy/index.js";
 import type { CredentialSource } from "../../../../proxy/aws/types.js";
 import type { CredentialStatus, LoginRecord } from "../../../../proxy/signin/login-history.js";
 import { renderStatusPage, type StatusPageContent } from "../../../../proxy/pages/status-page.js";
@@ -327,7 +332,7 @@ describe("the status page of a running proxy", () => {
       }
     };
     proxy = createProxyServer({
-      bind: "127.0.0.1:0",
+      bind: parseBindAddress("127.0.0.1:0"),
       login: fake.deps,
       logger: createMemoryLogger(),
       clock: () => now.getTime(),
@@ -385,7 +390,7 @@ describe("the status page of a running proxy with the redirect flow", () => {
   before(async () => {
     app = await startRecordingApp();
     proxy = createProxyServer({
-      bind: "127.0.0.1:0",
+      bind: parseBindAddress("127.0.0.1:0"),
       login: createFakeAws({ credentials: USER_CREDENTIALS }).deps,
       logger: createMemoryLogger(),
       loginFlow: "redirect",

@@ -3,6 +3,7 @@ import { createServer, type IncomingMessage, type ServerResponse } from "node:ht
 import { createServer as createHttpsServer } from "node:https";
 import { connect } from "node:net";
 import { after, before, beforeEach, describe, it } from "node:test";
+import { parseBindAddress } from "../../../../proxy/http/bind-address.js";
 import { createReverseProxy, type ReverseProxy } from "../../../../proxy/reverse/index.js";
 import { httpRequest, type HttpResult } from "../../../helpers/http-client.js";
 import { createTestCa } from "../../../helpers/tls-fixtures.js";
@@ -39,7 +40,7 @@ describe("createReverseProxy with a plain-http upstream (fake AWS)", () => {
   before(async () => {
     app = await startRecordingApp();
     proxy = createReverseProxy({
-      upstreams: [{ origin: `http://${app.host}`, bind: "127.0.0.1:0" }],
+      upstreams: [{ origin: new URL(`http://${app.host}`), bind: parseBindAddress("127.0.0.1:0") }],
       login: createFakeAws().deps,
       logger,
     });
@@ -192,9 +193,9 @@ describe("createReverseProxy with an https upstream (test CA, fake AWS)", () => 
         server.close(() => resolve());
       });
     proxy = createReverseProxy({
-      upstreams: [{ origin: `https://${authority}`, bind: "127.0.0.1:0" }],
+      upstreams: [{ origin: new URL(`https://${authority}`), bind: parseBindAddress("127.0.0.1:0") }],
       login: createFakeAws().deps,
-      extraCaPems: [ca.certPem],
+      upstreamCa: [ca.certPem],
       logger: createMemoryLogger(),
     });
     const [listener] = await proxy.listen();
@@ -229,7 +230,7 @@ describe("createReverseProxy with an https upstream (test CA, fake AWS)", () => 
 describe("createReverseProxy listening", () => {
   it("binds :PORT on loopback only, like forward mode", async () => {
     const proxy = createReverseProxy({
-      upstreams: [{ origin: "https://app.example.com", bind: ":0" }],
+      upstreams: [{ origin: new URL("https://app.example.com"), bind: parseBindAddress(":0") }],
       login: createFakeAws().deps,
       logger: createMemoryLogger(),
     });
@@ -250,8 +251,8 @@ describe("createReverseProxy listening", () => {
     const logger = createMemoryLogger();
     const proxy = createReverseProxy({
       upstreams: [
-        { origin: "https://a.example.com", bind: "127.0.0.1:0" },
-        { origin: "https://b.example.com", bind: `127.0.0.1:${port}` },
+        { origin: new URL("https://a.example.com"), bind: parseBindAddress("127.0.0.1:0") },
+        { origin: new URL("https://b.example.com"), bind: parseBindAddress(`127.0.0.1:${port}`) },
       ],
       login: createFakeAws().deps,
       logger,
@@ -274,7 +275,7 @@ describe("createReverseProxy listening", () => {
     const port = await listenOnLoopback(closed);
     await new Promise((resolve) => closed.close(resolve));
     const proxy = createReverseProxy({
-      upstreams: [{ origin: `http://127.0.0.1:${port}`, bind: "127.0.0.1:0" }],
+      upstreams: [{ origin: new URL(`http://127.0.0.1:${port}`), bind: parseBindAddress("127.0.0.1:0") }],
       login: createFakeAws().deps,
       logger: createMemoryLogger(),
     });

@@ -2,7 +2,12 @@ import assert from "node:assert/strict";
 import http from "node:http";
 import { after, afterEach, before, beforeEach, describe, it } from "node:test";
 import { parseStsProof } from "../../../../protocol/index.js";
-import { createProxyServer, type ProxyServer, type ProxyServerOptions } from "../../../../proxy/index.js";
+import {
+  createProxyServer,
+  parseBindAddress,
+  type ProxyServer,
+  type ProxyServerOptions,
+} from "../../../../proxy/index.js";
 import {
   createChallengeHead,
   createCredentialsProviderError,
@@ -60,7 +65,7 @@ describe("signing in on the client's behalf (loginFlow: proxy, the default)", ()
   async function startProxy(options: Partial<ProxyServerOptions> = {}): Promise<void> {
     await proxy?.close();
     proxy = createProxyServer({
-      bind: "127.0.0.1:0",
+      bind: parseBindAddress("127.0.0.1:0"),
       logger,
       login: delegatingLogin(() => fake.deps),
       ...options,

@@ -4,6 +4,7 @@ import { after, afterEach, before, beforeEach, describe, it } from "node:test";
 import {
   createProxyServer,
   createSocksConnector,
+  parseBindAddress,
   parseSocksEndpoint,
   ProxyError,
   type ProxyServer,
@@ -34,11 +35,11 @@ describe("parseSocksEndpoint", () => {
       host: "bastion:9050",
     });
   });
-  it("refuses anything else, naming the flag", () => {
+  it("refuses anything else, showing the value", () => {
     for (const bad of ["1080", "host:", "host:70000", "socks5://h:1", "::1:1080", "[::1]"]) {
       assert.throws(() => parseSocksEndpoint(bad), {
         name: "TypeError",
-        message: `--socks-proxy must be HOST:PORT with a port from 1 to 65535, as in 127.0.0.1:1080 (got ${JSON.stringify(bad)})`,
+        message: `must be HOST:PORT with a port from 1 to 65535, as in 127.0.0.1:1080 (got ${JSON.stringify(bad)})`,
       });
     }
   });
@@ -132,7 +133,7 @@ describe("createSocksConnector", () => {
   });
 });
 
-describe("the proxy with socksProxy", () => {
+describe("the proxy with socks", () => {
   let socks: FakeSocksServer;
   let app: RecordingApp;
   let proxy: ProxyServer;
@@ -151,10 +152,10 @@ describe("the proxy with socksProxy", () => {
   beforeEach(async () => {
     socks.requests.length = 0;
     proxy = createProxyServer({
-      bind: "127.0.0.1:0",
+      bind: parseBindAddress("127.0.0.1:0"),
       login: createFakeAws().deps,
       logger,
-      socksProxy: `127.0.0.1:${socks.port}`,
+      socks: parseSocksEndpoint(`127.0.0.1:${socks.port}`),
     });
     [proxyUrl = ""] = await proxy.listen();
     proxyPort = Number(new URL(proxyUrl).port);
@@ -201,10 +202,10 @@ describe("the proxy with socksProxy", () => {
   it("answers 502 when the SOCKS server is down, and keeps serving", async () => {
     const port = await closedPort();
     const down = createProxyServer({
-      bind: "127.0.0.1:0",
+      bind: parseBindAddress("127.0.0.1:0"),
       login: createFakeAws().deps,
       logger,
-      socksProxy: `127.0.0.1:${port}`,
+      socks: parseSocksEndpoint(`127.0.0.1:${port}`),
     });
     const [downUrl = ""] = await down.listen();
     try {

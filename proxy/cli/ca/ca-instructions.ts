@@ -1,5 +1,5 @@
 import { X509Certificate } from "node:crypto";
-import { quotePosixArgument, quoteWindowsArgument } from "../mitm/shell-quote.js";
+import { quotePosixArgument, quoteWindowsArgument } from "../../mitm/shell-quote.js";
 
 /** Options of `renderCaInstructions`. */
 export interface CaInstructionsOptions {

@@ -3,8 +3,9 @@ import { chmodSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
-import { runCaCommand } from "../../../../proxy/cli/ca-subcommand.js";
-import { fingerprintOf } from "../../../../proxy/cli/ca-command.js";
+import { fingerprintOf } from "../../../../../proxy/cli/ca/ca-instructions.js";
+import { runCaCommand } from "../../../../../proxy/cli/commands/ca.js";
+import { parseBindAddress } from "../../../../../proxy/http/bind-address.js";
 
 function sink(): { write(chunk: string): void; text: string } {
   const buffer = { text: "", write: (chunk: string) => void (buffer.text += chunk) };
@@ -22,7 +23,7 @@ describe("runCaCommand (iam-auth-proxy ca)", () => {
     const caDir = join(dir, "ca");
     const out = sink();
     const err = sink();
-    assert.equal(await runCaCommand({ caDir, bind: ":9000", out, err, programName: "iam-auth-proxy" }), 0);
+    assert.equal(await runCaCommand({ caDir, bind: parseBindAddress(":9000") }, { out, err }), 0);
     assert.equal(err.text, "");
     assert.ok(
       out.text.startsWith(
@@ -36,7 +37,7 @@ describe("runCaCommand (iam-auth-proxy ca)", () => {
 
     const again = sink();
     assert.equal(
-      await runCaCommand({ caDir, bind: "0.0.0.0:8080", out: again, err, programName: "iam-auth-proxy" }),
+      await runCaCommand({ caDir, bind: parseBindAddress("0.0.0.0:8080") }, { out: again, err }),
       0,
     );
     assert.ok(
@@ -51,12 +52,12 @@ describe("runCaCommand (iam-auth-proxy ca)", () => {
 
   it("exits 1 with the CA's own one-line reason when the key is readable by others", async () => {
     const caDir = join(dir, "loose");
-    await runCaCommand({ caDir, bind: ":8080", out: sink(), err: sink(), programName: "iam-auth-proxy" });
+    await runCaCommand({ caDir, bind: parseBindAddress(":8080") }, { out: sink(), err: sink() });
     const keyPath = join(caDir, "ca-key.pem");
     chmodSync(keyPath, 0o644);
     const out = sink();
     const err = sink();
-    assert.equal(await runCaCommand({ caDir, bind: ":8080", out, err, programName: "iam-auth-proxy" }), 1);
+    assert.equal(await runCaCommand({ caDir, bind: parseBindAddress(":8080") }, { out, err }), 1);
     assert.equal(out.text, "");
     assert.equal(
       err.text,

@@ -4,8 +4,8 @@ import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
-import { fingerprintOf, renderCaInstructions } from "../../../../proxy/cli/ca-command.js";
-import { loadOrCreateCa, type LocalCa } from "../../../../proxy/mitm/index.js";
+import { fingerprintOf, renderCaInstructions } from "../../../../../proxy/cli/ca/ca-instructions.js";
+import { loadOrCreateCa, type LocalCa } from "../../../../../proxy/mitm/index.js";
 
 describe("fingerprintOf", () => {
   let root = "";

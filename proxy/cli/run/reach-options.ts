@@ -1,0 +1,104 @@
+import type { BindAddress } from "../../http/bind-address.js";
+import { parseHostPattern, type HostPattern } from "../../http/host-pattern.js";
+import type { ReverseUpstreamOptions } from "../../reverse/reverse-options.js";
+import { parseSocksEndpoint, type SocksEndpoint } from "../../upstream/socks-connector.js";
+import type { FlagReader, Given } from "../flags/flag-values.js";
+import { readUpstreamCaFile } from "./upstream-ca-file.js";
+import { resolveUpstreams } from "./upstream-flag.js";
+
+/** How the proxy reaches apps: --upstream, --host, --upstream-ca, --ca-dir, --socks-proxy, --aws-via-socks. */
+export interface ReachOptions {
+  /** `--upstream` resolved with `--bind` (see resolveUpstreams): reverse mode. Empty: forward mode. */
+  readonly upstreams: readonly ReverseUpstreamOptions[];
+  /** `--host`: the apps signed in to, their HTTPS intercepted. */
+  readonly hosts: readonly HostPattern[];
+  /** The certificates in the `--upstream-ca` files, each on its own. */
+  readonly upstreamCa: readonly string[];
+  /** `--ca-dir`; undefined: ~/.iam-auth-proxy. */
+  readonly caDir: string | undefined;
+  /** `--socks-proxy`. */
+  readonly socks: SocksEndpoint | undefined;
+  /** `--aws-via-socks`: AWS calls go through the SOCKS proxy too. */
+  readonly awsViaSocks: boolean;
+}
+
+/**
+ * Reads the reach flags into typed values, reporting each problem to `flags` (naming the flag
+ * as it was given). `bind` is `--bind`, already read: a lone `--upstream` listens there.
+ *
+ * @example readReachOptions(flags, undefined).hosts // [{ kind: "exact", host: "app.example.com", port: undefined }]
+ */
+export function readReachOptions(flags: FlagReader, bind: Given<BindAddress> | undefined): ReachOptions {
+  const socksProxy = flags.text("socks-proxy");
+  const socks = socksProxy === undefined ? undefined : parseEach(flags, socksProxy, parseSocksEndpoint)[0];
+  const awsViaSocks = flags.boolean("aws-via-socks");
+  if (awsViaSocks?.value === true && socksProxy === undefined) {
+    flags.report(`${awsViaSocks.name} needs --socks-proxy`);
+  }
+  const host = flags.list("host");
+  const hosts = host === undefined ? [] : parseEach(flags, host, parseHostPattern);
+  const upstreamCa = flags.list("upstream-ca");
+  const certificates =
+    upstreamCa === undefined ? [] : parseEach(flags, upstreamCa, readUpstreamCaFile).flat();
+  const upstream = flags.list("upstream");
+  let upstreams: readonly ReverseUpstreamOptions[] = [];
+  if (upstream !== undefined) {
+    const problems: string[] = [];
+    upstreams = resolveUpstreams(upstream, bind, problems);
+    for (const problem of problems) flags.report(problem);
+    const conflict = describeReverseModeConflict(upstream.name, host?.name, socksProxy?.name);
+    if (conflict !== undefined) flags.report(conflict);
+  }
+  return {
+    upstreams: Object.freeze(upstreams),
+    hosts: Object.freeze(hosts),
+    upstreamCa: Object.freeze(certificates),
+    caDir: flags.text("ca-dir")?.value,
+    socks,
+    awsViaSocks: awsViaSocks?.value === true,
+  };
+}
+
+/** Each value parsed; a value `parse` refuses is reported after the flag's name and left out. */
+function parseEach<T>(
+  flags: FlagReader,
+  given: Given<string> | Given<readonly string[]>,
+  parse: (value: string) => T,
+): T[] {
+  const values: readonly string[] = typeof given.value === "string" ? [given.value] : given.value;
+  const parsed: T[] = [];
+  for (const value of values) {
+    try {
+      parsed.push(parse(value));
+    } catch (error) {
+      if (!(error instanceof TypeError)) throw error;
+      flags.report(`${given.name} ${error.message}`);
+    }
+  }
+  return parsed;
+}
+
+/**
+ * One line naming the forward-mode flags given with `--upstream`, and why they cannot go together
+ * (yet), or undefined when there are none.
+ */
+function describeReverseModeConflict(
+  upstream: string,
+  host: string | undefined,
+  socksProxy: string | undefined,
+): string | undefined {
+  const flags: string[] = [];
+  const reasons: string[] = [];
+  if (host !== undefined) {
+    flags.push(host);
+    reasons.push(
+      "in reverse mode each app has its own local address and no HTTPS is decrypted, so there are no --host apps",
+    );
+  }
+  if (socksProxy !== undefined) {
+    flags.push(socksProxy);
+    reasons.push("reverse mode does not reach apps through a SOCKS proxy yet");
+  }
+  if (flags.length === 0) return undefined;
+  return `${upstream} cannot be combined with ${flags.join(" or ")}: ${reasons.join("; ")}`;
+}
