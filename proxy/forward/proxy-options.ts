@@ -7,7 +7,7 @@ import {
   type LoginOptions,
 } from "../signin/login-options.js";
 import type { LocalCa } from "../mitm/index.js";
-import type { SocksEndpoint } from "../upstream/socks-connector.js";
+import { checkSocksOption, type SocksEndpoint } from "../upstream/socks-connector.js";
 import { checkUpstreamTimeoutMs } from "../upstream/sender.js";
 import { checkCaCertificateList } from "../upstream/upstream-tls.js";
 
@@ -73,12 +73,7 @@ export function checkProxyServerOptions(options: ProxyServerOptions): CheckedOpt
     problems.push("ca: needed with hosts, to issue their certificates (see loadOrCreateCa)");
   }
   const upstreamCa = checkCaCertificateList(options.upstreamCa, "upstreamCa", problems);
-  const socks = options.socks;
-  if (socks !== undefined && !isSocksEndpoint(socks)) {
-    problems.push(
-      `socks: must be a SocksEndpoint such as parseSocksEndpoint("127.0.0.1:1080") returns (got ${JSON.stringify(socks)})`,
-    );
-  }
+  const socks = checkSocksOption(options.socks, problems);
   const upstreamTimeoutMs = checkUpstreamTimeoutMs(options.upstreamTimeoutMs, problems);
   if (problems.length > 0) throw new TypeError(`Invalid proxy server options: ${problems.join("; ")}`);
   return Object.freeze({
@@ -104,17 +99,4 @@ function checkHosts(value: readonly HostPattern[] | undefined, problems: string[
     if (problem !== undefined) problems.push(`hosts[${index}]: ${problem}`);
   });
   return hosts;
-}
-
-function isSocksEndpoint(value: SocksEndpoint): boolean {
-  const { hostname, port, host } = value as Partial<Record<keyof SocksEndpoint, unknown>>;
-  return (
-    typeof hostname === "string" &&
-    hostname !== "" &&
-    typeof host === "string" &&
-    typeof port === "number" &&
-    Number.isInteger(port) &&
-    port >= 1 &&
-    port <= 65535
-  );
 }

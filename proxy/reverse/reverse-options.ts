@@ -6,6 +6,7 @@ import {
   type LoginOptions,
 } from "../signin/login-options.js";
 import { checkUpstreamTimeoutMs } from "../upstream/sender.js";
+import { checkSocksOption, type SocksEndpoint } from "../upstream/socks-connector.js";
 import { checkCaCertificateList } from "../upstream/upstream-tls.js";
 import { describeUpstreamOriginProblem } from "./upstream-option.js";
 
@@ -32,6 +33,12 @@ export interface ReverseProxyOptions extends LoginOptions {
    * not added). Default: none.
    */
   readonly upstreamCa?: readonly (Buffer | string)[];
+  /**
+   * A SOCKS5 server (parseSocksEndpoint, e.g. the local end of `ssh -D 1080 bastion`) that every
+   * connection to the upstreams goes through, host names resolved at its side, as in forward
+   * mode. Default: the upstreams are reached directly.
+   */
+  readonly socks?: SocksEndpoint;
   /** How long an app may take to send its response head, in ms: at most 10 minutes. Default 30000. */
   readonly upstreamTimeoutMs?: number;
 }
@@ -45,6 +52,7 @@ export interface CheckedReverseOptions extends CheckedLoginOptions {
   readonly upstreams: readonly CheckedUpstream[];
   /** `upstreamCa`, each PEM certificate on its own. */
   readonly extraCaPems: readonly string[];
+  readonly socks: SocksEndpoint | undefined;
   readonly upstreamTimeoutMs: number;
 }
 
@@ -59,12 +67,14 @@ export function checkReverseOptions(options: ReverseProxyOptions): CheckedRevers
   const upstreams = checkUpstreams(options.upstreams, problems);
   checkLoginOptions(options, problems);
   const extraCaPems = checkCaCertificateList(options.upstreamCa, "upstreamCa", problems);
+  const socks = checkSocksOption(options.socks, problems);
   const upstreamTimeoutMs = checkUpstreamTimeoutMs(options.upstreamTimeoutMs, problems);
   if (problems.length > 0) throw new TypeError(`Invalid reverse proxy options: ${problems.join("; ")}`);
   return Object.freeze({
     upstreams,
     ...fillLoginDefaults(options),
     extraCaPems,
+    socks,
     upstreamTimeoutMs,
   });
 }

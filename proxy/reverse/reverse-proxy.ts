@@ -54,7 +54,7 @@ export function createReverseProxy(options: ReverseProxyOptions): ReverseProxy {
   const config = checkReverseOptions(options);
   const { logger } = config;
   const session = createAwsSession(config.login, config.clock);
-  const connections = createUpstreamConnections({ extraCa: config.extraCaPems });
+  const connections = createUpstreamConnections({ socks: config.socks, extraCa: config.extraCaPems });
   const exchange = createAppExchange({
     session,
     method: config.method,

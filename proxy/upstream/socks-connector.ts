@@ -12,6 +12,33 @@ export interface SocksEndpoint {
 }
 
 /** Opens a TCP connection to `hostname:port` (through the SOCKS server, or directly); rejects with a ProxyError or a socket error. */
+/**
+ * Checks a factory's `socks` option, a parsed SocksEndpoint (pushing a problem naming it); returns it.
+ *
+ * @example checkSocksOption(parseSocksEndpoint("127.0.0.1:1080"), problems) // { hostname: "127.0.0.1", port: 1080, host: "127.0.0.1:1080" }
+ */
+export function checkSocksOption(
+  value: SocksEndpoint | undefined,
+  problems: string[],
+): SocksEndpoint | undefined {
+  if (value === undefined) return undefined;
+  const { hostname, port, host } = value as Partial<Record<keyof SocksEndpoint, unknown>>;
+  const valid =
+    typeof hostname === "string" &&
+    hostname !== "" &&
+    typeof host === "string" &&
+    typeof port === "number" &&
+    Number.isInteger(port) &&
+    port >= 1 &&
+    port <= 65535;
+  if (!valid) {
+    problems.push(
+      `socks: must be a SocksEndpoint such as parseSocksEndpoint("127.0.0.1:1080") returns (got ${JSON.stringify(value)})`,
+    );
+  }
+  return value;
+}
+
 export type TcpConnector = (hostname: string, port: number, signal?: AbortSignal) => Promise<Socket>;
 
 export interface SocksConnectorOptions {

@@ -225,6 +225,25 @@ describe(
       assert.equal(wss.arn, demoArn);
     });
 
+    it("reverse mode reaches its upstream through the tunnel too (--upstream with --socks-proxy), websockets included", async () => {
+      // The app checks proofs against the STS at aws.vpc.internal; presigning one calls no AWS.
+      const reverse = await startProxy("proxy-reverse", awsEnvFor(awsInVpc, users.demo), [
+        "--upstream",
+        `https://${app}`,
+        "--upstream-ca",
+        join(dir, "app-ca.pem"),
+      ]);
+      const page = await httpRequest(`${reverse.url}/`);
+      assert.equal(page.status, 200);
+      assert.equal(page.body, `${demoArn}\n`);
+      await waitForOutput(
+        reverse,
+        new RegExp(`login host=${app} identity=\\S+ method=sts outcome=signed-in`),
+      );
+      const reply = await echoOnce(`${reverse.url.replace(/^http/, "ws")}/ws`, {});
+      assert.equal(reply.arn, demoArn);
+    });
+
     it("a CONNECT to a host no --host names is a blind tunnel through the SOCKS server", async () => {
       const reply = await sendConnect(direct.url, `${app}:80`);
       assert.equal(reply.status, 200);

@@ -153,6 +153,7 @@ async function prepareReverseProxy(
     loginFlow: options.loginFlow,
     upstreamCa: options.upstreamCa,
     upstreamTimeoutMs: options.upstreamTimeoutMs,
+    ...(options.socks === undefined ? {} : { socks: options.socks }),
   });
   const where = options.upstreams.map((upstream) => formatBindAddress(upstream.bind)).join(", ");
   return { kind: "ready", proxy, where, dispose: () => undefined };

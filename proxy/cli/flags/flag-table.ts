@@ -57,7 +57,7 @@ export const allFlags: readonly FlagSpec[] = [
       "URL[=[HOST]:PORT], repeatable: serve this app (an http(s) origin, no path) at a local address the " +
       "browser opens directly, with no proxy settings and no CA to trust; the proxy reaches the app (over " +
       "verified TLS for https) and signs you in. One --upstream listens on --bind; with several, each " +
-      "names its own local address after = and --bind is not used. Not with --host or --socks-proxy (yet). " +
+      "names its own local address after = and --bind is not used. Not with --host; with --socks-proxy the apps are reached through it. " +
       "E.g. --upstream https://a.corp.example.com=:8081 --upstream https://b.corp.example.com=:8082",
   },
   {

@@ -46,8 +46,13 @@ export function readReachOptions(flags: FlagReader, bind: Given<BindAddress> | u
     const problems: string[] = [];
     upstreams = resolveUpstreams(upstream, bind, problems);
     for (const problem of problems) flags.report(problem);
-    const conflict = describeReverseModeConflict(upstream.name, host?.name, socksProxy?.name);
-    if (conflict !== undefined) flags.report(conflict);
+    // Reverse mode has no --host apps: each app has its own local address and no HTTPS is decrypted.
+    if (host !== undefined) {
+      flags.report(
+        `${upstream.name} cannot be combined with ${host.name}: in reverse mode each app has its own local ` +
+          "address and no HTTPS is decrypted, so there are no --host apps",
+      );
+    }
   }
   return {
     upstreams: Object.freeze(upstreams),
@@ -76,29 +81,4 @@ function parseEach<T>(
     }
   }
   return parsed;
-}
-
-/**
- * One line naming the forward-mode flags given with `--upstream`, and why they cannot go together
- * (yet), or undefined when there are none.
- */
-function describeReverseModeConflict(
-  upstream: string,
-  host: string | undefined,
-  socksProxy: string | undefined,
-): string | undefined {
-  const flags: string[] = [];
-  const reasons: string[] = [];
-  if (host !== undefined) {
-    flags.push(host);
-    reasons.push(
-      "in reverse mode each app has its own local address and no HTTPS is decrypted, so there are no --host apps",
-    );
-  }
-  if (socksProxy !== undefined) {
-    flags.push(socksProxy);
-    reasons.push("reverse mode does not reach apps through a SOCKS proxy yet");
-  }
-  if (flags.length === 0) return undefined;
-  return `${upstream} cannot be combined with ${flags.join(" or ")}: ${reasons.join("; ")}`;
 }

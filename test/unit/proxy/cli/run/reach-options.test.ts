@@ -79,29 +79,22 @@ describe("the run command's options for reaching apps (reverse mode, SOCKS, HTTP
       ]);
       assert.deepEqual(options.upstreamCa, [caPem.trim()]);
     });
-    it("is refused with --host or --socks-proxy, in one line naming the flags and why", async () => {
+    it("is refused with --host, in one line naming the flags and why", async () => {
       const host =
         "in reverse mode each app has its own local address and no HTTPS is decrypted, so there are no --host apps";
-      const socks = "reverse mode does not reach apps through a SOCKS proxy yet";
       assert.deepEqual(
         await readProblems(["--upstream", "https://app.example.com", "--host", "app.example.com"]),
         [`--upstream cannot be combined with --host: ${host}`],
       );
-      assert.deepEqual(
-        await readProblems(["--upstream", "https://app.example.com", "--socks-proxy", "127.0.0.1:1080"]),
-        [`--upstream cannot be combined with --socks-proxy: ${socks}`],
-      );
-      assert.deepEqual(
-        await readProblems([
-          "--upstream",
-          "https://app.example.com",
-          "--host",
-          "app.example.com",
-          "--socks-proxy",
-          "127.0.0.1:1080",
-        ]),
-        [`--upstream cannot be combined with --host or --socks-proxy: ${host}; ${socks}`],
-      );
+    });
+    it("takes --socks-proxy: the upstreams are reached through it", async () => {
+      const options = await readRunOptions([
+        "--upstream",
+        "https://app.example.com",
+        "--socks-proxy",
+        "127.0.0.1:1080",
+      ]);
+      assert.deepEqual([options.upstreams.length, options.socks?.host], [1, "127.0.0.1:1080"]);
     });
   });
 
