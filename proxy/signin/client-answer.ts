@@ -28,11 +28,15 @@ import type { ExchangeOutcome } from "./exchange.js";
  * with Location and Set-Cookie rewritten for the local origin. Gets the app's fields (hop-by-hop
  * ones already removed) and the sign-in's Set-Cookie lines; returns the rawHeaders to send.
  */
-export type HeadRewriter = (rawHeaders: readonly string[], addedSetCookies: readonly string[]) => string[];
+export type HeadRewriter = (rawHeaders: string[], addedSetCookies: readonly string[]) => string[];
 
-/** Forward mode's rewriter: the sign-in's cookies first (the app's own, newer, win), the app's fields as they came. */
+/**
+ * Forward mode's rewriter: the sign-in's cookies first (the app's own, newer, win), the app's
+ * fields as they came — the same array when there is nothing to add (the usual case, on the path
+ * every forwarded response takes).
+ */
 export const KEEP_HEAD: HeadRewriter = (rawHeaders, added) =>
-  added.length === 0 ? [...rawHeaders] : [...added.flatMap((line) => ["Set-Cookie", line]), ...rawHeaders];
+  added.length === 0 ? rawHeaders : [...added.flatMap((line) => ["Set-Cookie", line]), ...rawHeaders];
 
 /** Where a failed exchange is logged: the event (`forward`, `reverse`, `upgrade`) and the app. */
 export interface FailureLog {

@@ -20,7 +20,10 @@ import { createSelfLogin } from "./self-login.js";
 export interface AppRequest {
   readonly target: ForwardTarget;
   readonly method: string;
-  /** Prepared for the app (hop-by-hop fields removed, Host set), without Cookie: the exchange adds it. */
+  /**
+   * Prepared for the app (hop-by-hop fields removed, Host set), without Cookie. The request's own
+   * copy: the exchange sets its Cookie field (no copy per request on the forwarding path).
+   */
   readonly headers: OutgoingHttpHeaders;
   /** The client's own Cookie field. */
   readonly clientCookie: string | undefined;
@@ -104,7 +107,7 @@ export function createAppExchange(options: AppExchangeOptions): AppExchange {
     const { target, method, site, body, clientCookie } = request;
     const origin = originOf(target);
     const held = sendsStoredSession(site) ? jar.cookiesFor(origin, target.path) : NO_COOKIES;
-    const headers: OutgoingHttpHeaders = { ...request.headers };
+    const { headers } = request;
     // Nothing to add (the usual case: the jar is empty, or a browser sends the session itself):
     // the client's Cookie field goes as it came.
     const cookie = held.every((stored) => sendsCookie(clientCookie, stored.name))
