@@ -223,18 +223,6 @@ export function writeRawProxyError(
 }
 
 /**
- * Rewrites an Upgrade request's headers (in place) for forwarding, as prepareForwardedRequestHeaders
- * does, but keeps the upgrade itself: `Connection: Upgrade` and the Upgrade field are hop-by-hop
- * (RFC 9110 §7.8), so each hop must send them again for the next one to switch protocols.
- */
-export function prepareUpgradeRequestHeaders(headers: IncomingHttpHeaders, host: string): void {
-  const upgrade = headers.upgrade;
-  prepareForwardedRequestHeaders(headers, host);
-  headers.connection = "Upgrade";
-  if (upgrade !== undefined) headers.upgrade = upgrade;
-}
-
-/**
  * A `101 Switching Protocols` head's rawHeaders for the client: hop-by-hop fields removed except
  * Connection and Upgrade, which the client needs to see the switch.
  *

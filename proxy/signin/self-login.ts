@@ -290,7 +290,7 @@ export function createSelfLogin(options: SelfLoginOptions): SelfLogin {
 }
 
 /** 403 LOGIN_LOOP: the app challenged a request again right after the proxy signed in to it. */
-export function loginLoop(target: Pick<ForwardTarget, "scheme" | "host">): ProxyError {
+function loginLoop(target: Pick<ForwardTarget, "scheme" | "host">): ProxyError {
   const hint = target.scheme === "https" ? "" : " (does the app accept its session cookie over plain http?)";
   return new ProxyError(
     "LOGIN_LOOP",
