@@ -43,7 +43,7 @@ export {
   type ResponseDecision,
   type ResponseFacts,
 } from "./signin/policy.js";
-export { CookieJar, type CookieJarOptions, type StoredCookie } from "./signin/cookie-jar.js";
+export { CookieJar, type CookieJarOptions, type StoredCookie } from "./http/cookie-jar.js";
 export { createTerminalMfaPrompt, type TerminalMfaPromptOptions } from "./cli/mfa-prompt.js";
 export { reportCredentialStatus } from "./aws/credential-check.js";
 export { formatBindAddress, parseBindAddress, type BindAddress } from "./http/bind-address.js";

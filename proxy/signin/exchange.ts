@@ -10,7 +10,7 @@ import type { UpstreamResponse } from "../upstream/upstream-response.js";
 import { redirectToAuth, type AuthRedirect } from "./auth-redirect.js";
 import type { SignInRefusal } from "./auth-refusal.js";
 import { createChallengeAnswerer, readChallenge } from "./challenge-answerer.js";
-import { CookieJar, type StoredCookie } from "./cookie-jar.js";
+import { CookieJar, type StoredCookie } from "../http/cookie-jar.js";
 import type { SignInLog } from "./login-log.js";
 import { decideOnResponse, sendsStoredSession, updatesStoredSession } from "./policy.js";
 import type { RequestSite } from "./request-site.js";

@@ -8,7 +8,6 @@
 export * from "./auth-redirect.js";
 export * from "./auth-refusal.js";
 export * from "./challenge-answerer.js";
-export * from "./cookie-jar.js";
 export * from "./login-history.js";
 export * from "./login-log.js";
 export * from "./policy.js";

@@ -2,7 +2,7 @@ import type { OutgoingHttpHeaders } from "node:http";
 import { AUTH_PATH, checkReturnUrl, ProtocolError } from "../../protocol/index.js";
 import { readAuthRefusal, refusalFor, type SignInRefusal } from "./auth-refusal.js";
 import { readChallenge, type AppChallenge, type ChallengeAnswerer } from "./challenge-answerer.js";
-import type { CookieJar, StoredCookie } from "./cookie-jar.js";
+import type { CookieJar, StoredCookie } from "../http/cookie-jar.js";
 import { ProxyError } from "../common/errors.js";
 import type { ProxyLogger } from "../common/log.js";
 import { createSignInLog, type SignInLog } from "./login-log.js";

@@ -1,4 +1,4 @@
-import { domainMatches, parseSetCookie, pathMatches } from "../http/set-cookie.js";
+import { domainMatches, parseSetCookie, pathMatches } from "./set-cookie.js";
 
 /** A cookie the proxy keeps for one app. */
 export interface StoredCookie {
