@@ -66,14 +66,11 @@ export const loginCostBenchmark: Benchmark = {
     const app = await startExampleServer(processes, "example-server", aws, "sts kms");
     const page = `${app.url}/`;
     const startProxies = async (method: Method): Promise<readonly [Method, Proxies]> => {
+      // A KMS proof goes only to an app the person named.
+      const named = ["--method", method, "--kms-host", "127.0.0.1"];
       const [self, redirect] = await Promise.all([
-        startOurProxy(processes, `proxy-${method}`, aws, ["--method", method]),
-        startOurProxy(processes, `proxy-${method}-redirect`, aws, [
-          "--method",
-          method,
-          "--login-flow",
-          "redirect",
-        ]),
+        startOurProxy(processes, `proxy-${method}`, aws, named),
+        startOurProxy(processes, `proxy-${method}-redirect`, aws, [...named, "--login-flow", "redirect"]),
       ]);
       await Promise.all([waitForCredentialCheck(self), waitForCredentialCheck(redirect)]);
       return [method, { self: self.url, redirect: redirect.url }];

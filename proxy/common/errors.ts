@@ -11,6 +11,7 @@
  * | `SERVER_ID_MISMATCH`           | 403    | the STS challenge names a server-id other than the app's own address   |
  * | `REALM_MISMATCH`               | 403    | your AWS identity is in another account than the realm (KMS method)    |
  * | `KMS_NEEDS_USER_CREDENTIALS`   | 403    | KMS method with role or SSO credentials: AWS refuses GetSessionToken   |
+ * | `KMS_APP_NOT_NAMED`            | 403    | a KMS proof for an app not named by --kms-host or --host               |
  * | `AWS_REQUEST_FAILED`           | 403    | STS or KMS answered with an error (AccessDenied, ExpiredToken, …)      |
  * | `LOGIN_LOOP`                   | 403    | the app challenged the request again right after a sign-in             |
  * | `HOST_NOT_ALLOWED`             | 403    | reverse mode: the Host is not a local name (a DNS-rebinding attempt)   |
@@ -40,6 +41,7 @@ export type ProxyErrorCode =
   | "SERVER_ID_MISMATCH"
   | "REALM_MISMATCH"
   | "KMS_NEEDS_USER_CREDENTIALS"
+  | "KMS_APP_NOT_NAMED"
   | "AWS_REQUEST_FAILED"
   | "LOGIN_LOOP"
   | "HOST_NOT_ALLOWED"
@@ -69,6 +71,7 @@ const statusByCode: Readonly<Record<ProxyErrorCode, number>> = {
   SERVER_ID_MISMATCH: 403,
   REALM_MISMATCH: 403,
   KMS_NEEDS_USER_CREDENTIALS: 403,
+  KMS_APP_NOT_NAMED: 403,
   AWS_REQUEST_FAILED: 403,
   LOGIN_LOOP: 403,
   HOST_NOT_ALLOWED: 403,

@@ -28,6 +28,13 @@ export interface ProxyServerOptions extends LoginOptions {
    * apps reach the client untouched. Default none: sign in to any plain-HTTP app, intercept nothing.
    */
   readonly hosts?: readonly HostPattern[];
+  /**
+   * Apps besides `hosts` that may receive a KMS proof (parseHostPattern). A KMS token carries
+   * the person's temporary AWS credentials, so it goes only to apps the person named: any other
+   * app's KMS challenge is refused with 403 KMS_APP_NOT_NAMED (STS proofs go to every app the
+   * proxy signs in to). Default none.
+   */
+  readonly kmsHosts?: readonly HostPattern[];
   /** The local CA (loadOrCreateCa) the intercepted apps' certificates are issued by. Required with `hosts`. */
   readonly ca?: LocalCa;
   /**
@@ -48,6 +55,7 @@ export interface ProxyServerOptions extends LoginOptions {
 export interface CheckedOptions extends CheckedLoginOptions {
   readonly bind: BindAddress;
   readonly hosts: readonly HostPattern[];
+  readonly kmsHosts: readonly HostPattern[];
   readonly ca: LocalCa | undefined;
   /** Each PEM certificate on its own. */
   readonly upstreamCa: readonly string[];
@@ -69,6 +77,7 @@ export function checkProxyServerOptions(options: ProxyServerOptions): CheckedOpt
   if (bindProblem !== undefined) problems.push(`bind: ${bindProblem}`);
   checkLoginOptions(options, problems);
   const hosts = checkHosts(options.hosts, problems);
+  const kmsHosts = checkHosts(options.kmsHosts, problems, "kmsHosts");
   if (hosts.length > 0 && options.ca === undefined) {
     problems.push("ca: needed with hosts, to issue their certificates (see loadOrCreateCa)");
   }
@@ -79,7 +88,8 @@ export function checkProxyServerOptions(options: ProxyServerOptions): CheckedOpt
   return Object.freeze({
     bind: Object.freeze({ ...bind }),
     ...fillLoginDefaults(options),
-    hosts: Object.freeze(hosts.map((host) => Object.freeze({ ...host }))),
+    hosts,
+    kmsHosts,
     ca: options.ca,
     upstreamCa,
     socks,
@@ -87,16 +97,21 @@ export function checkProxyServerOptions(options: ProxyServerOptions): CheckedOpt
   });
 }
 
-function checkHosts(value: readonly HostPattern[] | undefined, problems: string[]): readonly HostPattern[] {
+/** Checks a list of HostPatterns given as the option `name` (`hosts`, `kmsHosts`); returns a frozen copy. */
+function checkHosts(
+  value: readonly HostPattern[] | undefined,
+  problems: string[],
+  name = "hosts",
+): readonly HostPattern[] {
   if (value === undefined) return [];
   if (!Array.isArray(value)) {
-    problems.push("hosts: must be an array of HostPatterns (parseHostPattern)");
+    problems.push(`${name}: must be an array of HostPatterns (parseHostPattern)`);
     return [];
   }
   const hosts: readonly HostPattern[] = value;
   hosts.forEach((host, index) => {
     const problem = describeHostPatternProblem(host);
-    if (problem !== undefined) problems.push(`hosts[${index}]: ${problem}`);
+    if (problem !== undefined) problems.push(`${name}[${index}]: ${problem}`);
   });
-  return hosts;
+  return Object.freeze(hosts.map((host) => Object.freeze({ ...host })));
 }

@@ -6,7 +6,6 @@ import { createConnectHandler } from "./connect-tunnel.js";
 import { reportCredentialStatus } from "../aws/credential-check.js";
 import { createDirectRequestHandler } from "../pages/direct-request.js";
 import { createHttpForwarder, createProxyRequestHandler } from "./forward-http.js";
-import { matchesAnyHost } from "../http/host-pattern.js";
 import { createHttpsInterceptor } from "./https-intercept.js";
 import { closeServer, listenOnBindAddress } from "../http/listen.js";
 import { createLoginHistory } from "../signin/login-history.js";
@@ -16,6 +15,7 @@ import { createLeafIssuer } from "../mitm/leaf-issuer.js";
 import { checkProxyServerOptions, type ProxyServerOptions } from "./proxy-options.js";
 import { createUpstreamConnections } from "../upstream/upstream-connections.js";
 import { createAppExchange } from "../signin/exchange.js";
+import { createAppPolicy } from "../signin/policy.js";
 import { createUpstreamSender } from "../upstream/sender.js";
 import { createProxyUpgradeHandler, createUpgradeForwarder } from "./websocket-forward.js";
 
@@ -62,8 +62,12 @@ export function createProxyServer(options: ProxyServerOptions = {}): ProxyServer
     method: config.method,
     send,
     loginFlow: config.loginFlow,
-    // Forward mode signs in to the `hosts` apps only, or to every app when none are named.
-    signsInTo: (target) => hosts.length === 0 || matchesAnyHost(hosts, target.hostname, target.port),
+    // Forward mode signs in to the `hosts` apps only, or to every app when none are named; a KMS
+    // proof goes only to the apps named by `hosts` or `kmsHosts`.
+    apps: createAppPolicy({
+      signIn: hosts.length === 0 ? "every app" : hosts,
+      kms: [...hosts, ...config.kmsHosts],
+    }),
     logger,
     signInLog,
     authTimeoutMs: config.authTimeoutMs,

@@ -15,6 +15,7 @@ import { checkReverseOptions, type ReverseProxyOptions } from "./reverse-options
 import type { ReverseRoute } from "./reverse-route.js";
 import { createReverseUpgradeHandler } from "./reverse-upgrade.js";
 import { createAppExchange } from "../signin/exchange.js";
+import { createAppPolicy } from "../signin/policy.js";
 import { createUpstreamSender } from "../upstream/sender.js";
 import { createUpstreamConnections } from "../upstream/upstream-connections.js";
 
@@ -60,8 +61,9 @@ export function createReverseProxy(options: ReverseProxyOptions): ReverseProxy {
     method: config.method,
     send: createUpstreamSender(connections.dispatcher, { headTimeoutMs: config.upstreamTimeoutMs }),
     loginFlow: config.loginFlow,
-    // Reverse mode signs in to every upstream it serves: each was named with --upstream.
-    signsInTo: () => true,
+    // Reverse mode serves only the apps the person named with --upstream: it signs in to each,
+    // with either proof.
+    apps: createAppPolicy({ signIn: "every app", kms: "every app" }),
     logger,
     // No status page here, so the sign-ins are logged and not recorded.
     signInLog: createSignInLog({ logger }),

@@ -55,6 +55,11 @@ export interface ChallengeAnswererOptions {
   readonly session: AwsSession;
   /** Which proof to give. Default "auto": STS when the app offers it, else KMS. */
   readonly method?: LoginMethodPreference;
+  /**
+   * Whether the app may receive a KMS proof (see AppPolicy.mayReceiveKmsProof); a KMS challenge
+   * from any other app is refused with KMS_APP_NOT_NAMED before any credential or AWS call.
+   */
+  readonly mayReceiveKmsProof: (target: LoginTarget) => boolean;
 }
 
 const INVALID_CHALLENGE = "Invalid IAM challenge from the server";
@@ -97,6 +102,7 @@ export function createChallengeAnswerer(options: ChallengeAnswererOptions): Chal
         challenge.headers,
         target,
       );
+      if (plan.method === "kms" && !options.mayReceiveKmsProof(target)) throw kmsAppNotNamed(target);
     } catch (error) {
       if (error instanceof ProxyError)
         return { action: "deny", method: undefined, error, identity: undefined };
@@ -115,6 +121,20 @@ export function createChallengeAnswerer(options: ChallengeAnswererOptions): Chal
 type LoginPlan =
   | { readonly method: "sts"; readonly challenge: StsChallenge }
   | { readonly method: "kms"; readonly challenge: KmsChallenge };
+
+/**
+ * 403 KMS_APP_NOT_NAMED: the app asked for a KMS proof and the person did not name it. A KMS
+ * token carries the person's AWS credentials; an app could replay it at another app that trusts
+ * the same key (sign in there as the person), so only named apps get one.
+ */
+function kmsAppNotNamed(target: LoginTarget): ProxyError {
+  return new ProxyError(
+    "KMS_APP_NOT_NAMED",
+    `Refusing to give ${target.host} a KMS proof: it would receive your temporary AWS credentials, ` +
+      `with which it could sign in to other apps as you. If you trust it, name it with --kms-host ${target.host} ` +
+      "(or --host); an app that offers the STS method needs neither",
+  );
+}
 
 /** Everything checked before any credential or AWS call; throws ProxyError. */
 function planLogin(

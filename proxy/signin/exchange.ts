@@ -12,7 +12,7 @@ import type { SignInRefusal } from "./auth-refusal.js";
 import { createChallengeAnswerer, readChallenge } from "./challenge-answerer.js";
 import { CookieJar, type StoredCookie } from "../http/cookie-jar.js";
 import type { SignInLog } from "./login-log.js";
-import { decideOnResponse, sendsStoredSession, updatesStoredSession } from "./policy.js";
+import { decideOnResponse, sendsStoredSession, updatesStoredSession, type AppPolicy } from "./policy.js";
 import type { RequestSite } from "./request-site.js";
 import { createSelfLogin } from "./self-login.js";
 
@@ -62,8 +62,8 @@ export interface AppExchangeOptions {
   /** Reaches the apps (see createUpstreamSender). */
   readonly send: UpstreamSender;
   readonly loginFlow: LoginFlow;
-  /** Whether the proxy signs in to this app (the `hosts` patterns; every app when there are none). */
-  readonly signsInTo: (target: ForwardTarget) => boolean;
+  /** Which app may receive which proof (see createAppPolicy). */
+  readonly apps: AppPolicy;
   readonly logger: ProxyLogger;
   /** Where each sign-in's outcome is reported: the `login` log line and the record of sign-ins. */
   readonly signInLog: SignInLog;
@@ -93,7 +93,11 @@ export function createAppExchange(options: AppExchangeOptions): AppExchange {
   // One jar for every app the proxy serves: it keys an https app as https://host[:port] and keeps
   // its Secure cookies (an app's session cookie nearly always is), sending them only over TLS.
   const jar = new CookieJar({ now: options.clock });
-  const answerChallenge = createChallengeAnswerer({ session: options.session, method: options.method });
+  const answerChallenge = createChallengeAnswerer({
+    session: options.session,
+    method: options.method,
+    mayReceiveKmsProof: options.apps.mayReceiveKmsProof,
+  });
   const selfLogin = createSelfLogin({
     jar,
     answer: answerChallenge,
@@ -131,7 +135,7 @@ export function createAppExchange(options: AppExchangeOptions): AppExchange {
     const decision = decideOnResponse({
       challenged: challenge !== undefined,
       site,
-      signsInTo: challenge !== undefined && options.signsInTo(target),
+      signsInTo: challenge !== undefined && options.apps.signsInTo(target),
       loginFlow: options.loginFlow,
       replayable: body.kind === "complete",
       upgrade: request.upgrade !== undefined,

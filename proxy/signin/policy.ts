@@ -1,4 +1,6 @@
-import type { LoginFlow } from "../aws/types.js";
+import type { LoginFlow, LoginTarget } from "../aws/types.js";
+import { matchesAnyHost, type HostPattern } from "../http/host-pattern.js";
+import type { ForwardTarget } from "../http/request-target.js";
 import type { RequestSite } from "./request-site.js";
 
 /**
@@ -88,4 +90,51 @@ export function sendsStoredSession(site: RequestSite): boolean {
  */
 export function updatesStoredSession(site: RequestSite): boolean {
   return site === "same-site";
+}
+
+/** The apps the person named, for each kind of proof: every app, or those the patterns match. */
+export interface NamedApps {
+  /** The apps the proxy signs in to at all (forward mode's `hosts`; reverse mode's upstreams). */
+  readonly signIn: "every app" | readonly HostPattern[];
+  /**
+   * The apps that may receive a KMS proof. A KMS token carries the person's temporary AWS
+   * credentials: the app that gets one can replay it at any other app that trusts the same key
+   * and encryption context (or use the credentials itself), so it goes only to apps the person
+   * named. An STS proof names the app it is for and grants nothing, so it needs no such list.
+   */
+  readonly kms: "every app" | readonly HostPattern[];
+}
+
+/** Which app may receive which proof: decided here, for every mode. */
+export interface AppPolicy {
+  /** Whether the proxy answers this app's challenges at all (else they reach the client untouched). */
+  signsInTo(target: Pick<ForwardTarget, "hostname" | "port">): boolean;
+  /** Whether this app may receive a KMS proof (else the challenge is refused: KMS_APP_NOT_NAMED). */
+  mayReceiveKmsProof(target: LoginTarget): boolean;
+}
+
+/**
+ * Creates the policy for the apps the person named.
+ *
+ * @example createAppPolicy({ signIn: "every app", kms: [parseHostPattern("*.corp.example.com")] }).mayReceiveKmsProof({ host: "evil.example" }) // false
+ */
+export function createAppPolicy(named: NamedApps): AppPolicy {
+  const { signIn, kms } = named;
+  return Object.freeze<AppPolicy>({
+    signsInTo: (target) => signIn === "every app" || matchesAnyHost(signIn, target.hostname, target.port),
+    mayReceiveKmsProof: (target) => {
+      if (kms === "every app") return true;
+      const place = hostAndPort(target);
+      return place !== undefined && matchesAnyHost(kms, place.hostname, place.port);
+    },
+  });
+}
+
+/** The host name and port of `host[:port]`, the scheme's default port when there is none. */
+function hostAndPort(target: LoginTarget): { readonly hostname: string; readonly port: number } | undefined {
+  const scheme = target.scheme ?? "http";
+  if (!URL.canParse(`${scheme}://${target.host}/`)) return undefined;
+  const url = new URL(`${scheme}://${target.host}/`);
+  const port = url.port === "" ? (scheme === "https" ? 443 : 80) : Number(url.port);
+  return { hostname: url.hostname.replace(/^\[|\]$/g, ""), port };
 }

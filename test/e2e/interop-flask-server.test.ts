@@ -98,13 +98,14 @@ describe("interop: our proxy signs in to a server speaking exactly as the origin
     flaskUrl = `http://127.0.0.1:${(flask.address() as AddressInfo).port}`;
     proxy = await startService({
       script: "proxy/cli/main.js",
-      args: ["--bind", "127.0.0.1:0", "--login-flow", "redirect"],
+      // The original server offers only the KMS method: the person names it.
+      args: ["--bind", "127.0.0.1:0", "--login-flow", "redirect", "--kms-host", "127.0.0.1"],
       env: awsEnvFor(aws.url, users.demo),
       logName: `${suite}/proxy.log`,
     });
     selfLoginProxy = await startService({
       script: "proxy/cli/main.js",
-      args: ["--bind", "127.0.0.1:0"],
+      args: ["--bind", "127.0.0.1:0", "--kms-host", "127.0.0.1"],
       env: awsEnvFor(aws.url, users.demo),
       logName: `${suite}/proxy-self-login.log`,
     });

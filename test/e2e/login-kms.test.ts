@@ -80,7 +80,8 @@ describe("KMS login through the proxy (local AWS, example server and proxy as re
   async function startProxy(name: string, ...args: string[]): Promise<RunningService> {
     const started = await startService({
       script: "proxy/cli/main.js",
-      args: ["--bind", "127.0.0.1:0", ...args],
+      // The example server offers only the KMS method here: name it, as a person would.
+      args: ["--bind", "127.0.0.1:0", "--kms-host", "127.0.0.1", ...args],
       env: awsEnvFor(aws.url, users.demo),
       logName: `${suite}/${name}.log`,
     });
@@ -185,6 +186,41 @@ describe("KMS login through the proxy (local AWS, example server and proxy as re
 
     it("curl with a cookie jar through the proxy prints the demo ARN (the README's line)", async () => {
       assert.equal(await curlViaProxy(proxy.url, `${app.url}/`, { cookieJar: true }), `${users.demo.arn}\n`);
+    });
+  });
+
+  describe("a hostile app that copies the app's KMS challenge, to replay the proof at the app (relay)", () => {
+    it("gets no proof from a proxy that names only the real app, and AWS is not asked; the real app still signs in", async () => {
+      const appHost = new URL(app.url).host;
+      const named = await startService({
+        script: "proxy/cli/main.js",
+        args: ["--bind", "127.0.0.1:0", "--kms-host", appHost],
+        env: awsEnvFor(aws.url, users.demo),
+        logName: `${suite}/proxy-kms-host.log`,
+      });
+      extraProxies.push(named);
+      await waitForLine(named, /\bcredentials identity=/);
+      // The hostile app answers with exactly the challenge the real app sends (it is public).
+      const real = await httpRequest(`${app.url}/`);
+      assert.equal(real.status, 401);
+      fakeChallenge = {
+        "www-authenticate": String(real.headers["www-authenticate"]),
+        "iam-auth-kms-key-id": String(real.headers["iam-auth-kms-key-id"]),
+        "iam-auth-kms-encryption-context": String(real.headers["iam-auth-kms-encryption-context"]),
+      };
+      const fakeHost = new URL(fakeAppUrl).host;
+      await aws.resetCalls();
+      const refused = await httpRequest(`${fakeAppUrl}/`, { proxy: named.url });
+      assert.deepEqual([refused.status, refused.headers["iam-auth-proxy-error"]], [403, "KMS_APP_NOT_NAMED"]);
+      assert.match(
+        refused.body,
+        new RegExp(`^Refusing to give ${fakeHost.replace(/\./g, "\\.")} a KMS proof: `),
+      );
+      assert.equal((await aws.calls())["kms:Encrypt"] ?? 0, 0);
+      const page = await httpRequest(`${app.url}/`, { proxy: named.url });
+      assert.equal(page.status, 200);
+      assert.match(page.body, new RegExp(users.demo.arn.replace(/[/.]/g, "\\$&")));
+      assert.equal((await aws.calls())["kms:Encrypt"], 1);
     });
   });
 
@@ -349,7 +385,7 @@ describe("KMS login through the proxy (local AWS, example server and proxy as re
       await new Promise((resolve) => closed.close(resolve));
       offline = await startService({
         script: "proxy/cli/main.js",
-        args: ["--bind", "127.0.0.1:0"],
+        args: ["--bind", "127.0.0.1:0", "--kms-host", "127.0.0.1"],
         env: awsEnvFor(deadUrl, users.demo),
         logName: `${suite}/proxy-offline.log`,
       });

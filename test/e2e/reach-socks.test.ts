@@ -129,10 +129,17 @@ describe(
       });
       socks = await startMicrosocks();
 
-      direct = await startProxy("proxy-aws-direct", awsEnvFor(aws.url, users.demo), ["--method", "kms"]);
+      direct = await startProxy("proxy-aws-direct", awsEnvFor(aws.url, users.demo), [
+        "--method",
+        "kms",
+        "--kms-host",
+        app,
+      ]);
       viaSocks = await startProxy("proxy-aws-via-socks", awsEnvFor(awsInVpc, users.demo), [
         "--method",
         "kms",
+        "--kms-host",
+        app,
         "--aws-via-socks",
       ]);
       proxyCaFile = join(dir, "proxy-ca", "ca-cert.pem");

@@ -123,6 +123,7 @@ async function prepareForwardProxy(
     method: options.method,
     loginFlow: options.loginFlow,
     hosts: options.hosts,
+    kmsHosts: options.kmsHosts,
     upstreamCa: options.upstreamCa,
     upstreamTimeoutMs: options.upstreamTimeoutMs,
     ...(ca === undefined ? {} : { ca }),

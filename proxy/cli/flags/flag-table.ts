@@ -70,6 +70,15 @@ export const allFlags: readonly FlagSpec[] = [
       "signed in to and HTTPS is never decrypted",
   },
   {
+    name: "kms-host",
+    kind: "list",
+    group: reach,
+    describe:
+      "PATTERN, repeatable: an app besides the --host ones that may receive a KMS proof (your temporary " +
+      "AWS credentials, encrypted for it). Any other app's KMS challenge is refused: it could replay the " +
+      "proof at another app as you. STS proofs need no such list",
+  },
+  {
     name: "upstream-ca",
     kind: "list",
     group: reach,

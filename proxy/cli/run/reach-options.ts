@@ -6,12 +6,14 @@ import type { FlagReader, Given } from "../flags/flag-values.js";
 import { readUpstreamCaFile } from "./upstream-ca-file.js";
 import { resolveUpstreams } from "./upstream-flag.js";
 
-/** How the proxy reaches apps: --upstream, --host, --upstream-ca, --ca-dir, --socks-proxy, --aws-via-socks. */
+/** How the proxy reaches apps: --upstream, --host, --kms-host, --upstream-ca, --ca-dir, --socks-proxy, --aws-via-socks. */
 export interface ReachOptions {
   /** `--upstream` resolved with `--bind` (see resolveUpstreams): reverse mode. Empty: forward mode. */
   readonly upstreams: readonly ReverseUpstreamOptions[];
   /** `--host`: the apps signed in to, their HTTPS intercepted. */
   readonly hosts: readonly HostPattern[];
+  /** `--kms-host`: apps besides the --host ones that may receive a KMS proof. */
+  readonly kmsHosts: readonly HostPattern[];
   /** The certificates in the `--upstream-ca` files, each on its own. */
   readonly upstreamCa: readonly string[];
   /** `--ca-dir`; undefined: ~/.iam-auth-proxy. */
@@ -37,6 +39,8 @@ export function readReachOptions(flags: FlagReader, bind: Given<BindAddress> | u
   }
   const host = flags.list("host");
   const hosts = host === undefined ? [] : parseEach(flags, host, parseHostPattern);
+  const kmsHost = flags.list("kms-host");
+  const kmsHosts = kmsHost === undefined ? [] : parseEach(flags, kmsHost, parseHostPattern);
   const upstreamCa = flags.list("upstream-ca");
   const certificates =
     upstreamCa === undefined ? [] : parseEach(flags, upstreamCa, readUpstreamCaFile).flat();
@@ -57,6 +61,7 @@ export function readReachOptions(flags: FlagReader, bind: Given<BindAddress> | u
   return {
     upstreams: Object.freeze(upstreams),
     hosts: Object.freeze(hosts),
+    kmsHosts: Object.freeze(kmsHosts),
     upstreamCa: Object.freeze(certificates),
     caDir: flags.text("ca-dir")?.value,
     socks,

@@ -33,7 +33,10 @@ export async function answerChallenge(
 ): Promise<HeadDecision> {
   const challenge = readChallenge(head);
   if (challenge === undefined) return { action: "pass-through" };
-  return createChallengeAnswerer({ session: createAwsSession(deps), method })(challenge, host);
+  return createChallengeAnswerer({ session: createAwsSession(deps), method, mayReceiveKmsProof: () => true })(
+    challenge,
+    host,
+  );
 }
 
 /** The token of an "answer" decision (fails the test otherwise). */

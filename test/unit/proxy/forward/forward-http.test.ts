@@ -3,7 +3,12 @@ import { once } from "node:events";
 import http from "node:http";
 import net from "node:net";
 import { after, afterEach, before, beforeEach, describe, it } from "node:test";
-import { createProxyServer, parseBindAddress, type ProxyServer } from "../../../../proxy/index.js";
+import {
+  createProxyServer,
+  parseBindAddress,
+  type ProxyServer,
+  parseHostPattern,
+} from "../../../../proxy/index.js";
 import {
   createChallengeHead,
   createCredentialsProviderError,
@@ -58,6 +63,8 @@ describe("HTTP forwarding", () => {
     // The original's flow (302 to /auth); self-login.test.ts covers the default, signing in itself.
     // The login goes through `fake.deps` indirectly so a test can swap the fake before requesting.
     proxy = createProxyServer({
+      // The test apps send the original's KMS challenge: name them, as a person would with --kms-host.
+      kmsHosts: [parseHostPattern("127.0.0.1")],
       bind: parseBindAddress("127.0.0.1:0"),
       logger,
       loginFlow: "redirect",

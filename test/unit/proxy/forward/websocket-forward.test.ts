@@ -3,7 +3,12 @@ import type { IncomingMessage } from "node:http";
 import net from "node:net";
 import { after, afterEach, before, beforeEach, describe, it } from "node:test";
 import WebSocket from "ws";
-import { createProxyServer, parseBindAddress, type ProxyServer } from "../../../../proxy/index.js";
+import {
+  createProxyServer,
+  parseBindAddress,
+  type ProxyServer,
+  parseHostPattern,
+} from "../../../../proxy/index.js";
 import { AbsoluteFormAgent, sendConnect } from "../../../helpers/proxy-clients.js";
 import { createFakeAws, createMemoryLogger } from "../fakes.js";
 import { startProtectedApp, type ProtectedApp } from "../protected-app.js";
@@ -48,7 +53,12 @@ describe("websockets through the forward proxy (absolute-form Upgrade requests)"
   after(() => Promise.all([app.close(), refusingApp.close()]));
   beforeEach(async () => {
     fake = createFakeAws();
-    proxy = createProxyServer({ bind: parseBindAddress("127.0.0.1:0"), login: fake.deps, logger });
+    proxy = createProxyServer({
+      kmsHosts: [parseHostPattern("127.0.0.1")],
+      bind: parseBindAddress("127.0.0.1:0"),
+      login: fake.deps,
+      logger,
+    });
     [proxyUrl = ""] = await proxy.listen();
     app.seen.length = 0;
   });

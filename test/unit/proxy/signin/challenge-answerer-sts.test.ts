@@ -42,7 +42,7 @@ describe("createChallengeAnswerer: the STS method, and the KMS method with sessi
     it("names the identity only when it is already known (no GetCallerIdentity just for the log)", async () => {
       const { deps } = createFakeAws();
       const session = createAwsSession(deps);
-      const answer = createChallengeAnswerer({ session });
+      const answer = createChallengeAnswerer({ session, mayReceiveKmsProof: () => true });
       const first = await answer(challengeOf(createStsChallengeHead(target.host)), target);
       assert.equal(first.action === "answer" && first.identity, undefined);
       await session.callerIdentity(await session.credentials());

@@ -80,7 +80,10 @@ describe("createChallengeAnswerer: the KMS method and what every method shares",
 
     it("reuses the identity and session credentials: a second login is one kms:Encrypt", async () => {
       const { deps, calls } = createFakeAws();
-      const answer = createChallengeAnswerer({ session: createAwsSession(deps) });
+      const answer = createChallengeAnswerer({
+        session: createAwsSession(deps),
+        mayReceiveKmsProof: () => true,
+      });
       assert.equal((await answer(challengeOf(createChallengeHead()), target)).action, "answer");
       assert.equal((await answer(challengeOf(createChallengeHead()), target)).action, "answer");
       assert.equal(calls.getCallerIdentity, 1);

@@ -1,7 +1,9 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import type { LoginFlow } from "../../../../proxy/aws/types.js";
+import { parseHostPattern } from "../../../../proxy/http/host-pattern.js";
 import {
+  createAppPolicy,
   decideOnResponse,
   sendsStoredSession,
   updatesStoredSession,
@@ -111,4 +113,45 @@ describe("the session the proxy holds", () => {
       assert.deepEqual([sendsStoredSession(site), updatesStoredSession(site)], [sends, updates]);
     });
   }
+});
+
+describe("createAppPolicy (which app may receive which proof)", () => {
+  const named = createAppPolicy({
+    signIn: [parseHostPattern("*.corp.example.com"), parseHostPattern("10.0.0.5:8443")],
+    kms: [parseHostPattern("reports.corp.example.com"), parseHostPattern("[::1]:3000")],
+  });
+  const table: readonly (readonly [string, { hostname: string; port: number }, boolean])[] = [
+    ["a subdomain the hosts name", { hostname: "wiki.corp.example.com", port: 80 }, true],
+    ["a host and port the hosts name", { hostname: "10.0.0.5", port: 8443 }, true],
+    ["that host on another port", { hostname: "10.0.0.5", port: 443 }, false],
+    ["another site", { hostname: "evil.example", port: 80 }, false],
+  ];
+  for (const [what, target, expected] of table) {
+    it(`signs in to ${what}: ${expected}`, () => assert.equal(named.signsInTo(target), expected));
+  }
+
+  const kmsTable: readonly (readonly [string, { host: string; scheme?: "http" | "https" }, boolean])[] = [
+    ["an app named for KMS", { host: "reports.corp.example.com" }, true],
+    ["an app named for KMS, over https", { host: "reports.corp.example.com", scheme: "https" }, true],
+    ["an IPv6 app named with its port", { host: "[::1]:3000" }, true],
+    ["that IPv6 app on another port", { host: "[::1]:3001" }, false],
+    ["an app named for signing in only (STS)", { host: "wiki.corp.example.com" }, false],
+    ["an app nobody named", { host: "evil.example" }, false],
+    ["an authority that does not parse", { host: "bad host" }, false],
+  ];
+  for (const [what, target, expected] of kmsTable) {
+    it(`gives a KMS proof to ${what}: ${expected}`, () =>
+      assert.equal(named.mayReceiveKmsProof(target), expected));
+  }
+
+  it("with every app named (reverse mode's upstreams), signs in and gives either proof to each", () => {
+    const every = createAppPolicy({ signIn: "every app", kms: "every app" });
+    assert.deepEqual(
+      [
+        every.signsInTo({ hostname: "evil.example", port: 80 }),
+        every.mayReceiveKmsProof({ host: "evil.example" }),
+      ],
+      [true, true],
+    );
+  });
 });

@@ -81,7 +81,10 @@ describe("a sign-in the app refuses (createSelfLogin, sendSignInRefusal)", () =>
     logger = createMemoryLogger();
     selfLogin = createSelfLogin({
       jar,
-      answer: createChallengeAnswerer({ session: createAwsSession(createFakeAws().deps) }),
+      answer: createChallengeAnswerer({
+        session: createAwsSession(createFakeAws().deps),
+        mayReceiveKmsProof: () => true,
+      }),
       send,
       logger,
       clock: () => now,

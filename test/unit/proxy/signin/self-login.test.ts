@@ -7,6 +7,7 @@ import {
   parseBindAddress,
   type ProxyServer,
   type ProxyServerOptions,
+  parseHostPattern,
 } from "../../../../proxy/index.js";
 import {
   createChallengeHead,
@@ -65,6 +66,8 @@ describe("signing in on the client's behalf (loginFlow: proxy, the default)", ()
   async function startProxy(options: Partial<ProxyServerOptions> = {}): Promise<void> {
     await proxy?.close();
     proxy = createProxyServer({
+      // The test apps send the original's KMS challenge: name them, as a person would with --kms-host.
+      kmsHosts: [parseHostPattern("127.0.0.1")],
       bind: parseBindAddress("127.0.0.1:0"),
       logger,
       login: delegatingLogin(() => fake.deps),
@@ -423,6 +426,32 @@ describe("signing in on the client's behalf (loginFlow: proxy, the default)", ()
       });
       const response = await get("/");
       assert.deepEqual([response.status, response.body], [403, "not all of it\n"]);
+    });
+
+    it("refuses a KMS proof to an app nobody named: 403 KMS_APP_NOT_NAMED, no /auth, no credentials touched", async () => {
+      await startProxy({ kmsHosts: [] });
+      const response = await get("/");
+      const message =
+        `Refusing to give ${app.host} a KMS proof: it would receive your temporary AWS credentials, with ` +
+        `which it could sign in to other apps as you. If you trust it, name it with --kms-host ${app.host} ` +
+        "(or --host); an app that offers the STS method needs neither";
+      assert.deepEqual(
+        [response.status, response.headers["iam-auth-proxy-error"], response.body],
+        [403, "KMS_APP_NOT_NAMED", `${message}\n`],
+      );
+      assert.equal(authRequests().length, 0);
+      assert.equal(fake.calls.resolveCredentials + fake.calls.encrypt.length, 0);
+      assert.deepEqual(logger.lines, [
+        `login host=${app.host} identity=unknown outcome=denied code=KMS_APP_NOT_NAMED reason=${JSON.stringify(message)}`,
+      ]);
+    });
+
+    it("still gives an STS proof to that app: the STS method names the app it is for", async () => {
+      await startProxy({ kmsHosts: [] });
+      protectedApp(app, { challenge: () => createStsChallengeHead(app.host) });
+      const response = await get("/");
+      assert.equal(response.status, 200);
+      assert.equal(authRequests().length, 1);
     });
 
     it("refuses an STS challenge for another server-id: 403, no /auth, no credentials touched", async () => {

@@ -8,6 +8,7 @@ import {
   parseSocksEndpoint,
   ProxyError,
   type ProxyServer,
+  parseHostPattern,
 } from "../../../../proxy/index.js";
 import { readRest, sendConnect } from "../../../helpers/proxy-clients.js";
 import { startFakeSocksServer, type FakeSocksServer } from "../fake-socks-server.js";
@@ -152,6 +153,8 @@ describe("the proxy with socks", () => {
   beforeEach(async () => {
     socks.requests.length = 0;
     proxy = createProxyServer({
+      // The test apps send the original's KMS challenge: name them, as a person would with --kms-host.
+      kmsHosts: [parseHostPattern("127.0.0.1")],
       bind: parseBindAddress("127.0.0.1:0"),
       login: createFakeAws().deps,
       logger,

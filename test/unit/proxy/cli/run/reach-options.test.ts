@@ -134,6 +134,32 @@ describe("the run command's options for reaching apps (reverse mode, SOCKS, HTTP
     });
   });
 
+  describe("--kms-host", () => {
+    it("may be repeated; each is parsed once into a HostPattern, apart from --host", async () => {
+      const options = await readRunOptions([
+        "--kms-host",
+        "legacy.example.com",
+        "--kms-host",
+        "10.0.0.5:3000",
+      ]);
+      assert.deepEqual(
+        [options.kmsHosts, options.hosts],
+        [
+          [
+            { kind: "exact", host: "legacy.example.com", port: undefined },
+            { kind: "exact", host: "10.0.0.5", port: 3000 },
+          ],
+          [],
+        ],
+      );
+    });
+    it("is checked, naming the flag", async () => {
+      const problems = await readProblems(["--kms-host", "https://legacy.example.com"]);
+      assert.equal(problems.length, 1);
+      assert.match(problems[0] ?? "", /^--kms-host takes a host, not a URL/);
+    });
+  });
+
   describe("--host", () => {
     it("may be repeated; each is parsed once into a HostPattern", async () => {
       assert.deepEqual(

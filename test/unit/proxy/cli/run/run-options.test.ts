@@ -11,6 +11,7 @@ describe("the run command's options", () => {
         bind: { kind: "loopback", port: 8080 },
         upstreams: [],
         hosts: [],
+        kmsHosts: [],
         upstreamCa: [],
         caDir: undefined,
         socks: undefined,
