@@ -108,9 +108,9 @@ export interface NamedApps {
 /** Which app may receive which proof: decided here, for every mode. */
 export interface AppPolicy {
   /** Whether the proxy answers this app's challenges at all (else they reach the client untouched). */
-  signsInTo(target: Pick<ForwardTarget, "hostname" | "port">): boolean;
+  readonly signsInTo: (target: Pick<ForwardTarget, "hostname" | "port">) => boolean;
   /** Whether this app may receive a KMS proof (else the challenge is refused: KMS_APP_NOT_NAMED). */
-  mayReceiveKmsProof(target: LoginTarget): boolean;
+  readonly mayReceiveKmsProof: (target: LoginTarget) => boolean;
 }
 
 /**
