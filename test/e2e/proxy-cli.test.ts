@@ -176,7 +176,10 @@ describe("iam-auth-proxy CLI (real process)", () => {
   describe("with no usable AWS credentials", () => {
     let proxy: RunningService;
     before(async () => {
-      proxy = await startCredentialFreeCli(["--bind", "127.0.0.1:0"], "no-credentials");
+      proxy = await startCredentialFreeCli(
+        ["--bind", "127.0.0.1:0", "--kms-host", "127.0.0.1"],
+        "no-credentials",
+      );
     });
     after(() => proxy.stop());
 
@@ -400,7 +403,8 @@ describe("iam-auth-proxy CLI (real process)", () => {
       localAws = await startLocalAws("proxy-cli");
       proxy = await startService({
         script: "proxy/cli/main.js",
-        args: ["--bind", "127.0.0.1:0"],
+        // The fake app below offers only the KMS method: the person names it.
+        args: ["--bind", "127.0.0.1:0", "--kms-host", "127.0.0.1"],
         env: awsEnvFor(localAws.url, users.demo),
         logName: "proxy-cli/login.log",
       });
