@@ -257,6 +257,30 @@ describe("sign-in with the STS method (real processes: local-aws and example ser
       });
     });
 
+    it("refuses X-Amz-Expires=1e2 (Number() read it as 100): 403, no call at the local AWS", async () => {
+      const token = await proofFor(stsOnly, users.demo, (url) =>
+        url.replace(/X-Amz-Expires=60/, "X-Amz-Expires=1e2"),
+      );
+      const before = await localAws.calls();
+      await assertRefused(stsOnly, token, {
+        status: 403,
+        message: "The STS proof is rejected: X-Amz-Expires must be 1..300 seconds",
+        stsCalls: 0,
+      });
+      assert.deepEqual(await localAws.calls(), before);
+    });
+
+    it("refuses a second spelling of a good proof (a character appended): 403, no call at the local AWS", async () => {
+      const token = `${await proofFor(stsOnly)}A`;
+      const before = await localAws.calls();
+      await assertRefused(stsOnly, token, {
+        status: 403,
+        message: "The STS proof is malformed: the URL is not canonical base64url",
+        stsCalls: 0,
+      });
+      assert.deepEqual(await localAws.calls(), before);
+    });
+
     it("refuses a proof for a host that is not STS: 403, nothing is sent there", async () => {
       const nonce = await readNonce(stsOnly);
       const url = await presign({
