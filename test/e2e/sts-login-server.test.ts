@@ -348,6 +348,16 @@ describe("sign-in with the STS method (real processes: local-aws and example ser
       });
     });
 
+    // Regression: the path rules were applied to the query too, so these got RETURN_URL_UNSAFE
+    // where the original Flask server accepts them.
+    for (const returnUrl of ["/?q=50%25off", "/?p=C%3A%5CUsers", "/?q=line1%0Aline2", "/?q=%09tab"]) {
+      it(`accepts return_url ${JSON.stringify(returnUrl)} (query data): 302 back to it`, async () => {
+        const login = await signIn(stsOnly, await proofFor(stsOnly), returnUrl);
+        assert.equal(login.status, 302);
+        assert.equal(login.headers.location, returnUrl);
+      });
+    }
+
     const hostileReturnUrls: [string, string][] = [
       ["//evil.example/", 'it starts with "//"'],
       ["/\\evil.example", "it contains a backslash"],
