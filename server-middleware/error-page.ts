@@ -31,6 +31,7 @@ const kindByCode: Readonly<Record<IamAuthErrorCode, RefusalKind>> = {
   STS_UNAVAILABLE: "unavailable",
   STS_THROTTLED: "unavailable",
   STS_BAD_RESPONSE: "unavailable",
+  SIGN_IN_RATE_LIMITED: "unavailable",
   REPLAY_STORE_FULL: "unavailable",
   REPLAY_STORE_UNAVAILABLE: "unavailable",
 };

@@ -4,6 +4,7 @@ import express, { type RequestHandler, type Router } from "express";
 import { createAuthRoute, type TokenVerifier } from "./auth-route.js";
 import { createChallengeFactory, sendChallenge } from "./challenge-response.js";
 import { createErrorHandler } from "./error-response.js";
+import { createFailedSignInLimiter } from "./failure-limit.js";
 import { verifyKmsToken } from "./kms-proof.js";
 import { createEventLogger } from "./log.js";
 import { MemoryReplayStore } from "./memory-replay-store.js";
@@ -59,6 +60,10 @@ export function iamAuth(options: IamAuthOptions): Router {
     clock: resolved.clock,
     log,
   });
+  const limitFailures =
+    resolved.failedSignInLimit === false
+      ? undefined
+      : createFailedSignInLimiter(resolved.failedSignInLimit, log);
   const signOutRoute = createSignOutRoute(log);
   const whoamiRoute = createWhoamiRoute(challenge);
 
@@ -68,7 +73,10 @@ export function iamAuth(options: IamAuthOptions): Router {
   // Compared as strings rather than registered as routes: Express would read ":" or "*" in them as patterns.
   router.use((req, res, next) => {
     const path = req.path;
-    if (path === resolved.authPath) return authRoute(req, res, next);
+    if (path === resolved.authPath) {
+      if (limitFailures === undefined) return authRoute(req, res, next);
+      return limitFailures(req, res, () => authRoute(req, res, next));
+    }
     if (path === resolved.signOutPath) return signOutRoute(req, res, next);
     if (path === resolved.whoamiPath) return whoamiRoute(req, res, next);
     if (req.iamIdentity !== undefined || isPublicPath(path, resolved.publicPaths)) return next();

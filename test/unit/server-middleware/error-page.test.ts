@@ -43,6 +43,7 @@ const titleByCode: Readonly<Record<IamAuthErrorCode, string>> = {
   STS_UNAVAILABLE: "Sign-in is not available right now",
   STS_THROTTLED: "Sign-in is not available right now",
   STS_BAD_RESPONSE: "Sign-in is not available right now",
+  SIGN_IN_RATE_LIMITED: "Sign-in is not available right now",
   REPLAY_STORE_FULL: "Sign-in is not available right now",
   REPLAY_STORE_UNAVAILABLE: "Sign-in is not available right now",
 };

@@ -236,25 +236,42 @@ describe("GET /auth with an STS proof", () => {
     });
   }
 
-  it("when the same proof is sent twice: the second is 403 TOKEN_REPLAYED and never reaches STS", async () => {
+  it("when the same proof is sent twice: the second is 403 TOKEN_REPLAYED, no session", async () => {
     const token = await goodToken();
     assert.equal((await send(app.url, authPath(token))).status, 302);
     const replay = await send(app.url, authPath(token));
     assert.equal(replay.status, 403);
     assert.equal(replay.body, "The STS proof has already been used\n");
     assert.deepEqual(replay.setCookies, []);
-    assert.equal(app.stsEndpoint.requests.length, 1);
+    // The nonce is claimed once STS vouched for the proof, so the replay costs one STS call.
+    assert.equal(app.stsEndpoint.requests.length, 2);
   });
 
-  it("when a refused proof's nonce is used again, it stays used (one nonce, one try)", async () => {
+  it("when one good proof is sent 10 times in parallel: exactly one session", async () => {
+    const token = await goodToken();
+    const results = await Promise.all(Array.from({ length: 10 }, () => send(app.url, authPath(token))));
+    assert.deepEqual(
+      results.map((result) => result.status).sort(),
+      [302, 403, 403, 403, 403, 403, 403, 403, 403, 403],
+    );
+    assert.equal(results.filter((result) => result.setCookies.length > 0).length, 1);
+    for (const result of results.filter((r) => r.status === 403))
+      assert.equal(result.body, "The STS proof has already been used\n");
+  });
+
+  // Regression: the nonce was claimed before STS checked the proof, so a junk proof (made-up
+  // key, zero signature) naming someone's nonce spent it and locked that person out.
+  it("when STS refused a proof, its nonce is not spent: a good proof with it still signs in", async () => {
     const nonce = await readNonce(app);
-    app.stsEndpoint.respond = () => errorResponse(403, "SignatureDoesNotMatch");
-    assert.equal((await send(app.url, authPath(stsToken(nonce, presignedUrl(app.clock.now))))).status, 403);
+    app.stsEndpoint.respond = () => errorResponse(403, "InvalidClientTokenId");
+    const junk = await send(app.url, authPath(stsToken(nonce, presignedUrl(app.clock.now))));
+    assert.equal(junk.status, 403);
+    assert.equal(junk.body, "AWS STS rejected the proof (InvalidClientTokenId)\n");
     app.stsEndpoint.respond = () =>
       identityResponse({ Arn: ALICE_ARN, Account: ACCOUNT_ID, UserId: ALICE_USER_ID });
     const retry = await send(app.url, authPath(stsToken(nonce, presignedUrl(app.clock.now))));
-    assert.equal(retry.body, "The STS proof has already been used\n");
-    assert.equal(app.stsEndpoint.requests.length, 1);
+    assert.equal(retry.status, 302);
+    assert.equal(app.stsEndpoint.requests.length, 2);
   });
 });
 
@@ -282,7 +299,7 @@ describe("GET /auth with an STS proof, when the replay store fails", () => {
     },
   ];
   for (const { name, store, code, message } of cases) {
-    it(`${name}: 503 ${code}, no session, STS is not called`, async () => {
+    it(`${name}: 503 ${code}, no session (after STS vouched for the proof)`, async () => {
       const app = await startTestApp({ methods: ["sts"], options: { replayStore: store } });
       try {
         const token = stsToken(await readNonce(app), presignedUrl(app.clock.now));
@@ -290,7 +307,7 @@ describe("GET /auth with an STS proof, when the replay store fails", () => {
         assert.equal(result.status, 503);
         assert.equal(result.body, `${message}\n`);
         assert.deepEqual(result.setCookies, []);
-        assert.equal(app.stsEndpoint.requests.length, 0);
+        assert.equal(app.stsEndpoint.requests.length, 1);
         assert.match(app.lines[0] ?? "", new RegExp(` auth outcome=failed code=${code} status=503 `));
       } finally {
         await app.close();

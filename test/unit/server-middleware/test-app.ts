@@ -64,6 +64,9 @@ export async function startTestApp(setup: TestAppOptions = {}): Promise<TestApp>
       publicPaths: ["/health", "/static/*"],
       clock: () => clock.now,
       logger: (line) => lines.push(line),
+      // Off here: these apps send many refused proofs from one address on purpose; the limit
+      // has its own tests (failure-limit.test.ts), which turn it on.
+      failedSignInLimit: false,
       ...setup.options,
     }),
   );
