@@ -34,7 +34,7 @@ export function readFailedSignInLimit(
     );
     return undefined;
   }
-  const input = (value ?? {});
+  const input = value ?? {};
   let valid = true;
   for (const name of Object.keys(input)) {
     if (name !== "maxFailures" && name !== "windowSeconds") {
