@@ -21,6 +21,8 @@ const kindByCode: Readonly<Record<IamAuthErrorCode, RefusalKind>> = {
   STS_PROOF_REFUSED: "proof-rejected",
   NONCE_INVALID: "proof-rejected",
   NONCE_EXPIRED: "proof-rejected",
+  NONCE_COOKIE_MISSING: "proof-rejected",
+  NONCE_COOKIE_MISMATCH: "proof-rejected",
   RETURN_URL_UNSAFE: "unsafe-link",
   BAD_REQUEST: "malformed",
   METHOD_NOT_ALLOWED: "malformed",

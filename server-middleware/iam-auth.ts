@@ -9,6 +9,7 @@ import { verifyKmsToken } from "./kms-proof.js";
 import { createEventLogger } from "./log.js";
 import { MemoryReplayStore } from "./memory-replay-store.js";
 import { createNonceIssuer, type NonceIssuer } from "./nonce.js";
+import { createNonceCookies, type NonceCookies } from "./nonce-cookie.js";
 import {
   resolveOptions,
   type AuthMethod,
@@ -51,11 +52,23 @@ export function iamAuth(options: IamAuthOptions): Router {
             resolved.sts.nonceSecret === undefined ? resolved.sessionSecrets : [resolved.sts.nonceSecret],
           maxAgeSeconds: resolved.sts.proofMaxAgeSeconds,
         });
+  const nonceCookies =
+    resolved.sts === undefined
+      ? undefined
+      : createNonceCookies({
+          secrets: resolved.sessionSecrets,
+          cookieName: resolved.cookieName,
+          path: resolved.authPath,
+          maxAgeSeconds: resolved.sts.proofMaxAgeSeconds,
+        });
   const createChallenge = createChallengeFactory(resolved, nonces);
-  const challenge: RequestHandler = (req, res) =>
-    sendChallenge(req, res, createChallenge(resolved.clock()), resolved);
+  const challenge: RequestHandler = (req, res) => {
+    const { headers, nonce } = createChallenge(resolved.clock());
+    if (nonce !== undefined) nonceCookies?.set(res, nonce, req.secure);
+    sendChallenge(req, res, headers, resolved);
+  };
   const authRoute = createAuthRoute({
-    verifiers: createVerifiers(resolved, replayStore, nonces),
+    verifiers: createVerifiers(resolved, replayStore, nonces, nonceCookies),
     access: resolved,
     clock: resolved.clock,
     log,
@@ -91,19 +104,31 @@ function createVerifiers(
   resolved: ResolvedIamAuthOptions,
   replayStore: ReplayStore,
   nonces: NonceIssuer | undefined,
+  nonceCookies: NonceCookies | undefined,
 ): Partial<Record<AuthMethod, TokenVerifier>> {
   const verifiers: Partial<Record<AuthMethod, TokenVerifier>> = {};
   const { sts, kms } = resolved;
-  if (sts !== undefined && nonces !== undefined) {
-    verifiers.sts = (token, now) => verifyStsProof(token, { sts, nonces, replayStore, now });
+  if (sts !== undefined && nonces !== undefined && nonceCookies !== undefined) {
+    verifiers.sts = async (token, now, request) => {
+      const { identity, nonce } = await verifyStsProof(token, {
+        sts,
+        nonces,
+        replayStore,
+        nonceCookies,
+        cookieHeader: request.cookieHeader,
+        now,
+      });
+      return { identity, onSignedIn: (res) => nonceCookies.clear(res, nonce, request.secure) };
+    };
   }
   if (kms !== undefined) {
     const region = resolved.region === undefined ? {} : { region: resolved.region };
     const kmsClient = resolved.kmsClient ?? new KMSClient(region);
     const createStsClient: StsClientFactory =
       resolved.createStsClient ?? ((credentials) => new STSClient({ ...region, credentials }));
-    verifiers.kms = (token, now) =>
-      verifyKmsToken(token, { ...kms, kmsClient, createStsClient, replayStore, now });
+    verifiers.kms = async (token, now) => ({
+      identity: await verifyKmsToken(token, { ...kms, kmsClient, createStsClient, replayStore, now }),
+    });
   }
   return verifiers;
 }

@@ -112,16 +112,40 @@ describe("3,000 junk STS proofs from one address (real processes)", () => {
     assert.ok(lookup.kind === "iam");
     const nonce = lookup.challenge.params.get("nonce") ?? "";
 
+    // The attacker has a challenge of its own (a nonce and its cookie), so its junk gets past
+    // every local check and would reach STS; junk naming the person's nonce is refused locally.
+    const own = await get(`${server.url}/`, { agent: attacker, headers: { accept: "text/plain" } });
+    const ownLookup = findIamChallenge([String(own.headers[WWW_AUTHENTICATE_HEADER])]);
+    assert.ok(ownLookup.kind === "iam");
+    const attackerNonce = ownLookup.challenge.params.get("nonce") ?? "";
+    const attackerCookie = ((own.headers["set-cookie"] as string[] | undefined) ?? [])
+      .map((line) => line.split(";")[0])
+      .join("; ");
+
     const statuses = new Map<number, number>();
+    let refusedBySts = 0;
     let next = 0;
     const sendJunk = async (): Promise<void> => {
       while (next < JUNK_PROOFS) {
+        // Every tenth names the person's nonce, without a cookie for it.
+        const personal = next % 10 === 0;
         next++;
-        const token = formatStsProof({ nonce, presignedUrl: junkUrl(localAws.url, new Date()) });
+        const token = formatStsProof({
+          nonce: personal ? nonce : attackerNonce,
+          presignedUrl: junkUrl(localAws.url, new Date()),
+        });
         const answer = await get(`${server.url}/auth?return_url=%2F&token=${encodeURIComponent(token)}`, {
           agent: attacker,
+          headers: personal ? {} : { cookie: attackerCookie },
         });
         statuses.set(answer.status, (statuses.get(answer.status) ?? 0) + 1);
+        if (answer.body === "AWS STS rejected the proof (InvalidClientTokenId)\n") refusedBySts++;
+        else if (answer.status === 403) {
+          assert.equal(
+            answer.body,
+            "The sign-in did not come from the browser that was challenged: its nonce cookie is missing\n",
+          );
+        }
         if (answer.status === 429) {
           assert.match(
             answer.body,
@@ -138,10 +162,13 @@ describe("3,000 junk STS proofs from one address (real processes)", () => {
     assert.equal((statuses.get(403) ?? 0) + (statuses.get(429) ?? 0), JUNK_PROOFS);
     // At most one window's failures reached STS (the limit counts attempts as they arrive).
     const stsCalls = (await localAws.calls())["sts:GetCallerIdentity"] ?? 0;
-    assert.equal(stsCalls, statuses.get(403));
+    assert.equal(stsCalls, refusedBySts);
     assert.ok(stsCalls <= DEFAULT_MAX_FAILURES, `${stsCalls} STS calls`);
 
     // The person signs in with the very nonce the junk named: it was never spent.
+    const personCookie = ((challenge.headers["set-cookie"] as string[] | undefined) ?? [])
+      .map((line) => line.split(";")[0])
+      .join("; ");
     const url = await presignCallerIdentity({
       credentials: users.demo,
       endpoint: localAws.url,
@@ -152,9 +179,10 @@ describe("3,000 junk STS proofs from one address (real processes)", () => {
     });
     const login = await get(
       `${server.url}/auth?return_url=%2F&token=${encodeURIComponent(formatStsProof({ nonce, presignedUrl: url }))}`,
+      { headers: { cookie: personCookie } },
     );
     assert.equal(login.status, 302, login.body);
-    assert.equal((login.headers["set-cookie"] as string[] | undefined)?.length, 2);
+    assert.equal((login.headers["set-cookie"] as string[] | undefined)?.length, 3);
     assert.doesNotMatch(server.output(), /REPLAY_STORE_FULL/);
     assert.match(server.output(), / auth outcome=denied code=SIGN_IN_RATE_LIMITED status=429 /);
   });

@@ -96,12 +96,19 @@ describe("sign-in with the STS method (real processes: local-aws and example ser
   const serverIdOf = (server: RunningService): string => new URL(server.url).host;
   const callCount = async (action: string): Promise<number> => (await localAws.calls())[action] ?? 0;
 
+  /** The nonce cookie each challenge set, by nonce: what the browser that was challenged holds. */
+  const nonceCookies = new Map<string, string>();
+
   async function readChallenge(server: RunningService): Promise<Challenge> {
     const response = await httpRequest(`${server.url}/`, { headers: { accept: "text/plain" } });
     assert.equal(response.status, 401);
     const lookup = findIamChallenge([String(response.headers[WWW_AUTHENTICATE_HEADER])]);
     assert.equal(lookup.kind, "iam");
     if (lookup.kind !== "iam") throw new Error("unreachable");
+    const nonce = lookup.challenge.params.get("nonce");
+    const jar = new CookieJar();
+    jar.store(response.headers);
+    if (nonce !== undefined) nonceCookies.set(nonce, jar.header().cookie ?? "");
     return {
       realm: lookup.challenge.realm,
       params: lookup.challenge.params,
@@ -153,14 +160,12 @@ describe("sign-in with the STS method (real processes: local-aws and example ser
     return formatStsProof({ nonce, presignedUrl: change(url) });
   }
 
-  function signIn(
-    server: RunningService,
-    token: string,
-    returnUrl = "/",
-    jar?: CookieJar,
-  ): Promise<HttpResult> {
+  /** GET /auth as the browser that was challenged: with the nonce cookie of the token's nonce. */
+  function signIn(server: RunningService, token: string, returnUrl = "/"): Promise<HttpResult> {
     const path = `/auth?return_url=${encodeURIComponent(returnUrl)}&token=${encodeURIComponent(token)}`;
-    return httpRequest(`${server.url}${path}`, { headers: jar?.header() ?? {} });
+    const nonce = /^sts1\.([^.]+)\./.exec(token)?.[1];
+    const cookie = nonce === undefined ? undefined : nonceCookies.get(nonce);
+    return httpRequest(`${server.url}${path}`, { headers: cookie === undefined ? {} : { cookie } });
   }
 
   /** Asserts a refusal: status, one-line message, no cookie, and how many GetCallerIdentity calls it cost. */
@@ -206,7 +211,12 @@ describe("sign-in with the STS method (real processes: local-aws and example ser
       assert.equal(login.status, 302);
       assert.equal(login.headers.location, "/check?from=e2e");
       assert.equal((await callCount("sts:GetCallerIdentity")) - before, 1);
-      const setCookies = login.headers["set-cookie"] ?? [];
+      const [clearNonce, ...setCookies] = login.headers["set-cookie"] ?? [];
+      // The challenge's nonce cookie is cleared, then the session's two cookies are set.
+      assert.match(
+        clearNonce ?? "",
+        /^iam-auth-session-nonce-[\w-]{11}=; Path=\/auth; Expires=Thu, 01 Jan 1970 /,
+      );
       assert.equal(setCookies.length, 2);
       for (const field of setCookies)
         assert.match(field, /; path=\/; expires=[^;]+; samesite=lax; httponly$/);
@@ -279,6 +289,22 @@ describe("sign-in with the STS method (real processes: local-aws and example ser
         stsCalls: 0,
       });
       assert.deepEqual(await localAws.calls(), before);
+    });
+
+    it("refuses login CSRF: a proof made from the attacker's challenge, opened in a browser without its nonce cookie: 403, STS never called", async () => {
+      const token = await proofFor(stsOnly);
+      const before = await callCount("sts:GetCallerIdentity");
+      // The person's browser, sent to /auth by another site's page: it never saw that challenge.
+      const path = `/auth?return_url=%2F&token=${encodeURIComponent(token)}`;
+      const response = await httpRequest(`${stsOnly.url}${path}`, { headers: { accept: "text/plain" } });
+      assert.equal(response.status, 403);
+      assert.equal(
+        response.body,
+        "The sign-in did not come from the browser that was challenged: its nonce cookie is missing\n",
+      );
+      assert.equal(response.headers["set-cookie"], undefined);
+      assert.equal(await callCount("sts:GetCallerIdentity"), before);
+      assert.match(stsOnly.output(), / auth outcome=denied code=NONCE_COOKIE_MISSING status=403 /);
     });
 
     it("refuses a proof for a host that is not STS: 403, nothing is sent there", async () => {

@@ -33,6 +33,8 @@ const titleByCode: Readonly<Record<IamAuthErrorCode, string>> = {
   STS_PROOF_REFUSED: "Your sign-in proof was not accepted",
   NONCE_INVALID: "Your sign-in proof was not accepted",
   NONCE_EXPIRED: "Your sign-in proof was not accepted",
+  NONCE_COOKIE_MISSING: "Your sign-in proof was not accepted",
+  NONCE_COOKIE_MISMATCH: "Your sign-in proof was not accepted",
   RETURN_URL_UNSAFE: "This sign-in link is not safe to follow",
   BAD_REQUEST: "This sign-in request is malformed",
   METHOD_NOT_ALLOWED: "This sign-in request is malformed",

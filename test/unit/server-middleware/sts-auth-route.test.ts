@@ -15,6 +15,7 @@ import {
   cookieHeader,
   readNonce,
   send,
+  SECRET_A,
   SECRET_B,
   SERVER_ID,
   startTestApp,
@@ -46,7 +47,12 @@ describe("GET /auth with an STS proof", () => {
       const result = await send(app.url, authPath(await goodToken(), "/docs?page=2"));
       assert.equal(result.status, 302);
       assert.equal(result.headers.location, "/docs?page=2");
-      assert.equal(result.setCookies.length, 2);
+      assert.equal(result.setCookies.length, 3);
+      // The challenge's nonce cookie is cleared: it served its one sign-in.
+      assert.match(
+        result.setCookies[0] ?? "",
+        /^iam-auth-session-nonce-[A-Za-z0-9_-]{11}=; Path=\/auth; Expires=Thu, 01 Jan 1970 00:00:00 GMT; HttpOnly; SameSite=Lax$/,
+      );
       const home = await send(app.url, "/docs", { headers: { cookie: cookieHeader(result.setCookies) } });
       assert.equal(home.status, 200);
       assert.equal(home.body, ALICE_ARN);
@@ -272,6 +278,106 @@ describe("GET /auth with an STS proof", () => {
     const retry = await send(app.url, authPath(stsToken(nonce, presignedUrl(app.clock.now))));
     assert.equal(retry.status, 302);
     assert.equal(app.stsEndpoint.requests.length, 2);
+  });
+});
+
+// Login CSRF: someone the app allows presigns a proof with a nonce from any 401 and makes the
+// person's browser open /auth?token=<their proof>; the browser would be signed in as them.
+describe("GET /auth with an STS proof: the browser that was challenged", () => {
+  let app: TestApp;
+  before(async () => {
+    app = await startTestApp({ methods: ["sts"] });
+  });
+  after(() => app.close());
+  afterEach(() => {
+    app.stsEndpoint.requests.length = 0;
+  });
+
+  it("gets an HttpOnly, SameSite=Lax nonce cookie with the challenge, for /auth only, as long as the nonce lives, without the nonce in it", async () => {
+    const result = await send(app.url, "/", { headers: { accept: "text/plain" } });
+    assert.equal(result.status, 401);
+    assert.equal(result.setCookies.length, 1);
+    const field = result.setCookies[0] ?? "";
+    assert.match(
+      field,
+      /^iam-auth-session-nonce-[A-Za-z0-9_-]{11}=[A-Za-z0-9_-]{32}; Max-Age=300; Path=\/auth; Expires=[^;]+; HttpOnly; SameSite=Lax$/,
+    );
+    const nonce = /nonce="([^"]+)"/.exec(String(result.headers["www-authenticate"]))?.[1] ?? "";
+    assert.ok(nonce.length > 0);
+    assert.ok(!field.includes(nonce) && !field.includes(nonce.slice(0, 16)));
+  });
+
+  it("gets a Secure nonce cookie over https (X-Forwarded-Proto from a trusted proxy)", async () => {
+    const trusting = await startTestApp({ methods: ["sts"], trustProxy: "loopback" });
+    try {
+      const result = await send(trusting.url, "/", {
+        headers: { accept: "text/plain", "x-forwarded-proto": "https" },
+      });
+      assert.match(result.setCookies[0] ?? "", /; HttpOnly; Secure; SameSite=Lax$/);
+    } finally {
+      await trusting.close();
+    }
+  });
+
+  it("when the proof comes without any nonce cookie: 403 NONCE_COOKIE_MISSING, STS never called, nonce not spent", async () => {
+    const token = stsToken(await readNonce(app), presignedUrl(app.clock.now));
+    const result = await send(app.url, authPath(token), { nonceCookie: false });
+    assert.equal(result.status, 403);
+    assert.equal(
+      result.body,
+      "The sign-in did not come from the browser that was challenged: its nonce cookie is missing\n",
+    );
+    assert.deepEqual(result.setCookies, []);
+    assert.equal(app.stsEndpoint.requests.length, 0);
+    assert.equal((await send(app.url, authPath(token))).status, 302, "the challenged browser still signs in");
+  });
+
+  it("when the proof comes with another challenge's nonce cookie: 403 NONCE_COOKIE_MISMATCH, STS never called", async () => {
+    const attackerNonce = await readNonce(app);
+    await readNonce(app);
+    const victimCookie = (await send(app.url, "/", { headers: { accept: "text/plain" } })).setCookies;
+    const token = stsToken(attackerNonce, presignedUrl(app.clock.now));
+    const result = await send(app.url, authPath(token), { headers: { cookie: cookieHeader(victimCookie) } });
+    assert.equal(result.status, 403);
+    assert.equal(
+      result.body,
+      "The sign-in did not come from the browser that was challenged: no nonce cookie matches the proof's nonce\n",
+    );
+    assert.equal(app.stsEndpoint.requests.length, 0);
+  });
+
+  it("when the nonce cookie is forged (its name, another value): 403 NONCE_COOKIE_MISMATCH", async () => {
+    const challenge = await send(app.url, "/", { headers: { accept: "text/plain" } });
+    const nonce = /nonce="([^"]+)"/.exec(String(challenge.headers["www-authenticate"]))?.[1] ?? "";
+    const name = (challenge.setCookies[0] ?? "").split("=")[0] ?? "";
+    const token = stsToken(nonce, presignedUrl(app.clock.now));
+    const result = await send(app.url, authPath(token), { headers: { cookie: `${name}=${"A".repeat(32)}` } });
+    assert.equal(result.status, 403);
+    assert.match(result.body, /no nonce cookie matches the proof's nonce\n$/);
+    assert.equal(app.stsEndpoint.requests.length, 0);
+  });
+
+  it("when the challenge was signed under a secret since rotated to second place: still accepted", async () => {
+    const before = await startTestApp({ methods: ["sts"], options: { sessionSecrets: [SECRET_B] } });
+    const rotated = await startTestApp({
+      methods: ["sts"],
+      options: {
+        sessionSecrets: [SECRET_A, SECRET_B],
+        sts: { serverId: SERVER_ID, fetch: before.stsEndpoint.fetch },
+      },
+    });
+    try {
+      const challenge = await send(before.url, "/", { headers: { accept: "text/plain" } });
+      const nonce = /nonce="([^"]+)"/.exec(String(challenge.headers["www-authenticate"]))?.[1] ?? "";
+      const token = stsToken(nonce, presignedUrl(rotated.clock.now));
+      const result = await send(rotated.url, authPath(token), {
+        headers: { cookie: cookieHeader(challenge.setCookies) },
+      });
+      assert.equal(result.status, 302, result.body);
+    } finally {
+      await rotated.close();
+      await before.close();
+    }
   });
 });
 
