@@ -26,6 +26,8 @@ const kindByCode: Readonly<Record<IamAuthErrorCode, RefusalKind>> = {
   RETURN_URL_UNSAFE: "unsafe-link",
   BAD_REQUEST: "malformed",
   METHOD_NOT_ALLOWED: "malformed",
+  // Answered with one line (another site gets no page), listed so every code has a kind.
+  SIGN_OUT_CROSS_SITE: "malformed",
   KMS_UNAVAILABLE: "unavailable",
   KMS_THROTTLED: "unavailable",
   KMS_ACCESS_DENIED: "unavailable",

@@ -38,6 +38,7 @@ const titleByCode: Readonly<Record<IamAuthErrorCode, string>> = {
   RETURN_URL_UNSAFE: "This sign-in link is not safe to follow",
   BAD_REQUEST: "This sign-in request is malformed",
   METHOD_NOT_ALLOWED: "This sign-in request is malformed",
+  SIGN_OUT_CROSS_SITE: "This sign-in request is malformed",
   KMS_UNAVAILABLE: "Sign-in is not available right now",
   KMS_THROTTLED: "Sign-in is not available right now",
   KMS_ACCESS_DENIED: "Sign-in is not available right now",
