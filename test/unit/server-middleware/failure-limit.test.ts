@@ -78,6 +78,35 @@ describe("failedSignInLimit", () => {
     });
   });
 
+  describe("when this server, not the client, failed (5xx)", () => {
+    it("does not count it against the address", async () => {
+      const target = await start({ options: { failedSignInLimit: { maxFailures: 2, windowSeconds: 60 } } });
+      for (let i = 0; i < 5; i++) {
+        target.stsEndpoint.respond = () => new Response("oops", { status: 500 });
+        const token = stsToken(await readNonce(target), presignedUrl(target.clock.now));
+        assert.equal((await send(target.url, authPath(token))).status, 502);
+      }
+      assert.equal((await junk(target)).status, 403);
+    });
+  });
+
+  describe("when junk KMS tokens keep coming", () => {
+    it("stops calling kms:Decrypt once the address used up its failures", async () => {
+      const target = await start({
+        methods: ["kms"],
+        options: { failedSignInLimit: { maxFailures: 3, windowSeconds: 60 } },
+      });
+      const statuses: number[] = [];
+      for (let i = 0; i < 10; i++) {
+        // Valid base64 that no KMS key encrypted.
+        const token = Buffer.from(`junk ciphertext ${i}`).toString("base64");
+        statuses.push((await send(target.url, authPath(token))).status);
+      }
+      assert.deepEqual(statuses, [403, 403, 403, 429, 429, 429, 429, 429, 429, 429]);
+      assert.equal(target.kms.decryptCalls.length, 3);
+    });
+  });
+
   describe("when the app trusts its proxy (trust proxy)", () => {
     it("counts per client address from X-Forwarded-For, so one client does not lock out another", async () => {
       const target = await start({
