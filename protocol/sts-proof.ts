@@ -59,7 +59,31 @@ export function parseStsProof(token: string): StsProof {
   }
   if (!nonceFormat.test(nonce)) throw malformed("the nonce is not a nonce");
   if (!/^[A-Za-z0-9_-]+$/.test(encodedUrl)) throw malformed("the URL is not base64url");
-  return { nonce, presignedUrl: Buffer.from(encodedUrl, "base64url").toString("utf8") };
+  // One proof, one spelling: Node's decoder ignores trailing bits and a dangling character, so
+  // "…Lw" and "…Lwx" decode alike. Only the canonical encoding of valid UTF-8 is a proof.
+  const bytes = Buffer.from(encodedUrl, "base64url");
+  if (bytes.toString("base64url") !== encodedUrl) throw malformed("the URL is not canonical base64url");
+  let presignedUrl: string;
+  try {
+    presignedUrl = strictUtf8.decode(bytes);
+  } catch {
+    throw malformed("the URL is not UTF-8");
+  }
+  return { nonce, presignedUrl };
+}
+
+const strictUtf8 = new TextDecoder("utf-8", { fatal: true, ignoreBOM: true });
+
+/**
+ * Reads a decimal count as AWS writes it: ASCII digits only, no sign, exponent, hex, spaces,
+ * fraction or leading zeros (so "60" has one spelling and `Number()`'s leniency, which reads
+ * "1e2", "0x3c", " 60" and "60.0" as numbers, never applies). Undefined when it is not one.
+ *
+ * @example parseDecimal("60") // 60; parseDecimal("060") // undefined
+ */
+function parseDecimal(value: string | undefined): number | undefined {
+  if (value === undefined || !/^(?:0|[1-9][0-9]{0,14})$/.test(value)) return undefined;
+  return Number(value);
 }
 
 /** Rules for checkPresignedCallerIdentity. */
@@ -124,8 +148,8 @@ export function checkPresignedCallerIdentity(
   const ageSeconds = (rules.now.getTime() - signedAt.getTime()) / 1000;
   if (ageSeconds > rules.maxAgeSeconds) throw reject("it was signed too long ago");
   if (-ageSeconds > rules.maxFutureSkewSeconds) throw reject("it is signed in the future");
-  const expires = Number(query.get("X-Amz-Expires"));
-  if (!Number.isInteger(expires) || expires < 1 || expires > rules.maxAgeSeconds) {
+  const expires = parseDecimal(query.get("X-Amz-Expires"));
+  if (expires === undefined || expires < 1 || expires > rules.maxAgeSeconds) {
     throw reject(`X-Amz-Expires must be 1..${rules.maxAgeSeconds} seconds`);
   }
   if (ageSeconds > expires) throw reject("the presigned request has expired");

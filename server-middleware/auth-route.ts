@@ -1,4 +1,4 @@
-import type { Request, RequestHandler } from "express";
+import type { Request, RequestHandler, Response } from "express";
 import { isStsProofToken, ProtocolError, readAuthQuery, type AuthQuery } from "../protocol/index.js";
 import { checkIdentityAllowed, type AccessRules } from "./authorization.js";
 import { labelError } from "./aws-errors.js";
@@ -9,8 +9,23 @@ import type { EventLogger } from "./log.js";
 import type { AuthMethod } from "./options.js";
 import { startSession } from "./session.js";
 
+/** What a verifier may read of the /auth request besides the token. */
+export interface ProofRequest {
+  /** The request's Cookie header (the STS method's nonce cookie is in it). */
+  readonly cookieHeader: string | undefined;
+  /** Whether the request came over https (`req.secure`), for the cookies a sign-in clears. */
+  readonly secure: boolean;
+}
+
+/** What a verified token proves, and what the response must do besides starting the session. */
+export interface VerifiedProof {
+  readonly identity: IamIdentity;
+  /** Called on the response of a successful sign-in (the STS method clears its nonce cookie). */
+  readonly onSignedIn?: (res: Response) => void;
+}
+
 /** Verifies one method's token and says who it proves the caller is; throws IamAuthError. */
-export type TokenVerifier = (token: string, now: Date) => Promise<IamIdentity>;
+export type TokenVerifier = (token: string, now: Date, request: ProofRequest) => Promise<VerifiedProof>;
 
 /** What GET /auth depends on. */
 export interface AuthRouteContext {
@@ -58,9 +73,11 @@ export function createAuthRoute(context: AuthRouteContext): RequestHandler {
         );
       }
       const now = context.clock();
-      const identity = await verify(query.token, now);
+      const proof = await verify(query.token, now, { cookieHeader: req.headers.cookie, secure: req.secure });
+      const { identity } = proof;
       checkIdentityAllowed(identity, context.access);
       startSession(req, identity, now);
+      proof.onSignedIn?.(res);
       log("auth", { outcome: "signed-in", arn: identity.arn, remote, method });
       res.set("Cache-Control", "no-store");
       res.redirect(302, query.returnUrl);

@@ -15,8 +15,14 @@ import type { AuthMethod } from "./options.js";
 /** The header fields of one challenge. */
 export type ChallengeHeaders = Readonly<Record<string, string>>;
 
-/** Makes the challenge headers for one 401 (a fresh nonce each time when STS is offered). */
-export type ChallengeFactory = (now: Date) => ChallengeHeaders;
+/** One 401's challenge: its header fields and, when STS is offered, its fresh nonce. */
+export interface Challenge {
+  readonly headers: ChallengeHeaders;
+  readonly nonce: string | undefined;
+}
+
+/** Makes the challenge for one 401 (a fresh nonce each time when STS is offered). */
+export type ChallengeFactory = (now: Date) => Challenge;
 
 /** What the challenge announces. */
 export interface ChallengeSettings {
@@ -34,7 +40,7 @@ export interface ChallengeSettings {
  * When KMS is accepted the Iam-Auth-Kms-Key-Id and Iam-Auth-Kms-Encryption-Context fields
  * (standard base64 of the context's JSON) are there too, so the original proxy still signs in.
  *
- * @example createChallengeFactory({ accountId, methods: ["sts"], kms: undefined, sts: { serverId: "app:3000" } }, nonces)(new Date())
+ * @example createChallengeFactory({ accountId, methods: ["sts"], kms: undefined, sts: { serverId: "app:3000" } }, nonces)(new Date()).headers
  */
 export function createChallengeFactory(
   settings: ChallengeSettings,
@@ -51,14 +57,16 @@ export function createChallengeFactory(
   if (sts !== undefined && nonces === undefined) throw new TypeError("the STS method needs a NonceIssuer");
   return (now) => {
     const params = new Map([["methods", settings.methods.join(" ")]]);
-    if (sts !== undefined && nonces !== undefined) {
+    const nonce = sts !== undefined && nonces !== undefined ? nonces.issue(now) : undefined;
+    if (sts !== undefined && nonce !== undefined) {
       params.set("server-id", sts.serverId);
-      params.set("nonce", nonces.issue(now));
+      params.set("nonce", nonce);
     }
-    return Object.freeze({
+    const headers = Object.freeze({
       [WWW_AUTHENTICATE_HEADER]: formatIamChallenge({ realm: settings.accountId, params }),
       ...kmsHeaders,
     });
+    return Object.freeze({ headers, nonce });
   };
 }
 

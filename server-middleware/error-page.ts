@@ -21,9 +21,13 @@ const kindByCode: Readonly<Record<IamAuthErrorCode, RefusalKind>> = {
   STS_PROOF_REFUSED: "proof-rejected",
   NONCE_INVALID: "proof-rejected",
   NONCE_EXPIRED: "proof-rejected",
+  NONCE_COOKIE_MISSING: "proof-rejected",
+  NONCE_COOKIE_MISMATCH: "proof-rejected",
   RETURN_URL_UNSAFE: "unsafe-link",
   BAD_REQUEST: "malformed",
   METHOD_NOT_ALLOWED: "malformed",
+  // Answered with one line (another site gets no page), listed so every code has a kind.
+  SIGN_OUT_CROSS_SITE: "malformed",
   KMS_UNAVAILABLE: "unavailable",
   KMS_THROTTLED: "unavailable",
   KMS_ACCESS_DENIED: "unavailable",
@@ -31,6 +35,7 @@ const kindByCode: Readonly<Record<IamAuthErrorCode, RefusalKind>> = {
   STS_UNAVAILABLE: "unavailable",
   STS_THROTTLED: "unavailable",
   STS_BAD_RESPONSE: "unavailable",
+  SIGN_IN_RATE_LIMITED: "unavailable",
   REPLAY_STORE_FULL: "unavailable",
   REPLAY_STORE_UNAVAILABLE: "unavailable",
 };

@@ -4,10 +4,12 @@ import express, { type RequestHandler, type Router } from "express";
 import { createAuthRoute, type TokenVerifier } from "./auth-route.js";
 import { createChallengeFactory, sendChallenge } from "./challenge-response.js";
 import { createErrorHandler } from "./error-response.js";
+import { createFailedSignInLimiter } from "./failure-limit.js";
 import { verifyKmsToken } from "./kms-proof.js";
 import { createEventLogger } from "./log.js";
 import { MemoryReplayStore } from "./memory-replay-store.js";
 import { createNonceIssuer, type NonceIssuer } from "./nonce.js";
+import { createNonceCookies, type NonceCookies } from "./nonce-cookie.js";
 import {
   resolveOptions,
   type AuthMethod,
@@ -50,15 +52,31 @@ export function iamAuth(options: IamAuthOptions): Router {
             resolved.sts.nonceSecret === undefined ? resolved.sessionSecrets : [resolved.sts.nonceSecret],
           maxAgeSeconds: resolved.sts.proofMaxAgeSeconds,
         });
+  const nonceCookies =
+    resolved.sts === undefined
+      ? undefined
+      : createNonceCookies({
+          secrets: resolved.sessionSecrets,
+          cookieName: resolved.cookieName,
+          path: resolved.authPath,
+          maxAgeSeconds: resolved.sts.proofMaxAgeSeconds,
+        });
   const createChallenge = createChallengeFactory(resolved, nonces);
-  const challenge: RequestHandler = (req, res) =>
-    sendChallenge(req, res, createChallenge(resolved.clock()), resolved);
+  const challenge: RequestHandler = (req, res) => {
+    const { headers, nonce } = createChallenge(resolved.clock());
+    if (nonce !== undefined) nonceCookies?.set(res, nonce, req.secure);
+    sendChallenge(req, res, headers, resolved);
+  };
   const authRoute = createAuthRoute({
-    verifiers: createVerifiers(resolved, replayStore, nonces),
+    verifiers: createVerifiers(resolved, replayStore, nonces, nonceCookies),
     access: resolved,
     clock: resolved.clock,
     log,
   });
+  const limitFailures =
+    resolved.failedSignInLimit === false
+      ? undefined
+      : createFailedSignInLimiter(resolved.failedSignInLimit, log);
   const signOutRoute = createSignOutRoute(log);
   const whoamiRoute = createWhoamiRoute(challenge);
 
@@ -68,7 +86,10 @@ export function iamAuth(options: IamAuthOptions): Router {
   // Compared as strings rather than registered as routes: Express would read ":" or "*" in them as patterns.
   router.use((req, res, next) => {
     const path = req.path;
-    if (path === resolved.authPath) return authRoute(req, res, next);
+    if (path === resolved.authPath) {
+      if (limitFailures === undefined) return authRoute(req, res, next);
+      return limitFailures(req, res, () => authRoute(req, res, next));
+    }
     if (path === resolved.signOutPath) return signOutRoute(req, res, next);
     if (path === resolved.whoamiPath) return whoamiRoute(req, res, next);
     if (req.iamIdentity !== undefined || isPublicPath(path, resolved.publicPaths)) return next();
@@ -83,19 +104,31 @@ function createVerifiers(
   resolved: ResolvedIamAuthOptions,
   replayStore: ReplayStore,
   nonces: NonceIssuer | undefined,
+  nonceCookies: NonceCookies | undefined,
 ): Partial<Record<AuthMethod, TokenVerifier>> {
   const verifiers: Partial<Record<AuthMethod, TokenVerifier>> = {};
   const { sts, kms } = resolved;
-  if (sts !== undefined && nonces !== undefined) {
-    verifiers.sts = (token, now) => verifyStsProof(token, { sts, nonces, replayStore, now });
+  if (sts !== undefined && nonces !== undefined && nonceCookies !== undefined) {
+    verifiers.sts = async (token, now, request) => {
+      const { identity, nonce } = await verifyStsProof(token, {
+        sts,
+        nonces,
+        replayStore,
+        nonceCookies,
+        cookieHeader: request.cookieHeader,
+        now,
+      });
+      return { identity, onSignedIn: (res) => nonceCookies.clear(res, nonce, request.secure) };
+    };
   }
   if (kms !== undefined) {
     const region = resolved.region === undefined ? {} : { region: resolved.region };
     const kmsClient = resolved.kmsClient ?? new KMSClient(region);
     const createStsClient: StsClientFactory =
       resolved.createStsClient ?? ((credentials) => new STSClient({ ...region, credentials }));
-    verifiers.kms = (token, now) =>
-      verifyKmsToken(token, { ...kms, kmsClient, createStsClient, replayStore, now });
+    verifiers.kms = async (token, now) => ({
+      identity: await verifyKmsToken(token, { ...kms, kmsClient, createStsClient, replayStore, now }),
+    });
   }
   return verifiers;
 }

@@ -7,6 +7,7 @@ export { IamAuthError, type IamAuthErrorCode } from "./errors.js";
 export type { IamIdentity, IamSession } from "./identity.js";
 export type {
   AuthMethod,
+  FailedSignInLimitOptions,
   IamAuthOptions,
   KmsMethodOptions,
   StsClientFactory,

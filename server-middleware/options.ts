@@ -3,6 +3,11 @@ import type { STSClient } from "@aws-sdk/client-sts";
 import type { SessionCredentials } from "../protocol/index.js";
 import { describeSecret, describeValue as describe, isRecord } from "./describe-value.js";
 import { readAccessOptions } from "./options-access.js";
+import {
+  readFailedSignInLimit,
+  type FailedSignInLimitOptions,
+  type ResolvedFailedSignInLimit,
+} from "./options-failure-limit.js";
 import { readKmsOptions, readRegion, type ResolvedKmsOptions } from "./options-kms.js";
 import { readStsOptions, type ResolvedStsOptions, type StsMethodOptions } from "./options-sts.js";
 import { isExactPath, isPathPattern } from "./public-paths.js";
@@ -36,6 +41,7 @@ export interface KmsMethodOptions {
 }
 
 export type { StsMethodOptions, StsFetch, StsFetchInit } from "./options-sts.js";
+export type { FailedSignInLimitOptions } from "./options-failure-limit.js";
 
 /** Options of `iamAuth()`. At least one of `sts` and `kms` is required. */
 export interface IamAuthOptions {
@@ -94,6 +100,14 @@ export interface IamAuthOptions {
    * (100_000 entries), right for one instance; several instances need one shared store.
    */
   readonly replayStore?: ReplayStore;
+  /**
+   * Failed sign-ins one client address (Express's `req.ip`: set `trust proxy` behind a load
+   * balancer) may make at `authPath` before it gets 429 with Retry-After. Every failing proof may
+   * cost this server an STS or KMS call, so this is what keeps junk from making it call AWS at will.
+   * Default `{ maxFailures: 20, windowSeconds: 60 }`; `false` turns it off (only behind
+   * something else that limits /auth). Counted per process.
+   */
+  readonly failedSignInLimit?: false | FailedSignInLimitOptions;
   /** The current time, for session lifetimes, nonces and credential expiry. Default `() => new Date()`. */
   readonly clock?: () => Date;
   /** Receives one formatted line per event (sign-ins, refusals, rejected cookies). Default: writes to stdout. */
@@ -124,6 +138,7 @@ export interface ResolvedIamAuthOptions {
   readonly createStsClient: StsClientFactory | undefined;
   /** undefined: the middleware makes a MemoryReplayStore. */
   readonly replayStore: ReplayStore | undefined;
+  readonly failedSignInLimit: ResolvedFailedSignInLimit;
   readonly clock: () => Date;
   readonly logger: (line: string) => void;
 }
@@ -154,6 +169,7 @@ const knownOptions = [
   "kmsClient",
   "createStsClient",
   "replayStore",
+  "failedSignInLimit",
   "clock",
   "logger",
 ];
@@ -232,6 +248,7 @@ export function resolveOptions(options: IamAuthOptions): ResolvedIamAuthOptions 
       `replayStore: must be an object with a claim(key, expiresAt) method (got ${describe(replayStore)})`,
     );
   }
+  const failedSignInLimit = readFailedSignInLimit(input.failedSignInLimit, problems);
   for (const name of ["clock", "logger"] as const) {
     const value = input[name];
     if (value !== undefined && typeof value !== "function") {
@@ -260,6 +277,7 @@ export function resolveOptions(options: IamAuthOptions): ResolvedIamAuthOptions 
     kmsClient: input.kmsClient as KMSClient | undefined,
     createStsClient: input.createStsClient as StsClientFactory | undefined,
     replayStore: replayStore as ReplayStore | undefined,
+    failedSignInLimit: failedSignInLimit as ResolvedFailedSignInLimit,
     clock: (input.clock as (() => Date) | undefined) ?? (() => new Date()),
     logger: (input.logger as ((line: string) => void) | undefined) ?? writeLineToStdout,
   });

@@ -1,7 +1,7 @@
 /**
  * Remembers which one-time proofs were already used, so a token or nonce signs in once.
- * The middleware claims a key before it makes any AWS call for a proof: a replay costs
- * nothing but this lookup.
+ * The middleware claims a key only for a proof that AWS vouched for: an STS nonce once STS
+ * answered with an identity, a KMS token once KMS decrypted it. Junk never takes room here.
  *
  * Implementations must make `claim` atomic (two concurrent claims of one key: exactly one
  * gets true) and must keep a claimed key until `expiresAt`. A store that cannot keep that

@@ -83,6 +83,15 @@ export function setsSignatureCookie(res: Response, cookieName: string): boolean 
   return list.some((field) => field.startsWith(`${cookieName}.sig=`));
 }
 
+/**
+ * One cookie's value from a Cookie header, read as the `cookies` package reads it (first
+ * occurrence, one pair of double quotes removed); "" when it is not there.
+ */
+export function readCookieValue(header: string | undefined, name: string): string {
+  if (header === undefined || header === "") return "";
+  return readCookie(header, cookiePattern(name));
+}
+
 /** The `cookies` package's pattern for one cookie in a Cookie header. */
 function cookiePattern(name: string): RegExp {
   return new RegExp(`(?:^|;) *${name.replace(/[\^$\\.*+?()[\]{}|]/g, "\\$&")}=([^;]*)`);

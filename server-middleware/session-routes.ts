@@ -1,13 +1,17 @@
 import type { RequestHandler, Response } from "express";
 import { sendErrorLine } from "./error-response.js";
+import { IamAuthError } from "./errors.js";
 import type { EventLogger } from "./log.js";
+import { describeCrossSite } from "./same-origin.js";
 import { endSession } from "./session.js";
 
 /**
  * POST <signOutPath>: ends the session (the response clears the cookie) and redirects 303 to
- * "/". Only POST: a GET would let any page sign people out with an <img>. A browser that says
- * the request is cross-site (`Sec-Fetch-Site: cross-site`) is refused too, so another site's
- * form cannot either. Answers the same whether or not anyone was signed in.
+ * "/". Only POST: a GET would let any page sign people out with an <img>. A request another
+ * site's page made (`Sec-Fetch-Site: cross-site`, or an `Origin` — without it a `Referer` —
+ * of another origin; see describeCrossSite) is refused with 403 SIGN_OUT_CROSS_SITE, so another
+ * site's form cannot either, also on a plain-http app where browsers send no Sec-Fetch-Site.
+ * Answers the same whether or not anyone was signed in.
  */
 export function createSignOutRoute(log: EventLogger): RequestHandler {
   return (req, res) => {
@@ -15,9 +19,17 @@ export function createSignOutRoute(log: EventLogger): RequestHandler {
       sendMethodNotAllowed(res, req.method, "POST");
       return;
     }
-    if (req.headers["sec-fetch-site"] === "cross-site") {
-      log("sign-out", { outcome: "refused", reason: "cross-site", remote: req.ip });
-      sendErrorLine(res, 403, "Sign-out must come from this site");
+    const crossSite = describeCrossSite(req);
+    if (crossSite !== undefined) {
+      const error = new IamAuthError("SIGN_OUT_CROSS_SITE", "Sign-out must come from this site");
+      log("sign-out", {
+        outcome: "refused",
+        code: error.code,
+        status: error.status,
+        reason: crossSite,
+        remote: req.ip,
+      });
+      sendErrorLine(res, error.status, error.message);
       return;
     }
     log("sign-out", { outcome: "signed-out", arn: req.iamIdentity?.arn, remote: req.ip });

@@ -3,6 +3,7 @@ import { claimOnce } from "./claim-once.js";
 import { IamAuthError } from "./errors.js";
 import type { IamIdentity } from "./identity.js";
 import type { NonceIssuer } from "./nonce.js";
+import type { NonceCookies } from "./nonce-cookie.js";
 import type { ResolvedStsOptions } from "./options-sts.js";
 import type { ReplayStore } from "./replay-store.js";
 import { fetchCallerIdentity } from "./sts-caller-identity.js";
@@ -12,6 +13,9 @@ export interface StsProofContext {
   readonly sts: ResolvedStsOptions;
   readonly nonces: NonceIssuer;
   readonly replayStore: ReplayStore;
+  readonly nonceCookies: NonceCookies;
+  /** The /auth request's Cookie header. */
+  readonly cookieHeader: string | undefined;
   readonly now: Date;
 }
 
@@ -28,13 +32,23 @@ const MAX_FUTURE_SKEW_SECONDS = 300;
  * 1. the token's shape (parseStsProof);
  * 2. the presigned URL (checkPresignedCallerIdentity: host allowlist, query, signed headers, dates);
  * 3. the nonce: this app's HMAC, not expired;
- * 4. the nonce is claimed in the replay store (a second use is refused);
- * 5. only then: GET the checked URL with this server's own server-id and the nonce.
+ * 3b. the request carries the nonce cookie the challenge set (nonce-cookie.ts): the proof is
+ *    signed in only in the browser that was challenged (login CSRF);
+ * 4. only then: GET the checked URL with this server's own server-id and the nonce;
+ * 5. once STS has answered with an identity, the nonce is claimed in the replay store
+ *    (atomically: of concurrent replays of one good proof exactly one gets past this).
+ * The nonce is spent only by a proof STS accepted: a junk proof (a made-up key, a zero
+ * signature) that merely names a real nonce must not use it up, or anyone could lock the
+ * person who was challenged out, and junk must not take room in the store. What bounds the
+ * STS calls junk can cause is the per-address failure limit (failure-limit.ts).
  * Throws IamAuthError.
  *
- * @example await verifyStsProof(query.token, { sts, nonces, replayStore, now })
+ * @example await verifyStsProof(query.token, { sts, nonces, replayStore, nonceCookies, cookieHeader: req.headers.cookie, now })
  */
-export async function verifyStsProof(token: string, context: StsProofContext): Promise<IamIdentity> {
+export async function verifyStsProof(
+  token: string,
+  context: StsProofContext,
+): Promise<{ readonly identity: IamIdentity; readonly nonce: string }> {
   const { sts, now } = context;
   let nonce: string;
   let url: URL;
@@ -58,17 +72,19 @@ export async function verifyStsProof(token: string, context: StsProofContext): P
     throw error;
   }
   const { expiresAt } = context.nonces.verify(nonce, now);
-  await claimOnce(
-    context.replayStore,
-    `sts-nonce:${nonce}`,
-    expiresAt,
-    "The STS proof has already been used",
-  );
-  return fetchCallerIdentity({
+  context.nonceCookies.check(context.cookieHeader, nonce);
+  const identity = await fetchCallerIdentity({
     url,
     serverId: sts.serverId,
     nonce,
     fetch: sts.fetch,
     timeoutMs: sts.timeoutMs,
   });
+  await claimOnce(
+    context.replayStore,
+    `sts-nonce:${nonce}`,
+    expiresAt,
+    "The STS proof has already been used",
+  );
+  return { identity, nonce };
 }

@@ -51,7 +51,13 @@ export type ExchangeOutcome =
       /** Set-Cookie lines of the proxy's sign-in, to add before the app's own. */
       readonly addedSetCookies: readonly string[];
     }
-  | AuthRedirect
+  | (AuthRedirect & {
+      /**
+       * The Set-Cookie lines of the app's 401, to send with the 302: the STS method's nonce cookie
+       * binds the proof to the browser that follows the redirect (docs/protocol.md).
+       */
+      readonly setCookies: readonly string[];
+    })
   | SignInRefusal;
 
 export interface AppExchangeOptions {
@@ -154,10 +160,12 @@ export function createAppExchange(options: AppExchangeOptions): AppExchange {
     // The app's 401 body is replaced by the proxy's answer; read it to the end so the connection can be reused.
     response.resume();
     if (decision.action === "redirect") {
-      return redirectToAuth(challenge, target, request.authHost, {
+      const redirect = await redirectToAuth(challenge, target, request.authHost, {
         answerChallenge,
         signInLog: options.signInLog,
       });
+      if (redirect.kind !== "redirect") return redirect;
+      return { ...redirect, setCookies: readSetCookies(response.rawHeaders) ?? [] };
     }
     // decideOnResponse signs in only for a body the proxy kept (an Upgrade has none).
     if (body.kind !== "complete") throw new Error("the sign-in policy chose to replay a streamed body");

@@ -8,7 +8,7 @@ import type { ProxyLogger } from "../common/log.js";
 import { createSignInLog, type SignInLog } from "./login-log.js";
 import type { RequestBody } from "../http/request-body.js";
 import { originOf, type ForwardTarget } from "../http/request-target.js";
-import { mergeCookieHeader, pathMatches } from "../http/set-cookie.js";
+import { mergeCookieHeader, parseSetCookie, pathMatches, type ParsedCookie } from "../http/set-cookie.js";
 import type { UpstreamSender } from "../upstream/sender.js";
 import type { UpstreamResponse } from "../upstream/upstream-response.js";
 
@@ -150,6 +150,7 @@ export function createSelfLogin(options: SelfLoginOptions): SelfLogin {
     };
     if (decision.action === "deny") return refuse(decision.error);
     const timeout = AbortSignal.timeout(authTimeoutMs);
+    const challengeCookies = readChallengeCookies(challenge, target.path, clock());
     let auth: UpstreamResponse;
     try {
       auth = await send(
@@ -157,7 +158,7 @@ export function createSelfLogin(options: SelfLoginOptions): SelfLogin {
           target,
           method: "GET",
           path: authPath(target.path, decision.token),
-          headers: { host: target.host, accept },
+          headers: { host: target.host, accept, ...cookieField(challengeCookies) },
           body: undefined,
         },
         timeout,
@@ -183,7 +184,8 @@ export function createSelfLogin(options: SelfLoginOptions): SelfLogin {
       return refusal;
     }
     auth.resume();
-    const setCookies = auth.headersDistinct["set-cookie"] ?? [];
+    // The challenge's cookies were the proxy's to send; /auth clearing them is not the client's business.
+    const setCookies = withoutCookies(auth.headersDistinct["set-cookie"] ?? [], challengeCookies);
     const cookies = jar.store(originOf(target), AUTH_PATH, setCookies);
     signInLog.login({ host: target.host, identity, method, outcome: "signed-in" });
     return { kind: "signed-in", cookies, setCookies };
@@ -309,6 +311,32 @@ function authPath(requestPath: string, token: string): string {
     if (!(error instanceof ProtocolError)) throw error;
   }
   return `${AUTH_PATH}?return_url=${encodeURIComponent(returnUrl)}&token=${encodeURIComponent(token)}`;
+}
+
+/**
+ * The cookies the app's 401 set for /auth, which the /auth request carries as the browser that
+ * was challenged would: the STS method binds a proof to that browser with a nonce cookie
+ * (docs/protocol.md, "The nonce cookie"), and /auth refuses a proof without it.
+ */
+function readChallengeCookies(challenge: AppChallenge, requestPath: string, now: number): ParsedCookie[] {
+  return (challenge.headers["set-cookie"] ?? [])
+    .map((line) => parseSetCookie(line, requestPath, now))
+    .filter((cookie) => cookie !== undefined)
+    .filter(
+      (cookie) =>
+        pathMatches(cookie.path, AUTH_PATH) && !(cookie.expiresAt !== undefined && cookie.expiresAt <= now),
+    );
+}
+
+function cookieField(cookies: readonly ParsedCookie[]): { cookie?: string } {
+  const cookie = mergeCookieHeader(undefined, cookies, "fill");
+  return cookie === undefined ? {} : { cookie };
+}
+
+/** Set-Cookie lines other than those for the named cookies. */
+function withoutCookies(lines: readonly string[], cookies: readonly ParsedCookie[]): string[] {
+  const names = new Set(cookies.map((cookie) => cookie.name));
+  return lines.filter((line) => !names.has(line.slice(0, line.indexOf("=")).trim()));
 }
 
 /** A refusal joined or remembered may hold the app's page for a request with another Accept header. */

@@ -96,12 +96,19 @@ describe("sign-in with the STS method (real processes: local-aws and example ser
   const serverIdOf = (server: RunningService): string => new URL(server.url).host;
   const callCount = async (action: string): Promise<number> => (await localAws.calls())[action] ?? 0;
 
+  /** The nonce cookie each challenge set, by nonce: what the browser that was challenged holds. */
+  const nonceCookies = new Map<string, string>();
+
   async function readChallenge(server: RunningService): Promise<Challenge> {
     const response = await httpRequest(`${server.url}/`, { headers: { accept: "text/plain" } });
     assert.equal(response.status, 401);
     const lookup = findIamChallenge([String(response.headers[WWW_AUTHENTICATE_HEADER])]);
     assert.equal(lookup.kind, "iam");
     if (lookup.kind !== "iam") throw new Error("unreachable");
+    const nonce = lookup.challenge.params.get("nonce");
+    const jar = new CookieJar();
+    jar.store(response.headers);
+    if (nonce !== undefined) nonceCookies.set(nonce, jar.header().cookie ?? "");
     return {
       realm: lookup.challenge.realm,
       params: lookup.challenge.params,
@@ -153,14 +160,12 @@ describe("sign-in with the STS method (real processes: local-aws and example ser
     return formatStsProof({ nonce, presignedUrl: change(url) });
   }
 
-  function signIn(
-    server: RunningService,
-    token: string,
-    returnUrl = "/",
-    jar?: CookieJar,
-  ): Promise<HttpResult> {
+  /** GET /auth as the browser that was challenged: with the nonce cookie of the token's nonce. */
+  function signIn(server: RunningService, token: string, returnUrl = "/"): Promise<HttpResult> {
     const path = `/auth?return_url=${encodeURIComponent(returnUrl)}&token=${encodeURIComponent(token)}`;
-    return httpRequest(`${server.url}${path}`, { headers: jar?.header() ?? {} });
+    const nonce = /^sts1\.([^.]+)\./.exec(token)?.[1];
+    const cookie = nonce === undefined ? undefined : nonceCookies.get(nonce);
+    return httpRequest(`${server.url}${path}`, { headers: cookie === undefined ? {} : { cookie } });
   }
 
   /** Asserts a refusal: status, one-line message, no cookie, and how many GetCallerIdentity calls it cost. */
@@ -206,7 +211,12 @@ describe("sign-in with the STS method (real processes: local-aws and example ser
       assert.equal(login.status, 302);
       assert.equal(login.headers.location, "/check?from=e2e");
       assert.equal((await callCount("sts:GetCallerIdentity")) - before, 1);
-      const setCookies = login.headers["set-cookie"] ?? [];
+      const [clearNonce, ...setCookies] = login.headers["set-cookie"] ?? [];
+      // The challenge's nonce cookie is cleared, then the session's two cookies are set.
+      assert.match(
+        clearNonce ?? "",
+        /^iam-auth-session-nonce-[\w-]{11}=; Path=\/auth; Expires=Thu, 01 Jan 1970 /,
+      );
       assert.equal(setCookies.length, 2);
       for (const field of setCookies)
         assert.match(field, /; path=\/; expires=[^;]+; samesite=lax; httponly$/);
@@ -257,6 +267,46 @@ describe("sign-in with the STS method (real processes: local-aws and example ser
       });
     });
 
+    it("refuses X-Amz-Expires=1e2 (Number() read it as 100): 403, no call at the local AWS", async () => {
+      const token = await proofFor(stsOnly, users.demo, (url) =>
+        url.replace(/X-Amz-Expires=60/, "X-Amz-Expires=1e2"),
+      );
+      const before = await localAws.calls();
+      await assertRefused(stsOnly, token, {
+        status: 403,
+        message: "The STS proof is rejected: X-Amz-Expires must be 1..300 seconds",
+        stsCalls: 0,
+      });
+      assert.deepEqual(await localAws.calls(), before);
+    });
+
+    it("refuses a second spelling of a good proof (a character appended): 403, no call at the local AWS", async () => {
+      const token = `${await proofFor(stsOnly)}A`;
+      const before = await localAws.calls();
+      await assertRefused(stsOnly, token, {
+        status: 403,
+        message: "The STS proof is malformed: the URL is not canonical base64url",
+        stsCalls: 0,
+      });
+      assert.deepEqual(await localAws.calls(), before);
+    });
+
+    it("refuses login CSRF: a proof made from the attacker's challenge, opened in a browser without its nonce cookie: 403, STS never called", async () => {
+      const token = await proofFor(stsOnly);
+      const before = await callCount("sts:GetCallerIdentity");
+      // The person's browser, sent to /auth by another site's page: it never saw that challenge.
+      const path = `/auth?return_url=%2F&token=${encodeURIComponent(token)}`;
+      const response = await httpRequest(`${stsOnly.url}${path}`, { headers: { accept: "text/plain" } });
+      assert.equal(response.status, 403);
+      assert.equal(
+        response.body,
+        "The sign-in did not come from the browser that was challenged: its nonce cookie is missing\n",
+      );
+      assert.equal(response.headers["set-cookie"], undefined);
+      assert.equal(await callCount("sts:GetCallerIdentity"), before);
+      assert.match(stsOnly.output(), / auth outcome=denied code=NONCE_COOKIE_MISSING status=403 /);
+    });
+
     it("refuses a proof for a host that is not STS: 403, nothing is sent there", async () => {
       const nonce = await readNonce(stsOnly);
       const url = await presign({
@@ -297,7 +347,7 @@ describe("sign-in with the STS method (real processes: local-aws and example ser
       });
     });
 
-    it("refuses a nonce used before, even in a freshly signed proof: 403, STS never called", async () => {
+    it("refuses a nonce used before, even in a freshly signed proof: 403 once STS vouched for it, no session", async () => {
       const nonce = await readNonce(stsOnly);
       const first = await presign({ credentials: users.demo, serverId: serverIdOf(stsOnly), nonce });
       assert.equal((await signIn(stsOnly, formatStsProof({ nonce, presignedUrl: first }))).status, 302);
@@ -310,7 +360,7 @@ describe("sign-in with the STS method (real processes: local-aws and example ser
       await assertRefused(stsOnly, formatStsProof({ nonce, presignedUrl: again }), {
         status: 403,
         message: "The STS proof has already been used",
-        stsCalls: 0,
+        stsCalls: 1,
       });
     });
 
@@ -323,6 +373,16 @@ describe("sign-in with the STS method (real processes: local-aws and example ser
         stsCalls: 1,
       });
     });
+
+    // Regression: the path rules were applied to the query too, so these got RETURN_URL_UNSAFE
+    // where the original Flask server accepts them.
+    for (const returnUrl of ["/?q=50%25off", "/?p=C%3A%5CUsers", "/?q=line1%0Aline2", "/?q=%09tab"]) {
+      it(`accepts return_url ${JSON.stringify(returnUrl)} (query data): 302 back to it`, async () => {
+        const login = await signIn(stsOnly, await proofFor(stsOnly), returnUrl);
+        assert.equal(login.status, 302);
+        assert.equal(login.headers.location, returnUrl);
+      });
+    }
 
     const hostileReturnUrls: [string, string][] = [
       ["//evil.example/", 'it starts with "//"'],

@@ -107,10 +107,35 @@ describe("checkReturnUrl", () => {
     "/x#frag",
     "/~user/",
     "/a:b@c",
+    // The query and fragment are the app's data: the original Flask server accepts these, and
+    // only the path decides where a browser goes (regression: each was RETURN_URL_UNSAFE).
+    "/?q=50%25off",
+    "/?p=C%3A%5CUsers",
+    "/?q=line1%0Aline2",
+    "/?q=%09tab",
+    "/?p=C:\\Users\\me",
+    "/files?path=%5C%5Cserver%5Cshare",
+    "/?next=//evil.example",
+    "/?q=%2F%2Fevil.example",
+    "/x#%5Cfrag%0A",
+    "/x#a\\b",
+    "/?q=100%",
+    "/?q=%zz&r=%E0%A4%A",
+    "/search?q=%25252F",
   ];
   for (const value of safe) {
     it(`accepts ${JSON.stringify(value)} unchanged`, () => {
       assert.equal(checkReturnUrl(value), value);
+    });
+  }
+
+  for (const value of ["/?q=a b", "/?q=\n", "/?q=\r\nSet-Cookie:x=1", "/#\t", "/?q=é"]) {
+    it(`refuses ${JSON.stringify(value)}: raw whitespace, control or non-ASCII anywhere`, () => {
+      assert.throws(() => checkReturnUrl(value), {
+        code: "RETURN_URL_UNSAFE",
+        message:
+          "return_url must be a path on this site: it contains whitespace, control or non-ASCII characters",
+      });
     });
   }
 

@@ -162,6 +162,36 @@ describe("checkPresignedCallerIdentity", () => {
   });
 });
 
+describe("checkPresignedCallerIdentity reads X-Amz-Expires strictly", () => {
+  // Each of these passed a Number() check and cost an STS call before.
+  for (const expires of [
+    "1e2",
+    "0x3c",
+    " 60",
+    "60 ",
+    "60.0",
+    "+60",
+    "060",
+    "6e1",
+    "-0",
+    "0",
+    "",
+    "٦٠",
+    "60\n",
+  ]) {
+    it(`rejects X-Amz-Expires ${JSON.stringify(expires)}`, () => {
+      rejected(presigned({ "X-Amz-Expires": expires }), "X-Amz-Expires must be 1..300 seconds");
+    });
+  }
+  it("accepts plain decimal digits", () => {
+    for (const expires of ["30", "60", "300"])
+      assert.equal(
+        checkPresignedCallerIdentity(presigned({ "X-Amz-Expires": expires }), rules).url.hostname,
+        "sts.us-east-1.amazonaws.com",
+      );
+  });
+});
+
 describe("STS proof token", () => {
   it("round-trips nonce and URL", () => {
     const proof = { nonce: "abcdefghijklmnop_-12", presignedUrl: presigned() };
@@ -176,6 +206,10 @@ describe("STS proof token", () => {
     ["sts1.abcdefghijklmnopq.a.b", "expected sts1.<nonce>.<url>"],
     ["sts1.abcdefghijklmnopq.a+b/", "the URL is not base64url"],
     ["AQID", 'it does not start with "sts1."'],
+    // "aHR0cHM6Ly94" is "https://x"; one more character, or other trailing bits, decode alike.
+    ["sts1.abcdefghijklmnopq.aHR0cHM6Ly94Q", "the URL is not canonical base64url"],
+    ["sts1.abcdefghijklmnopq.aHR0cHM6Lx", "the URL is not canonical base64url"],
+    ["sts1.abcdefghijklmnopq.__8", "the URL is not UTF-8"],
   ] as const) {
     it(`rejects ${token}`, () => {
       assert.throws(() => parseStsProof(token), {

@@ -46,6 +46,7 @@ describe("resolveOptions", () => {
     assert.equal(resolved.whoamiPath, "/auth/whoami");
     assert.equal(resolved.cookieName, "iam-auth-session");
     assert.equal(resolved.replayStore, undefined);
+    assert.deepEqual(resolved.failedSignInLimit, { maxFailures: 20, windowSeconds: 60 });
     assert.equal(resolved.region, "us-east-1", "the region of the key ARN");
     assert.equal(resolved.kmsClient, undefined);
     assert.equal(resolved.createStsClient, undefined);
@@ -122,7 +123,7 @@ describe("resolveOptions", () => {
   describe("unknown options", () => {
     it("when an option name is misspelt, names it and lists the known ones", () => {
       assertProblems({ sessionSecret: SECRET_A }, [
-        "sessionSecret: unknown option (known: accountId, kms, sts, sessionSecrets, sessionMaxAgeSeconds, allowedAccounts, allowedPrincipals, publicPaths, authPath, signOutPath, whoamiPath, cookieName, helpUrl, region, kmsClient, createStsClient, replayStore, clock, logger)",
+        "sessionSecret: unknown option (known: accountId, kms, sts, sessionSecrets, sessionMaxAgeSeconds, allowedAccounts, allowedPrincipals, publicPaths, authPath, signOutPath, whoamiPath, cookieName, helpUrl, region, kmsClient, createStsClient, replayStore, failedSignInLimit, clock, logger)",
       ]);
     });
   });
@@ -532,6 +533,31 @@ describe("resolveOptions", () => {
     it("is kept as given", () => {
       const replayStore = { claim: () => Promise.resolve(true) };
       assert.equal(resolveOptions({ ...valid, replayStore }).replayStore, replayStore);
+    });
+  });
+
+  describe("failedSignInLimit", () => {
+    it("when false, turns the limit off", () => {
+      assert.equal(resolveOptions({ ...valid, failedSignInLimit: false }).failedSignInLimit, false);
+    });
+    it("when partial, fills in the other default", () => {
+      assert.deepEqual(
+        resolveOptions({ ...valid, failedSignInLimit: { maxFailures: 5 } }).failedSignInLimit,
+        {
+          maxFailures: 5,
+          windowSeconds: 60,
+        },
+      );
+    });
+    it("when malformed, names each problem", () => {
+      assertProblems({ failedSignInLimit: true }, [
+        "failedSignInLimit: must be false or { maxFailures, windowSeconds } (got true)",
+      ]);
+      assertProblems({ failedSignInLimit: { maxFailures: 0, windowSeconds: 1.5, max: 3 } }, [
+        "failedSignInLimit.max: unknown option (known: maxFailures, windowSeconds)",
+        "failedSignInLimit.maxFailures: must be an integer from 1 to 100000 (got 0)",
+        "failedSignInLimit.windowSeconds: must be an integer from 1 to 86400 (got 1.5)",
+      ]);
     });
   });
 });

@@ -49,15 +49,84 @@ describe("POST /auth/sign-out (signOutPath)", () => {
     });
   }
 
-  it("when the browser says the request is cross-site: 403, and the session stays", async () => {
-    const cookie = await signIn(app);
-    const result = await send(app.url, "/auth/sign-out", {
-      method: "POST",
-      headers: { cookie, "sec-fetch-site": "cross-site" },
+  const crossSite: [string, Record<string, string>, string][] = [
+    [
+      "the browser says the request is cross-site",
+      { "sec-fetch-site": "cross-site" },
+      "Sec-Fetch-Site is cross-site",
+    ],
+    // Regression: what browsers send to a plain-HTTP app (no Sec-Fetch-Site) cleared the session.
+    [
+      "Origin is another site's, without Sec-Fetch-Site",
+      { origin: "http://evil.example" },
+      'Origin "http://evil.example" is not this app\'s',
+    ],
+    ["Origin is null (a sandboxed frame)", { origin: "null" }, 'Origin "null" is not this app\'s'],
+    [
+      "Origin is the app's host on another scheme",
+      { origin: "https://127.0.0.1:PORT" },
+      'Origin "https://127.0.0.1:PORT" is not this app\'s',
+    ],
+    [
+      "there is no Origin and Referer is another site's",
+      { referer: "http://evil.example/page?x=1" },
+      'Referer "http://evil.example" is not this app\'s',
+    ],
+    ["there is no Origin and Referer is not a URL", { referer: "not a url" }, "Referer is not a URL"],
+    [
+      "Sec-Fetch-Site is cross-site even with this app's Origin",
+      { "sec-fetch-site": "cross-site", origin: "http://127.0.0.1:PORT" },
+      "Sec-Fetch-Site is cross-site",
+    ],
+  ];
+  for (const [name, headers, reason] of crossSite) {
+    it(`when ${name}: 403 SIGN_OUT_CROSS_SITE, and the session stays`, async () => {
+      const cookie = await signIn(app);
+      app.lines.length = 0;
+      const port = new URL(app.url).port;
+      const sent = Object.fromEntries(Object.entries(headers).map(([k, v]) => [k, v.replace("PORT", port)]));
+      const result = await send(app.url, "/auth/sign-out", { method: "POST", headers: { cookie, ...sent } });
+      assert.equal(result.status, 403);
+      assert.equal(result.body, "Sign-out must come from this site\n");
+      assert.deepEqual(result.setCookies, []);
+      assert.deepEqual(app.lines, [
+        `${START_TIME.toISOString()} sign-out outcome=refused code=SIGN_OUT_CROSS_SITE status=403 reason=${JSON.stringify(reason.replace("PORT", port))} remote=127.0.0.1`,
+      ]);
+      assert.equal((await send(app.url, "/", { headers: { cookie } })).status, 200);
     });
-    assert.equal(result.status, 403);
-    assert.equal(result.body, "Sign-out must come from this site\n");
-    assert.deepEqual(result.setCookies, []);
+  }
+
+  for (const [name, headers] of [
+    ["Origin is the app's own", { origin: "http://127.0.0.1:PORT" }],
+    ["Referer is the app's own, without Origin", { referer: "http://127.0.0.1:PORT/home" }],
+    ["Sec-Fetch-Site is same-origin", { "sec-fetch-site": "same-origin" }],
+  ] as const) {
+    it(`when ${name}: signs out (303)`, async () => {
+      const cookie = await signIn(app);
+      const port = new URL(app.url).port;
+      const sent = Object.fromEntries(Object.entries(headers).map(([k, v]) => [k, v.replace("PORT", port)]));
+      const result = await send(app.url, "/auth/sign-out", { method: "POST", headers: { cookie, ...sent } });
+      assert.equal(result.status, 303);
+    });
+  }
+
+  it("behind a trusted TLS proxy, takes the app's origin from X-Forwarded-Proto and Host", async () => {
+    const behind = await startTestApp({ trustProxy: "loopback" });
+    try {
+      const cookie = await signIn(behind);
+      const result = await send(behind.url, "/auth/sign-out", {
+        method: "POST",
+        headers: {
+          cookie,
+          host: "app.example.com",
+          "x-forwarded-proto": "https",
+          origin: "https://app.example.com",
+        },
+      });
+      assert.equal(result.status, 303);
+    } finally {
+      await behind.close();
+    }
   });
 });
 

@@ -15,6 +15,7 @@ import {
   cookieHeader,
   readNonce,
   send,
+  SECRET_A,
   SECRET_B,
   SERVER_ID,
   startTestApp,
@@ -46,7 +47,12 @@ describe("GET /auth with an STS proof", () => {
       const result = await send(app.url, authPath(await goodToken(), "/docs?page=2"));
       assert.equal(result.status, 302);
       assert.equal(result.headers.location, "/docs?page=2");
-      assert.equal(result.setCookies.length, 2);
+      assert.equal(result.setCookies.length, 3);
+      // The challenge's nonce cookie is cleared: it served its one sign-in.
+      assert.match(
+        result.setCookies[0] ?? "",
+        /^iam-auth-session-nonce-[A-Za-z0-9_-]{11}=; Path=\/auth; Expires=Thu, 01 Jan 1970 00:00:00 GMT; HttpOnly; SameSite=Lax$/,
+      );
       const home = await send(app.url, "/docs", { headers: { cookie: cookieHeader(result.setCookies) } });
       assert.equal(home.status, 200);
       assert.equal(home.body, ALICE_ARN);
@@ -236,25 +242,142 @@ describe("GET /auth with an STS proof", () => {
     });
   }
 
-  it("when the same proof is sent twice: the second is 403 TOKEN_REPLAYED and never reaches STS", async () => {
+  it("when the same proof is sent twice: the second is 403 TOKEN_REPLAYED, no session", async () => {
     const token = await goodToken();
     assert.equal((await send(app.url, authPath(token))).status, 302);
     const replay = await send(app.url, authPath(token));
     assert.equal(replay.status, 403);
     assert.equal(replay.body, "The STS proof has already been used\n");
     assert.deepEqual(replay.setCookies, []);
-    assert.equal(app.stsEndpoint.requests.length, 1);
+    // The nonce is claimed once STS vouched for the proof, so the replay costs one STS call.
+    assert.equal(app.stsEndpoint.requests.length, 2);
   });
 
-  it("when a refused proof's nonce is used again, it stays used (one nonce, one try)", async () => {
+  it("when one good proof is sent 10 times in parallel: exactly one session", async () => {
+    const token = await goodToken();
+    const results = await Promise.all(Array.from({ length: 10 }, () => send(app.url, authPath(token))));
+    assert.deepEqual(
+      results.map((result) => result.status).sort(),
+      [302, 403, 403, 403, 403, 403, 403, 403, 403, 403],
+    );
+    assert.equal(results.filter((result) => result.setCookies.length > 0).length, 1);
+    for (const result of results.filter((r) => r.status === 403))
+      assert.equal(result.body, "The STS proof has already been used\n");
+  });
+
+  // Regression: the nonce was claimed before STS checked the proof, so a junk proof (made-up
+  // key, zero signature) naming someone's nonce spent it and locked that person out.
+  it("when STS refused a proof, its nonce is not spent: a good proof with it still signs in", async () => {
     const nonce = await readNonce(app);
-    app.stsEndpoint.respond = () => errorResponse(403, "SignatureDoesNotMatch");
-    assert.equal((await send(app.url, authPath(stsToken(nonce, presignedUrl(app.clock.now))))).status, 403);
+    app.stsEndpoint.respond = () => errorResponse(403, "InvalidClientTokenId");
+    const junk = await send(app.url, authPath(stsToken(nonce, presignedUrl(app.clock.now))));
+    assert.equal(junk.status, 403);
+    assert.equal(junk.body, "AWS STS rejected the proof (InvalidClientTokenId)\n");
     app.stsEndpoint.respond = () =>
       identityResponse({ Arn: ALICE_ARN, Account: ACCOUNT_ID, UserId: ALICE_USER_ID });
     const retry = await send(app.url, authPath(stsToken(nonce, presignedUrl(app.clock.now))));
-    assert.equal(retry.body, "The STS proof has already been used\n");
-    assert.equal(app.stsEndpoint.requests.length, 1);
+    assert.equal(retry.status, 302);
+    assert.equal(app.stsEndpoint.requests.length, 2);
+  });
+});
+
+// Login CSRF: someone the app allows presigns a proof with a nonce from any 401 and makes the
+// person's browser open /auth?token=<their proof>; the browser would be signed in as them.
+describe("GET /auth with an STS proof: the browser that was challenged", () => {
+  let app: TestApp;
+  before(async () => {
+    app = await startTestApp({ methods: ["sts"] });
+  });
+  after(() => app.close());
+  afterEach(() => {
+    app.stsEndpoint.requests.length = 0;
+  });
+
+  it("gets an HttpOnly, SameSite=Lax nonce cookie with the challenge, for /auth only, as long as the nonce lives, without the nonce in it", async () => {
+    const result = await send(app.url, "/", { headers: { accept: "text/plain" } });
+    assert.equal(result.status, 401);
+    assert.equal(result.setCookies.length, 1);
+    const field = result.setCookies[0] ?? "";
+    assert.match(
+      field,
+      /^iam-auth-session-nonce-[A-Za-z0-9_-]{11}=[A-Za-z0-9_-]{32}; Max-Age=300; Path=\/auth; Expires=[^;]+; HttpOnly; SameSite=Lax$/,
+    );
+    const nonce = /nonce="([^"]+)"/.exec(String(result.headers["www-authenticate"]))?.[1] ?? "";
+    assert.ok(nonce.length > 0);
+    assert.ok(!field.includes(nonce) && !field.includes(nonce.slice(0, 16)));
+  });
+
+  it("gets a Secure nonce cookie over https (X-Forwarded-Proto from a trusted proxy)", async () => {
+    const trusting = await startTestApp({ methods: ["sts"], trustProxy: "loopback" });
+    try {
+      const result = await send(trusting.url, "/", {
+        headers: { accept: "text/plain", "x-forwarded-proto": "https" },
+      });
+      assert.match(result.setCookies[0] ?? "", /; HttpOnly; Secure; SameSite=Lax$/);
+    } finally {
+      await trusting.close();
+    }
+  });
+
+  it("when the proof comes without any nonce cookie: 403 NONCE_COOKIE_MISSING, STS never called, nonce not spent", async () => {
+    const token = stsToken(await readNonce(app), presignedUrl(app.clock.now));
+    const result = await send(app.url, authPath(token), { nonceCookie: false });
+    assert.equal(result.status, 403);
+    assert.equal(
+      result.body,
+      "The sign-in did not come from the browser that was challenged: its nonce cookie is missing\n",
+    );
+    assert.deepEqual(result.setCookies, []);
+    assert.equal(app.stsEndpoint.requests.length, 0);
+    assert.equal((await send(app.url, authPath(token))).status, 302, "the challenged browser still signs in");
+  });
+
+  it("when the proof comes with another challenge's nonce cookie: 403 NONCE_COOKIE_MISMATCH, STS never called", async () => {
+    const attackerNonce = await readNonce(app);
+    await readNonce(app);
+    const victimCookie = (await send(app.url, "/", { headers: { accept: "text/plain" } })).setCookies;
+    const token = stsToken(attackerNonce, presignedUrl(app.clock.now));
+    const result = await send(app.url, authPath(token), { headers: { cookie: cookieHeader(victimCookie) } });
+    assert.equal(result.status, 403);
+    assert.equal(
+      result.body,
+      "The sign-in did not come from the browser that was challenged: no nonce cookie matches the proof's nonce\n",
+    );
+    assert.equal(app.stsEndpoint.requests.length, 0);
+  });
+
+  it("when the nonce cookie is forged (its name, another value): 403 NONCE_COOKIE_MISMATCH", async () => {
+    const challenge = await send(app.url, "/", { headers: { accept: "text/plain" } });
+    const nonce = /nonce="([^"]+)"/.exec(String(challenge.headers["www-authenticate"]))?.[1] ?? "";
+    const name = (challenge.setCookies[0] ?? "").split("=")[0] ?? "";
+    const token = stsToken(nonce, presignedUrl(app.clock.now));
+    const result = await send(app.url, authPath(token), { headers: { cookie: `${name}=${"A".repeat(32)}` } });
+    assert.equal(result.status, 403);
+    assert.match(result.body, /no nonce cookie matches the proof's nonce\n$/);
+    assert.equal(app.stsEndpoint.requests.length, 0);
+  });
+
+  it("when the challenge was signed under a secret since rotated to second place: still accepted", async () => {
+    const before = await startTestApp({ methods: ["sts"], options: { sessionSecrets: [SECRET_B] } });
+    const rotated = await startTestApp({
+      methods: ["sts"],
+      options: {
+        sessionSecrets: [SECRET_A, SECRET_B],
+        sts: { serverId: SERVER_ID, fetch: before.stsEndpoint.fetch },
+      },
+    });
+    try {
+      const challenge = await send(before.url, "/", { headers: { accept: "text/plain" } });
+      const nonce = /nonce="([^"]+)"/.exec(String(challenge.headers["www-authenticate"]))?.[1] ?? "";
+      const token = stsToken(nonce, presignedUrl(rotated.clock.now));
+      const result = await send(rotated.url, authPath(token), {
+        headers: { cookie: cookieHeader(challenge.setCookies) },
+      });
+      assert.equal(result.status, 302, result.body);
+    } finally {
+      await rotated.close();
+      await before.close();
+    }
   });
 });
 
@@ -282,7 +405,7 @@ describe("GET /auth with an STS proof, when the replay store fails", () => {
     },
   ];
   for (const { name, store, code, message } of cases) {
-    it(`${name}: 503 ${code}, no session, STS is not called`, async () => {
+    it(`${name}: 503 ${code}, no session (after STS vouched for the proof)`, async () => {
       const app = await startTestApp({ methods: ["sts"], options: { replayStore: store } });
       try {
         const token = stsToken(await readNonce(app), presignedUrl(app.clock.now));
@@ -290,7 +413,7 @@ describe("GET /auth with an STS proof, when the replay store fails", () => {
         assert.equal(result.status, 503);
         assert.equal(result.body, `${message}\n`);
         assert.deepEqual(result.setCookies, []);
-        assert.equal(app.stsEndpoint.requests.length, 0);
+        assert.equal(app.stsEndpoint.requests.length, 1);
         assert.match(app.lines[0] ?? "", new RegExp(` auth outcome=failed code=${code} status=503 `));
       } finally {
         await app.close();

@@ -64,6 +64,9 @@ export async function startTestApp(setup: TestAppOptions = {}): Promise<TestApp>
       publicPaths: ["/health", "/static/*"],
       clock: () => clock.now,
       logger: (line) => lines.push(line),
+      // Off here: these apps send many refused proofs from one address on purpose; the limit
+      // has its own tests (failure-limit.test.ts), which turn it on.
+      failedSignInLimit: false,
       ...setup.options,
     }),
   );
@@ -103,16 +106,30 @@ export interface HttpResult {
   readonly setCookies: readonly string[];
 }
 
-/** One HTTP request with node:http, the path sent exactly as given (no URL normalisation). */
+/** The nonce cookie each challenge set, by nonce (what the browser that was challenged holds). */
+const nonceCookies = new Map<string, string>();
+
+/**
+ * One HTTP request with node:http, the path sent exactly as given (no URL normalisation).
+ * Like the browser that was challenged, a request for `/auth?token=sts1.<nonce>.…` carries the
+ * nonce cookie of the challenge that nonce came from, unless `nonceCookie` is false or the
+ * headers name a Cookie themselves.
+ */
 export function send(
   baseUrl: string,
   path: string,
-  init: { method?: string; headers?: Record<string, string> } = {},
+  init: { method?: string; headers?: Record<string, string>; nonceCookie?: boolean } = {},
 ): Promise<HttpResult> {
   const { hostname, port } = new URL(baseUrl);
+  const nonce = /[?&]token=sts1\.([A-Za-z0-9_-]+)\./.exec(path)?.[1];
+  const cookie = nonce === undefined ? undefined : nonceCookies.get(nonce);
+  const headers =
+    cookie === undefined || init.nonceCookie === false || init.headers?.cookie !== undefined
+      ? init.headers
+      : { ...init.headers, cookie };
   return new Promise((resolve, reject) => {
     const req = request(
-      { host: hostname, port, path, method: init.method ?? "GET", headers: init.headers, agent: false },
+      { host: hostname, port, path, method: init.method ?? "GET", headers, agent: false },
       (res) => {
         let body = "";
         res.setEncoding("utf8");
@@ -161,6 +178,8 @@ export async function readChallengeParams(app: TestApp, path = "/"): Promise<Rea
   const lookup = findIamChallenge([String(result.headers["www-authenticate"])]);
   if (lookup.kind !== "iam")
     throw new Error(`no IAM challenge: ${String(result.headers["www-authenticate"])}`);
+  const nonce = lookup.challenge.params.get("nonce");
+  if (nonce !== undefined) nonceCookies.set(nonce, cookieHeader(result.setCookies));
   return lookup.challenge.params;
 }
 
