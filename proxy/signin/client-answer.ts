@@ -63,6 +63,10 @@ export function answerHttp(res: ServerResponse, outcome: ExchangeOutcome, rewrit
     return;
   }
   if (outcome.kind === "redirect") {
+    // The 401's own cookies (the nonce cookie that binds the proof to this browser) go with the
+    // 302, as the mode shows cookies (reverse mode rewrites them for the local origin).
+    const cookies = fieldValues(rewrite([], outcome.setCookies), "set-cookie");
+    if (cookies.length > 0) res.setHeader("Set-Cookie", cookies);
     sendPlainText(res, 302, outcome.message, { Location: outcome.location });
     return;
   }
@@ -187,6 +191,15 @@ function toClientError(error: unknown, log: FailureLog): ProxyError {
   }
   log.logger.warn(log.event, { host, outcome: "internal-error", reason: String(error) });
   return INTERNAL_ERROR;
+}
+
+/** The values of the fields named `lowerName` in a rawHeaders list. */
+function fieldValues(rawHeaders: readonly string[], lowerName: string): string[] {
+  const values: string[] = [];
+  for (let i = 0; i + 1 < rawHeaders.length; i += 2) {
+    if (rawHeaders[i]?.toLowerCase() === lowerName) values.push(rawHeaders[i + 1] ?? "");
+  }
+  return values;
 }
 
 /** Relays a handshake the app did not accept (status, fields, body) and closes the connection. */

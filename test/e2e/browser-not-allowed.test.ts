@@ -42,9 +42,16 @@ describe("Chromium, as an identity the app does not allow (real processes: local
    * A fresh STS proof for the demo user, made as a proxy makes it: a presigned
    * sts:GetCallerIdentity (of the local STS) bound to the app's server-id and a nonce from its challenge.
    */
-  async function demoProof(): Promise<string> {
-    const challenge = await httpRequest(`${app.url}/`, { headers: { accept: "text/plain" } });
-    const lookup = findIamChallenge([String(challenge.headers[WWW_AUTHENTICATE_HEADER])]);
+  /** A proof of the demo user for the nonce of `wwwAuthenticate` (default: a challenge fetched outside the browser). */
+  async function demoProof(wwwAuthenticate?: string): Promise<string> {
+    const header =
+      wwwAuthenticate ??
+      String(
+        (await httpRequest(`${app.url}/`, { headers: { accept: "text/plain" } })).headers[
+          WWW_AUTHENTICATE_HEADER
+        ],
+      );
+    const lookup = findIamChallenge([header]);
     const nonce = lookup.kind === "iam" ? lookup.challenge.params.get("nonce") : undefined;
     assert.ok(nonce !== undefined, "the challenge offers the STS method");
     const presignedUrl = await presignCallerIdentity({
@@ -141,9 +148,23 @@ describe("Chromium, as an identity the app does not allow (real processes: local
     });
     after(() => browser?.close());
 
-    it("the app's 403 page: title, the reason, what to do, a try-again link; never the token", async () => {
+    it("refuses a proof the browser was not challenged for (login CSRF): 403 NONCE_COOKIE_MISSING, no session", async () => {
       const { page } = browser;
       const token = await demoProof();
+      const response = await page.goto(`${app.url}/auth?return_url=%2F&token=${encodeURIComponent(token)}`);
+      assert.ok(response !== null);
+      assert.equal(response.status(), 403);
+      assert.ok((await page.content()).includes("NONCE_COOKIE_MISSING"));
+      assert.deepEqual(await browser.cookies(app.url), []);
+    });
+
+    it("the app's 403 page: title, the reason, what to do, a try-again link; never the token", async () => {
+      const { page } = browser;
+      // The browser is challenged first (the 401 sets its nonce cookie), then brings a proof for that nonce.
+      const challenged = await page.goto(`${app.url}/`);
+      assert.ok(challenged !== null);
+      assert.equal(challenged.status(), 401);
+      const token = await demoProof(challenged.headers()[WWW_AUTHENTICATE_HEADER]);
       const response = await page.goto(`${app.url}/auth?return_url=%2F&token=${encodeURIComponent(token)}`);
       assert.ok(response !== null);
       assert.equal(response.status(), 403);
@@ -161,7 +182,10 @@ describe("Chromium, as an identity the app does not allow (real processes: local
         !html.includes(token) && !html.includes(token.slice(5, 40)),
         "the page never shows the token",
       );
-      assert.deepEqual(await browser.cookies(app.url), []);
+      assert.deepEqual(
+        (await browser.cookies(app.url)).filter((cookie) => !cookie.name.includes("-nonce-")),
+        [],
+      );
       await browser.screenshot("direct-proof-not-allowed-page");
     });
   });

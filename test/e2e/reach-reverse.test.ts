@@ -414,7 +414,12 @@ describe("reverse mode: an https app at http://127.0.0.1, no proxy settings (loc
       location,
       new RegExp(`^//${new URL(origin).host}/auth\\?return_url=%2Flanding%3Ffrom%3Dmail&token=sts1\\.`),
     );
-    const auth = await httpRequest(new URL(location, origin).href);
+    // The 302 carries the app's nonce cookie, rewritten for the local origin: the browser brings it to /auth.
+    const nonceCookies = setCookies(challenged);
+    assert.equal(nonceCookies.length, 1);
+    for (const line of nonceCookies) assert.doesNotMatch(line, /;\s*(secure|domain=)/i);
+    jar.store(challenged.headers);
+    const auth = await httpRequest(new URL(location, origin).href, { headers: jar.header() });
     assert.deepEqual([auth.status, auth.headers.location], [302, "/landing?from=mail"]);
     for (const line of setCookies(auth)) assert.doesNotMatch(line, /;\s*(secure|domain=)/i);
     jar.store(auth.headers);
