@@ -6,6 +6,7 @@ import type { CookieJar, StoredCookie } from "../http/cookie-jar.js";
 import { ProxyError } from "../common/errors.js";
 import type { ProxyLogger } from "../common/log.js";
 import { createSignInLog, type SignInLog } from "./login-log.js";
+import { createRefusalMemory } from "./refusal-memory.js";
 import type { RequestBody } from "../http/request-body.js";
 import { originOf, type ForwardTarget } from "../http/request-target.js";
 import { mergeCookieHeader, parseSetCookie, pathMatches, type ParsedCookie } from "../http/set-cookie.js";
@@ -80,8 +81,6 @@ export interface SelfLogin {
 
 /** /auth is asked for text when the client said nothing: the one-line reason is what is shown. */
 const DEFAULT_AUTH_ACCEPT = "text/plain, */*";
-// Refusals remembered at most, for as many apps; the oldest is forgotten first.
-const MAX_REMEMBERED_REFUSALS = 100;
 
 /**
  * Completes sign-ins on the client's behalf. For a challenged request it gets a token (see
@@ -113,7 +112,7 @@ export function createSelfLogin(options: SelfLoginOptions): SelfLogin {
   const refusalMemoryMs = options.refusalMemoryMs ?? 30_000;
   const clock = options.clock ?? Date.now;
   const running = new Map<string, Promise<SignInOutcome>>();
-  const refusals = new Map<string, { readonly refusal: SignInRefusal; readonly until: number }>();
+  const refusals = createRefusalMemory(refusalMemoryMs, clock);
 
   const replay = (
     request: ChallengedRequest,
@@ -180,7 +179,7 @@ export function createSelfLogin(options: SelfLoginOptions): SelfLogin {
       signInLog.login({ host: target.host, identity, method, outcome: "denied", status, reason: message });
       // 403: the app refused this identity or its proof (NOT_ALLOWED, STS_PROOF_REFUSED, …); a new
       // proof made the same way moments later gets the same answer. A 5xx is the app's own trouble.
-      if (status === 403) remember(originOf(target), refusal);
+      if (status === 403) refusals.remember(originOf(target), refusal);
       return refusal;
     }
     auth.resume();
@@ -191,27 +190,11 @@ export function createSelfLogin(options: SelfLoginOptions): SelfLogin {
     return { kind: "signed-in", cookies, setCookies };
   }
 
-  function remember(origin: string, refusal: SignInRefusal): void {
-    if (refusalMemoryMs <= 0) return;
-    refusals.delete(origin);
-    refusals.set(origin, { refusal, until: clock() + refusalMemoryMs });
-    // Maps iterate in insertion order: the first key is the oldest refusal.
-    for (const oldest of refusals.keys()) {
-      if (refusals.size <= MAX_REMEMBERED_REFUSALS) break;
-      refusals.delete(oldest);
-    }
-  }
-
   /** The app's recent refusal of this identity, if any (and it is logged as answered again). */
   function recentRefusal(target: ForwardTarget): SignInRefusal | undefined {
-    const origin = originOf(target);
-    const remembered = refusals.get(origin);
+    const remembered = refusals.recall(originOf(target));
     if (remembered === undefined) return undefined;
-    const left = remembered.until - clock();
-    if (left <= 0) {
-      refusals.delete(origin);
-      return undefined;
-    }
+    const left = remembered.leftMs;
     logger.info("challenge", {
       host: target.host,
       outcome: "refused-again",
