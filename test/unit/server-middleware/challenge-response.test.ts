@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { after, before, describe, it } from "node:test";
 import { decodeEncryptionContext, findIamChallenge } from "../../../protocol/index.js";
-import { ACCOUNT_ID, KEY_ARN, SERVER_ID } from "./fake-aws.js";
+import { ACCOUNT_ID, CONTEXT, KEY_ARN, SERVER_ID } from "./fake-aws.js";
 import { send, startTestApp, type TestApp } from "./test-app.js";
 
 const textLine =
@@ -151,6 +151,21 @@ describe("the challenge for each mix of methods", () => {
         nonces.add(/nonce="([^"]+)"/.exec(String(result.headers["www-authenticate"]))?.[1] ?? "");
       }
       assert.equal(nonces.size, 3);
+    } finally {
+      await app.close();
+    }
+  });
+});
+
+describe("the KMS challenge of an app that binds no server-id (kms.acceptUnboundTokens, no sts)", () => {
+  it("names no server-id, as the original server's challenge, so clients send unbound tokens", async () => {
+    const app = await startTestApp({
+      options: { kms: { keyId: KEY_ARN, encryptionContext: CONTEXT, acceptUnboundTokens: true } },
+    });
+    try {
+      const result = await send(app.url, "/docs", { headers: { accept: "text/plain" } });
+      assert.equal(result.status, 401);
+      assert.equal(result.headers["www-authenticate"], `IAM realm="${ACCOUNT_ID}", methods="kms"`);
     } finally {
       await app.close();
     }
