@@ -34,7 +34,13 @@ export function createExampleApp(config: ExampleConfig, dependencies: ExampleApp
       ...(kms === undefined
         ? {}
         : {
-            kms: { keyId: kms.keyArn, encryptionContext: kms.encryptionContext },
+            kms: {
+              keyId: kms.keyArn,
+              encryptionContext: kms.encryptionContext,
+              // With STS on, the middleware binds KMS tokens to sts.serverId.
+              ...(sts === undefined && kms.serverId !== undefined ? { serverId: kms.serverId } : {}),
+              acceptUnboundTokens: kms.acceptUnboundTokens,
+            },
             region: kms.region,
           }),
       ...(sts === undefined

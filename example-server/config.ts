@@ -14,6 +14,13 @@ export interface ExampleConfig {
         readonly keyArn: string;
         readonly encryptionContext: Readonly<Record<string, string>>;
         readonly region: string;
+        /**
+         * KMS alone: the server-id tokens are bound to (with STS on, the middleware binds them to
+         * the STS server-id). Undefined: none; main fills in defaultServerId when `bound`.
+         */
+        readonly serverId: string | undefined;
+        readonly bound: boolean;
+        readonly acceptUnboundTokens: boolean;
       }
     | undefined;
   /** Set when STS is on. `serverId` undefined: main fills in defaultServerId once it listens. */
@@ -51,6 +58,9 @@ export async function resolveExampleConfig(
       keyArn: await describeKeyArn(env.kms.keyId, clients.kms),
       encryptionContext: Object.freeze({ salt: env.kms.salt }),
       region: env.region,
+      serverId: env.serverId,
+      bound: env.kms.bound,
+      acceptUnboundTokens: env.kms.acceptUnboundTokens,
     });
   }
 

@@ -15,7 +15,22 @@ export interface ExampleEnv {
    */
   readonly methods: readonly AuthMethod[];
   /** KMS_KEY_ID (a key id, ARN or alias; resolved to the key ARN at start) and KMS_SALT; set when KMS is on. */
-  readonly kms: { readonly keyId: string; readonly salt: string } | undefined;
+  readonly kms:
+    | {
+        readonly keyId: string;
+        readonly salt: string;
+        /**
+         * Whether tokens are bound to the server-id (IAM_AUTH_SERVER_ID, else `<HOST>:<port>`; the
+         * STS method's when it is on). False only for KMS alone on 0.0.0.0 or :: without
+         * IAM_AUTH_SERVER_ID, which then needs IAM_AUTH_KMS_ACCEPT_UNBOUND=true.
+         */
+        readonly bound: boolean;
+        /** IAM_AUTH_KMS_ACCEPT_UNBOUND=true: also accept the original proxy's unbound tokens. Default false. */
+        readonly acceptUnboundTokens: boolean;
+      }
+    | undefined;
+  /** IAM_AUTH_SERVER_ID, for either method; undefined: `<HOST>:<port>` once listening. */
+  readonly serverId: string | undefined;
   /** Set when STS is on. */
   readonly sts:
     | {
@@ -60,7 +75,7 @@ type Env = Readonly<Record<string, string | undefined>>;
  * Reads the example server's environment variables: example-server.py's (AWS_ACCOUNT_ID,
  * AWS_DEFAULT_REGION / AWS_REGION, SECRET_KEY, KMS_KEY_ID, KMS_SALT), HOST and PORT, and the
  * STS method's (IAM_AUTH_METHODS, IAM_AUTH_SERVER_ID, IAM_AUTH_TEST_STS_ENDPOINT, ALLOWED_ACCOUNTS,
- * ALLOWED_PRINCIPALS). Reports every missing or invalid variable at once; never shows SECRET_KEY.
+ * ALLOWED_PRINCIPALS) and IAM_AUTH_KMS_ACCEPT_UNBOUND. Reports every missing or invalid variable at once; never shows SECRET_KEY.
  * An empty variable counts as unset.
  *
  * @example readExampleEnv({ AWS_ACCOUNT_ID: "111122223333", SECRET_KEY: "…" }) // STS only, no AWS credentials needed
@@ -97,8 +112,8 @@ export function readExampleEnv(env: Env): ExampleEnv {
     );
   }
 
-  const kms = readKms(read, methods.includes("kms"), methodsText !== undefined, problems);
-  const sts = readSts(read, methods.includes("sts"), host, problems);
+  const kms = readKms(read, methods, methodsText !== undefined, host, problems);
+  const sts = readSts(read, methods, host, problems);
   const allowedAccounts = readList(read("ALLOWED_ACCOUNTS"), "ALLOWED_ACCOUNTS", problems, (entry) =>
     accountIdPattern.test(entry) ? undefined : "must be 12-digit AWS account ids",
   );
@@ -122,6 +137,7 @@ export function readExampleEnv(env: Env): ExampleEnv {
     methods,
     kms,
     sts,
+    serverId: read("IAM_AUTH_SERVER_ID"),
     allowedAccounts,
     allowedPrincipals,
     host,
@@ -185,12 +201,18 @@ function readRegion(
 
 function readKms(
   read: (name: string) => string | undefined,
-  enabled: boolean,
+  methods: readonly AuthMethod[],
   methodsExplicit: boolean,
+  host: string,
   problems: string[],
 ): ExampleEnv["kms"] {
   const keyId = read("KMS_KEY_ID");
   const salt = read("KMS_SALT");
+  const acceptUnboundText = read("IAM_AUTH_KMS_ACCEPT_UNBOUND");
+  const enabled = methods.includes("kms");
+  if (!enabled && acceptUnboundText !== undefined) {
+    problems.push("IAM_AUTH_KMS_ACCEPT_UNBOUND: set, but the KMS method is off; unset it or set KMS_KEY_ID");
+  }
   if (!enabled) {
     // Set but unused is a mistake someone will spend an afternoon on: say so.
     if (keyId !== undefined)
@@ -215,24 +237,53 @@ function readKms(
       'KMS_SALT: required: any string unique to this app; tokens are bound to the context {"salt": KMS_SALT}',
     );
   }
-  return keyId === undefined || salt === undefined ? undefined : Object.freeze({ keyId, salt });
+  let acceptUnboundTokens = false;
+  if (acceptUnboundText !== undefined && acceptUnboundText !== "true" && acceptUnboundText !== "false") {
+    problems.push(`IAM_AUTH_KMS_ACCEPT_UNBOUND: must be true or false (got ${quote(acceptUnboundText)})`);
+  } else {
+    acceptUnboundTokens = acceptUnboundText === "true";
+  }
+  // A server-id to bind tokens to: the STS method's, IAM_AUTH_SERVER_ID, or <HOST>:<port>.
+  const bound =
+    methods.includes("sts") || read("IAM_AUTH_SERVER_ID") !== undefined || !unspecifiedHosts.has(host);
+  if (!bound && !acceptUnboundTokens) {
+    problems.push(
+      `IAM_AUTH_SERVER_ID: required when HOST is ${host} to bind KMS tokens to this app: the host[:port] clients use to reach it, e.g. app.example.com (or set IAM_AUTH_KMS_ACCEPT_UNBOUND=true to accept the original proxy's unbound tokens only)`,
+    );
+  }
+  return keyId === undefined || salt === undefined
+    ? undefined
+    : Object.freeze({ keyId, salt, bound, acceptUnboundTokens });
 }
 
 function readSts(
   read: (name: string) => string | undefined,
-  enabled: boolean,
+  methods: readonly AuthMethod[],
   host: string,
   problems: string[],
 ): ExampleEnv["sts"] {
   const serverId = read("IAM_AUTH_SERVER_ID");
   const testStsEndpoint = read("IAM_AUTH_TEST_STS_ENDPOINT");
-  if (!enabled) {
-    for (const [name, value] of [
-      ["IAM_AUTH_SERVER_ID", serverId],
-      ["IAM_AUTH_TEST_STS_ENDPOINT", testStsEndpoint],
-    ] as const) {
+  if (!methods.includes("sts")) {
+    // The KMS method binds its tokens to IAM_AUTH_SERVER_ID too.
+    const unused = methods.includes("kms")
+      ? [["IAM_AUTH_TEST_STS_ENDPOINT", testStsEndpoint] as const]
+      : ([
+          ["IAM_AUTH_SERVER_ID", serverId],
+          ["IAM_AUTH_TEST_STS_ENDPOINT", testStsEndpoint],
+        ] as const);
+    for (const [name, value] of unused) {
       if (value !== undefined)
         problems.push(`${name}: set, but IAM_AUTH_METHODS does not include sts; unset it or add sts`);
+    }
+    if (
+      methods.includes("kms") &&
+      serverId !== undefined &&
+      normalizeAuthority(serverId, "http:") === undefined
+    ) {
+      problems.push(
+        `IAM_AUTH_SERVER_ID: must be the host[:port] clients use to reach this server, such as app.example.com or 127.0.0.1:3000 (got ${quote(serverId)})`,
+      );
     }
     return undefined;
   }

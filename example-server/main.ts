@@ -8,8 +8,10 @@
  *   KMS_KEY_ID, KMS_SALT        the KMS method's key and encryption context {"salt": KMS_SALT}
  *   IAM_AUTH_METHODS            "sts", "kms" or "sts kms" (default: "sts kms" when KMS_KEY_ID is set, else "sts";
  *                               "kms" alone when HOST is 0.0.0.0 or :: and IAM_AUTH_SERVER_ID is unset)
- *   IAM_AUTH_SERVER_ID          STS: the host[:port] clients use to reach this server
- *                               (default: <HOST>:<port it listens on>; required when HOST is 0.0.0.0 or ::)
+ *   IAM_AUTH_SERVER_ID          the host[:port] clients use to reach this server: STS proofs and KMS tokens
+ *                               are bound to it (default: <HOST>:<port it listens on>; required when HOST is 0.0.0.0 or ::)
+ *   IAM_AUTH_KMS_ACCEPT_UNBOUND "true": also accept unbound KMS tokens (the original Go proxy's, which name
+ *                               no app, so another app with the same key and salt could replay them here)
  *   IAM_AUTH_TEST_STS_ENDPOINT  TEST ONLY: accept proofs for this http(s) origin (a local STS)
  *   ALLOWED_ACCOUNTS            comma-separated account ids (default: AWS_ACCOUNT_ID)
  *   ALLOWED_PRINCIPALS          comma-separated ARN patterns, `*` wildcards (default: anyone in those accounts)
@@ -61,10 +63,14 @@ async function main(): Promise<void> {
   server.listen(config.port, config.host, () => {
     const { port } = server.address() as AddressInfo;
     // The default server-id needs the port actually bound (PORT=0), so the app is made now.
-    const listening: ExampleConfig =
+    const serverId = defaultServerId(config.host, port);
+    let listening: ExampleConfig =
       config.sts === undefined || config.sts.serverId !== undefined
         ? config
-        : { ...config, sts: { ...config.sts, serverId: defaultServerId(config.host, port) } };
+        : { ...config, sts: { ...config.sts, serverId } };
+    if (listening.kms?.bound === true && listening.kms.serverId === undefined) {
+      listening = { ...listening, kms: { ...listening.kms, serverId } };
+    }
     try {
       server.on("request", createExampleApp(listening, kms === undefined ? {} : { kmsClient: kms }));
     } catch (error) {

@@ -15,6 +15,15 @@ export {
 } from "./encryption-context.js";
 export { ProtocolError, type ProtocolErrorCode } from "./errors.js";
 export {
+  KMS_SERVER_ID_CONTEXT_KEY,
+  KMS_BOUND_TOKEN_PREFIX,
+  bindEncryptionContext,
+  checkNoReservedKey,
+  formatKmsToken,
+  parseKmsToken,
+  type KmsToken,
+} from "./kms-token.js";
+export {
   WWW_AUTHENTICATE_HEADER,
   KMS_KEY_ID_HEADER,
   KMS_ENCRYPTION_CONTEXT_HEADER,

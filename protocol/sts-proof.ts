@@ -1,7 +1,7 @@
 import { ProtocolError } from "./errors.js";
 import { isAwsStsHost, regionOfStsHost } from "./sts-hosts.js";
 
-/** Prefix of an STS-method token; KMS tokens are plain base64 and never contain ".". */
+/** Prefix of an STS-method token; KMS tokens are base64 (after `kms1.` when bound), which never contains ".". */
 export const STS_PROOF_PREFIX = "sts1.";
 /** Signed header that binds a proof to one app: its server-id. */
 export const SERVER_ID_HEADER = "x-iam-auth-server-id";

@@ -28,7 +28,14 @@ export type ChallengeFactory = (now: Date) => Challenge;
 export interface ChallengeSettings {
   readonly accountId: string;
   readonly methods: readonly AuthMethod[];
-  readonly kms: { readonly keyId: string; readonly encryptionContext: EncryptionContext } | undefined;
+  readonly kms:
+    | {
+        readonly keyId: string;
+        readonly encryptionContext: EncryptionContext;
+        /** The server-id KMS tokens are bound to (advertised even when STS is not accepted). */
+        readonly serverId: string | undefined;
+      }
+    | undefined;
   readonly sts: { readonly serverId: string } | undefined;
 }
 
@@ -36,7 +43,8 @@ export interface ChallengeSettings {
  * Builds the 401's fields:
  * `WWW-Authenticate: IAM realm="<account>", methods="sts kms", server-id="<id>", nonce="<nonce>"`.
  * The realm comes first (the original client finds it with `IAM realm="([^"]+)"`); `methods`
- * lists what this server accepts; server-id and nonce are there only when STS is accepted.
+ * lists what this server accepts; the nonce is there only when STS is accepted, the server-id when
+ * STS is accepted or KMS tokens are bound to it (a client binds a KMS token to the server-id it sees).
  * When KMS is accepted the Iam-Auth-Kms-Key-Id and Iam-Auth-Kms-Encryption-Context fields
  * (standard base64 of the context's JSON) are there too, so the original proxy still signs in.
  *
@@ -61,6 +69,8 @@ export function createChallengeFactory(
     if (sts !== undefined && nonce !== undefined) {
       params.set("server-id", sts.serverId);
       params.set("nonce", nonce);
+    } else if (settings.kms?.serverId !== undefined) {
+      params.set("server-id", settings.kms.serverId);
     }
     const headers = Object.freeze({
       [WWW_AUTHENTICATE_HEADER]: formatIamChallenge({ realm: settings.accountId, params }),

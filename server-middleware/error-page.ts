@@ -12,6 +12,7 @@ const kindByCode: Readonly<Record<IamAuthErrorCode, RefusalKind>> = {
   TOKEN_UNREADABLE: "proof-rejected",
   TOKEN_FOREIGN_KEY: "proof-rejected",
   TOKEN_REPLAYED: "proof-rejected",
+  KMS_TOKEN_UNBOUND: "proof-rejected",
   AUTH_METHOD_NOT_ACCEPTED: "proof-rejected",
   CREDENTIALS_INVALID: "proof-rejected",
   CREDENTIALS_EXPIRED: "proof-rejected",

@@ -2,8 +2,10 @@ import { createHash } from "node:crypto";
 import { DecryptCommand, type KMSClient } from "@aws-sdk/client-kms";
 import { GetCallerIdentityCommand, type GetCallerIdentityCommandOutput } from "@aws-sdk/client-sts";
 import {
+  bindEncryptionContext,
   decodeStrictBase64,
   parseArn,
+  parseKmsToken,
   parseSessionCredentials,
   ProtocolError,
   type EncryptionContext,
@@ -19,7 +21,12 @@ import type { ReplayStore } from "./replay-store.js";
 /** What verifying a KMS-method token depends on. */
 export interface KmsProofContext {
   readonly keyId: string;
+  /** The app's own context, without the reserved key. */
   readonly encryptionContext: EncryptionContext;
+  /** The server-id bound tokens are decrypted with; undefined: this app binds nothing. */
+  readonly serverId: string | undefined;
+  /** Whether an unbound token (the original proxy's) is decrypted or refused with KMS_TOKEN_UNBOUND. */
+  readonly acceptUnboundTokens: boolean;
   readonly kmsClient: KMSClient;
   readonly createStsClient: StsClientFactory;
   readonly replayStore: ReplayStore;
@@ -35,7 +42,8 @@ export const KMS_TOKEN_REPLAY_WINDOW_MS = 36 * 3600 * 1000;
 
 /**
  * Verifies a KMS-method token and returns who it proves the caller is:
- * decrypts it (with the configured key and encryption context), reads the temporary
+ * decrypts it (with the configured key and encryption context, plus this app's server-id under
+ * `iam-auth:server-id` when the token is bound, `kms1.<base64>`), reads the temporary
  * credentials inside, claims the token in the replay store (a token signs in once) and asks
  * STS GetCallerIdentity *with those credentials*. Whether that identity may use the app is
  * the caller's check. Throws IamAuthError.
@@ -44,14 +52,26 @@ export const KMS_TOKEN_REPLAY_WINDOW_MS = 36 * 3600 * 1000;
  * context can take room in the store (so junk cannot fill it and lock sign-ins out), and each is
  * kept only until its credentials expire. A replay costs one kms:Decrypt, never an STS call or a session.
  *
+ * The token's form says which context to decrypt with, so every token costs at most one
+ * kms:Decrypt: an unbound one is refused (KMS_TOKEN_UNBOUND) before any AWS call unless the app
+ * accepts them. The form is only a hint: a bound token stripped of its prefix, or an unbound one
+ * given it, is decrypted with a context it was not made under, and KMS refuses it.
+ *
  * @example await verifyKmsToken(query.token, { keyId, encryptionContext, kmsClient, createStsClient, replayStore, now })
  * // { arn: "arn:aws:iam::111122223333:user/alice", account: "111122223333", userId: "AIDA…" }
  */
 export async function verifyKmsToken(token: string, context: KmsProofContext): Promise<IamIdentity> {
-  const ciphertext = decodeStrictBase64(token);
+  const { bound, ciphertextBase64 } = parseKmsToken(token);
+  const ciphertext = decodeStrictBase64(ciphertextBase64);
   if (ciphertext === undefined) throw new IamAuthError("TOKEN_INVALID", "The token is not valid base64");
+  const encryptionContext = decryptionContext(bound, context);
   const now = context.now.getTime();
-  const credentials = await decryptCredentials(ciphertext, context);
+  const credentials = await decryptCredentials(
+    ciphertext,
+    context.keyId,
+    encryptionContext,
+    context.kmsClient,
+  );
   // Checked before calling STS: an expired token must not cost an AWS call.
   if (credentials.expiration.getTime() <= now) {
     throw new IamAuthError("CREDENTIALS_EXPIRED", "The AWS credentials in the token have expired");
@@ -69,19 +89,44 @@ export async function verifyKmsToken(token: string, context: KmsProofContext): P
   return checkIdentity(caller);
 }
 
+/**
+ * The context to decrypt with. An unbound token names no app, so one made for another app under
+ * the same key and context (a hostile app replaying what the person's proxy gave it) would sign in
+ * here: it is refused unless the app accepts them.
+ */
+function decryptionContext(bound: boolean, context: KmsProofContext): EncryptionContext {
+  if (!bound) {
+    if (context.acceptUnboundTokens) return context.encryptionContext;
+    throw new IamAuthError(
+      "KMS_TOKEN_UNBOUND",
+      "The KMS token is not bound to this app: the proxy must bind it to this app's server-id, or the app may accept unbound tokens with kms: { acceptUnboundTokens: true }",
+    );
+  }
+  if (context.serverId === undefined) {
+    // Only reachable by a client that bound a token to a server-id this app never advertised.
+    throw new IamAuthError(
+      "TOKEN_UNREADABLE",
+      "The token could not be decrypted: it is bound to a server-id and this app has none (kms.serverId)",
+    );
+  }
+  return bindEncryptionContext(context.encryptionContext, context.serverId);
+}
+
 async function decryptCredentials(
   ciphertext: Uint8Array,
-  context: KmsProofContext,
+  keyId: string,
+  encryptionContext: EncryptionContext,
+  kmsClient: KMSClient,
 ): Promise<SessionCredentials> {
   let plaintext: Uint8Array | undefined;
   try {
-    const output = await context.kmsClient.send(
+    const output = await kmsClient.send(
       new DecryptCommand({
         CiphertextBlob: ciphertext,
         // Naming the key makes KMS refuse a ciphertext made under any other key (IncorrectKeyException),
         // including one under a key of the attacker's own that this server happens to be allowed to use.
-        KeyId: context.keyId,
-        EncryptionContext: { ...context.encryptionContext },
+        KeyId: keyId,
+        EncryptionContext: { ...encryptionContext },
       }),
     );
     plaintext = output.Plaintext;

@@ -1,13 +1,22 @@
 import type { EncryptionContext } from "../protocol/index.js";
+import { KMS_SERVER_ID_CONTEXT_KEY } from "../protocol/index.js";
 import { describeValue as describe, isRecord } from "./describe-value.js";
+import { readServerId } from "./options-sts.js";
 
 /** The KMS method's settings after validation. */
 export interface ResolvedKmsOptions {
   readonly keyId: string;
+  /** The app's own context, without the reserved key. */
   readonly encryptionContext: EncryptionContext;
+  /**
+   * The server-id tokens are bound to (normalised): `kms.serverId`, else `sts.serverId`.
+   * Undefined only when unbound tokens are accepted and there is no server-id to bind to.
+   */
+  readonly serverId: string | undefined;
+  readonly acceptUnboundTokens: boolean;
 }
 
-const knownKmsOptions = ["keyId", "encryptionContext"];
+const knownKmsOptions = ["keyId", "encryptionContext", "serverId", "acceptUnboundTokens"];
 const regionPattern = /^[a-z]{2}(?:-[a-z]+)+-\d+$/;
 const kmsArnPattern =
   /^arn:aws(?:-[a-z]+)*:kms:([a-z]{2}(?:-[a-z]+)+-\d+):\d{12}:(?:key\/[\w-]+|alias\/[\w/-]+)$/;
@@ -25,7 +34,7 @@ export function readKmsOptions(value: unknown, problems: string[]): ResolvedKmsO
       problems.push(`kms.${name}: unknown option (known: ${knownKmsOptions.join(", ")})`);
     }
   }
-  const { keyId, encryptionContext } = value;
+  const { keyId, encryptionContext, acceptUnboundTokens } = value;
   const keyIdValid =
     typeof keyId === "string" &&
     (kmsArnPattern.test(keyId) || keyIdPattern.test(keyId) || aliasNamePattern.test(keyId));
@@ -35,8 +44,46 @@ export function readKmsOptions(value: unknown, problems: string[]): ResolvedKmsO
     );
   }
   const context = readEncryptionContext(encryptionContext, problems);
-  if (!keyIdValid || context === undefined) return undefined;
-  return Object.freeze({ keyId, encryptionContext: context });
+  const serverId =
+    value.serverId === undefined ? undefined : readServerId(value.serverId, "kms.serverId", problems);
+  if (acceptUnboundTokens !== undefined && typeof acceptUnboundTokens !== "boolean") {
+    problems.push(`kms.acceptUnboundTokens: must be true or false (got ${describe(acceptUnboundTokens)})`);
+  }
+  if (!keyIdValid || context === undefined || (value.serverId !== undefined && serverId === undefined)) {
+    return undefined;
+  }
+  return Object.freeze({
+    keyId,
+    encryptionContext: context,
+    serverId,
+    acceptUnboundTokens: acceptUnboundTokens === true,
+  });
+}
+
+/**
+ * Settles which server-id KMS tokens are bound to: `kms.serverId`, else `sts.serverId` (the two
+ * must agree: clients check one server-id per challenge). Without either, a token cannot be bound,
+ * which is only allowed when the app accepts unbound tokens.
+ */
+export function bindKmsServerId(
+  kms: ResolvedKmsOptions,
+  stsServerId: string | undefined,
+  problems: string[],
+): ResolvedKmsOptions | undefined {
+  if (kms.serverId !== undefined && stsServerId !== undefined && kms.serverId !== stsServerId) {
+    problems.push(
+      `kms.serverId: differs from sts.serverId (${JSON.stringify(kms.serverId)} and ${JSON.stringify(stsServerId)}); the challenge has one server-id: remove kms.serverId`,
+    );
+    return undefined;
+  }
+  const serverId = kms.serverId ?? stsServerId;
+  if (serverId === undefined && !kms.acceptUnboundTokens) {
+    problems.push(
+      'kms.serverId: required without sts: the app\'s host[:port] that KMS tokens are bound to, such as "app.example.com" (or set kms.acceptUnboundTokens: true to accept only unbound tokens, as the original server does)',
+    );
+    return undefined;
+  }
+  return Object.freeze({ ...kms, serverId });
 }
 
 function readEncryptionContext(value: unknown, problems: string[]): EncryptionContext | undefined {
@@ -53,6 +100,13 @@ function readEncryptionContext(value: unknown, problems: string[]): EncryptionCo
     return undefined;
   }
   let valid = true;
+  if (Object.hasOwn(value, KMS_SERVER_ID_CONTEXT_KEY)) {
+    // The key binds tokens to a server-id; an app that set it could claim another app's.
+    problems.push(
+      `kms.encryptionContext[${JSON.stringify(KMS_SERVER_ID_CONTEXT_KEY)}]: reserved: the middleware adds it to bind tokens to the server-id; use another key`,
+    );
+    valid = false;
+  }
   for (const [key, entry] of entries) {
     if (key === "" || typeof entry !== "string" || entry === "") {
       problems.push(

@@ -85,7 +85,7 @@ export function readStsOptions(value: unknown, problems: string[]): ResolvedStsO
       problems.push(`sts.${name}: unknown option (known: ${knownStsOptions.join(", ")})`);
     }
   }
-  const serverId = readServerId(value.serverId, problems);
+  const serverId = readServerId(value.serverId, "sts.serverId", problems);
   const extraStsHosts = readExtraStsHosts(value.extraStsHosts, problems);
   const testStsOrigin = readTestStsEndpoint(value.testStsEndpoint, problems);
   const timeoutMs = readInteger(value, "timeoutMs", DEFAULT_STS_TIMEOUT_MS, [100, 60_000], problems);
@@ -120,11 +120,12 @@ export function readStsOptions(value: unknown, problems: string[]): ResolvedStsO
   });
 }
 
-function readServerId(value: unknown, problems: string[]): string | undefined {
+/** Validates a server-id option (`name` says which); returns it normalised, or undefined after pushing a problem. */
+export function readServerId(value: unknown, name: string, problems: string[]): string | undefined {
   const normalized = typeof value === "string" ? normalizeAuthority(value, "http:") : undefined;
   if (normalized === undefined) {
     problems.push(
-      `sts.serverId: must be the app's host[:port] as clients address it, such as "app.example.com" or "127.0.0.1:3000" (got ${describe(value)})`,
+      `${name}: must be the app's host[:port] as clients address it, such as "app.example.com" or "127.0.0.1:3000" (got ${describe(value)})`,
     );
     return undefined;
   }
@@ -132,7 +133,7 @@ function readServerId(value: unknown, problems: string[]): string | undefined {
   const defaultPort = /:(80|443)$/.exec(value as string)?.[1];
   if (defaultPort !== undefined) {
     problems.push(
-      `sts.serverId: leave out the default port ${defaultPort} (got ${describe(value)}; write ${JSON.stringify(normalizeAuthority(value as string, defaultPort === "443" ? "https:" : "http:"))})`,
+      `${name}: leave out the default port ${defaultPort} (got ${describe(value)}; write ${JSON.stringify(normalizeAuthority(value as string, defaultPort === "443" ? "https:" : "http:"))})`,
     );
     return undefined;
   }

@@ -8,7 +8,7 @@ import {
   type FailedSignInLimitOptions,
   type ResolvedFailedSignInLimit,
 } from "./options-failure-limit.js";
-import { readKmsOptions, readRegion, type ResolvedKmsOptions } from "./options-kms.js";
+import { bindKmsServerId, readKmsOptions, readRegion, type ResolvedKmsOptions } from "./options-kms.js";
 import { readStsOptions, type ResolvedStsOptions, type StsMethodOptions } from "./options-sts.js";
 import { isExactPath, isPathPattern } from "./public-paths.js";
 import type { ReplayStore } from "./replay-store.js";
@@ -36,8 +36,24 @@ export interface KmsMethodOptions {
    * Required, at least one entry. The KMS encryption context tokens must be bound to, e.g.
    * `{ salt: "my-app-7f3a" }`. It is sent to every client in the challenge, so it is not a
    * secret: it binds tokens to this app, so a token made for another app that shares the key is refused.
+   * The key `iam-auth:server-id` is reserved (the binding below).
    */
   readonly encryptionContext: Readonly<Record<string, string>>;
+  /**
+   * The server-id (`host[:port]` as clients address the app) that tokens are bound to: the
+   * challenge advertises it, this project's proxy checks it is the app it is talking to and adds
+   * it to the encryption context as `iam-auth:server-id`, and kms:Decrypt is called with it, so a
+   * token made for another app under the same key and context fails. Default `sts.serverId`;
+   * required without `sts` unless `acceptUnboundTokens`.
+   */
+  readonly serverId?: string;
+  /**
+   * Also accept unbound tokens: the original Go proxy's, whose context has no server-id, so one
+   * made for another app with the same key and context signs in here too. Default `false`: they
+   * are refused with 403 KMS_TOKEN_UNBOUND before any AWS call. Turn it on only while people still
+   * use the original proxy.
+   */
+  readonly acceptUnboundTokens?: boolean;
 }
 
 export type { StsMethodOptions, StsFetch, StsFetchInit } from "./options-sts.js";
@@ -200,8 +216,12 @@ export function resolveOptions(options: IamAuthOptions): ResolvedIamAuthOptions 
   if (!accountIdValid) {
     problems.push(`accountId: must be a 12-digit AWS account id (got ${describe(accountId)})`);
   }
-  const kms = input.kms === undefined ? undefined : readKmsOptions(input.kms, problems);
+  const kmsRead = input.kms === undefined ? undefined : readKmsOptions(input.kms, problems);
   const sts = input.sts === undefined ? undefined : readStsOptions(input.sts, problems);
+  const kms =
+    kmsRead === undefined || (input.sts !== undefined && sts === undefined)
+      ? kmsRead
+      : bindKmsServerId(kmsRead, sts?.serverId, problems);
   if (input.kms === undefined && input.sts === undefined) {
     problems.push(
       "kms, sts: configure at least one sign-in method: sts ({ serverId }, needs no AWS credentials) or kms ({ keyId, encryptionContext })",

@@ -1,4 +1,10 @@
-import { encodeBase64, serializeSessionCredentials, type EncryptionContext } from "../../protocol/index.js";
+import {
+  bindEncryptionContext,
+  encodeBase64,
+  formatKmsToken,
+  serializeSessionCredentials,
+  type EncryptionContext,
+} from "../../protocol/index.js";
 import type { AwsOperation } from "./aws-errors.js";
 import { callAws, type AwsSession } from "./aws-session.js";
 import { ProxyError } from "../common/errors.js";
@@ -9,7 +15,14 @@ export interface KmsChallenge {
   /** The 12-digit account id the app accepts identities from. */
   readonly realm: string;
   readonly keyId: string;
+  /** The app's own context (without the reserved key). */
   readonly encryptionContext: EncryptionContext;
+  /**
+   * The challenge's server-id, already checked against the app's authority: the token is bound
+   * to it (added to the context under `iam-auth:server-id`, token `kms1.<base64>`). Undefined:
+   * the app sent none (the original server) and the token is unbound, as the original proxy's.
+   */
+  readonly serverId: string | undefined;
 }
 
 /** A token for /auth, or why there is none. `identity` is who signed, when known. */
@@ -25,7 +38,8 @@ const encryptCall: AwsOperation = { service: "KMS", operation: "Encrypt" };
  * 2. sts:GetCallerIdentity — the account must equal the realm (else REALM_MISMATCH);
  * 3. sts:GetSessionToken for 900 s (the shortest AWS allows), so the app gets short-lived credentials;
  * 4. kms:Encrypt of `{"AccessKeyId","SecretAccessKey","SessionToken","Expiration"}` with the app's key
- *    and encryption context (only the app can decrypt it); the token is its base64.
+ *    and encryption context (only the app can decrypt it), plus the app's server-id under the
+ *    reserved key when the challenge named one; the token is its base64 (`kms1.`-prefixed when bound).
  * Steps 2 and 3 are cached by the session, so a steady-state login is one kms:Encrypt.
  * AWS and credential failures become a "denied" result; anything else is a bug and is thrown.
  *
@@ -56,10 +70,14 @@ export async function loginWithKms(challenge: KmsChallenge, session: AwsSession)
       session.deps.kms.encrypt({
         keyId: challenge.keyId,
         plaintext,
-        encryptionContext: challenge.encryptionContext,
+        encryptionContext:
+          challenge.serverId === undefined
+            ? challenge.encryptionContext
+            : bindEncryptionContext(challenge.encryptionContext, challenge.serverId),
       }),
     );
-    return { outcome: "token", token: encodeBase64(ciphertext), identity };
+    const token = formatKmsToken(encodeBase64(ciphertext), challenge.serverId !== undefined);
+    return { outcome: "token", token, identity };
   } catch (error) {
     if (error instanceof ProxyError) return { outcome: "denied", error, identity };
     throw error;

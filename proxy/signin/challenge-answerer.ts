@@ -4,6 +4,7 @@ import {
   type ChallengeLookup,
   KMS_ENCRYPTION_CONTEXT_HEADER,
   KMS_KEY_ID_HEADER,
+  KMS_SERVER_ID_CONTEXT_KEY,
   ProtocolError,
   WWW_AUTHENTICATE_HEADER,
 } from "../../protocol/index.js";
@@ -148,18 +149,23 @@ function planLogin(
   if (choice.method === "sts") {
     return { method: "sts", challenge: { nonce: choice.nonce, serverId: choice.serverId } };
   }
-  return { method: "kms", challenge: readKmsChallenge(realm, headers) };
+  return { method: "kms", challenge: readKmsChallenge(realm, headers, choice.serverId) };
 }
 
-function readKmsChallenge(realm: string, headers: UpstreamResponseHead["headersDistinct"]): KmsChallenge {
+function readKmsChallenge(
+  realm: string,
+  headers: UpstreamResponseHead["headersDistinct"],
+  serverId: string | undefined,
+): KmsChallenge {
   const keyId = readSingleHeader(headers, KMS_KEY_ID_HEADER, "KMS_KEY_ID_MISSING");
   const contextHeader = readSingleHeader(
     headers,
     KMS_ENCRYPTION_CONTEXT_HEADER,
     "ENCRYPTION_CONTEXT_MISSING",
   );
+  let encryptionContext;
   try {
-    return { realm, keyId, encryptionContext: decodeEncryptionContext(contextHeader) };
+    encryptionContext = decodeEncryptionContext(contextHeader);
   } catch (error) {
     if (!(error instanceof ProtocolError)) throw error;
     throw new ProxyError(
@@ -168,6 +174,15 @@ function readKmsChallenge(realm: string, headers: UpstreamResponseHead["headersD
       { cause: error },
     );
   }
+  // The reserved key is this protocol's binding: an app that sets it itself could name another
+  // app's server-id in a challenge for its own key (or make the binding ambiguous).
+  if (Object.hasOwn(encryptionContext, KMS_SERVER_ID_CONTEXT_KEY)) {
+    throw new ProxyError(
+      "CHALLENGE_INVALID",
+      `${INVALID_CHALLENGE}: ${displayHeaderName(KMS_ENCRYPTION_CONTEXT_HEADER)}: it uses the reserved key "${KMS_SERVER_ID_CONTEXT_KEY}"`,
+    );
+  }
+  return { realm, keyId, encryptionContext, serverId };
 }
 
 /** The header's one value; missing or empty → `missingCode`; differing repeats are ambiguous → CHALLENGE_INVALID. */

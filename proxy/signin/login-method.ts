@@ -4,7 +4,9 @@ import type { LoginMethod, LoginMethodPreference } from "../aws/types.js";
 
 /** The method to answer a challenge with, and what the STS method signs. */
 export type MethodChoice =
-  { readonly method: "sts"; readonly nonce: string; readonly serverId: string } | { readonly method: "kms" };
+  | { readonly method: "sts"; readonly nonce: string; readonly serverId: string }
+  /** `serverId`: the challenge's, checked; the token is then bound to it. Undefined: the app sent none (the original server). */
+  | { readonly method: "kms"; readonly serverId: string | undefined };
 
 /** The same nonce syntax the app checks (protocol/sts-proof.ts): it is a token segment and a signed header. */
 const nonceFormat = /^[A-Za-z0-9_-]{16,256}$/;
@@ -30,6 +32,8 @@ export function offeredMethods(params: ReadonlyMap<string, string>): readonly st
  * to): `auto` prefers STS when offered, else KMS; `sts` and `kms` insist. For STS it checks the
  * challenge's nonce and that its server-id is `host` itself: a proof names the app it is for,
  * and signing one for another server-id would let this app sign in *there* as the person.
+ * For KMS the server-id is optional (the original server sends none); when there, it is checked
+ * the same way, as the token is bound to it (protocol/kms-token.ts).
  * Throws ProxyError METHOD_NOT_OFFERED, CHALLENGE_INVALID or SERVER_ID_MISMATCH.
  *
  * @example chooseLoginMethod("auto", new Map([["methods", "sts kms"], ["nonce", n], ["server-id", "app:3000"]]), "app:3000")
@@ -43,10 +47,13 @@ export function chooseLoginMethod(
 ): MethodChoice {
   const offered = offeredMethods(params);
   const method = pickMethod(preference, offered, host);
-  if (method === "kms") return { method };
+  const serverId = params.get("server-id");
+  if (method === "kms") {
+    if (serverId !== undefined) checkServerId(serverId, host, scheme);
+    return { method, serverId };
+  }
 
   const nonce = params.get("nonce");
-  const serverId = params.get("server-id");
   if (nonce === undefined || serverId === undefined) {
     throw new ProxyError(
       "CHALLENGE_INVALID",
@@ -59,6 +66,12 @@ export function chooseLoginMethod(
       `${INVALID_CHALLENGE}: the nonce is not 16 to 256 of A-Z a-z 0-9 _ -`,
     );
   }
+  checkServerId(serverId, host, scheme);
+  return { method, nonce, serverId };
+}
+
+/** Throws SERVER_ID_MISMATCH unless the challenge's server-id is `host` itself. */
+function checkServerId(serverId: string, host: string, scheme: "http" | "https"): void {
   // An https app on 443 may name itself `app:443` or `app`: compare with that scheme's default port.
   const own = normalizeAuthority(host, `${scheme}:`);
   if (own === undefined || normalizeAuthority(serverId, `${scheme}:`) !== own) {
@@ -68,7 +81,6 @@ export function chooseLoginMethod(
         "(a proof for another server would let this app sign in there as you)",
     );
   }
-  return { method, nonce, serverId };
 }
 
 function pickMethod(

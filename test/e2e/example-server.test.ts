@@ -44,6 +44,8 @@ describe("example-server (real processes: local-aws and the example server)", ()
         KMS_KEY_ID: keys.demo.alias,
         KMS_SALT: salt,
         SECRET_KEY: randomBytes(32).toString("hex"),
+        // These tests sign in with tokens built as the original Go proxy builds them (unbound).
+        IAM_AUTH_KMS_ACCEPT_UNBOUND: "true",
         PORT: "0",
       },
       logName: `${logDir}/example-server.log`,

@@ -24,11 +24,23 @@ async function waitForLine(service: RunningService, pattern: RegExp, timeoutMs =
   }
 }
 
-const authLocation = /^\/\/127\.0\.0\.1:\d+\/auth\?return_url=([^&]+)&token=([A-Za-z0-9%]+)$/;
+// The example server advertises its server-id, so the proxy binds the token: `kms1.<base64>`.
+const authLocation = /^\/\/127\.0\.0\.1:\d+\/auth\?return_url=([^&]+)&token=(kms1\.[A-Za-z0-9%]+)$/;
+const unboundRefusal =
+  "The KMS token is not bound to this app: the proxy must bind it to this app's server-id, or the app may accept unbound tokens with kms: { acceptUnboundTokens: true }";
+const unreadable =
+  "The token could not be decrypted: it was altered or made for another app (encryption context mismatch)";
 
 describe("KMS login through the proxy (local AWS, example server and proxy as real processes)", () => {
   let aws: LocalAws;
+  /** The example server with the defaults: KMS tokens bound to its server-id, unbound ones refused. */
   let app: RunningService;
+  /**
+   * Another example server with the same key and salt (so the same app context) on another port
+   * (another server-id) that also accepts the original proxy's unbound tokens
+   * (IAM_AUTH_KMS_ACCEPT_UNBOUND=true): where the original's compatibility is tested.
+   */
+  let unboundApp: RunningService;
   /** `--login-flow redirect`: the original's flow, whose 302 to /auth most tests here check. */
   let proxy: RunningService;
   /** The default flow: the proxy calls /auth itself and returns the page. */
@@ -53,6 +65,19 @@ describe("KMS login through the proxy (local AWS, example server and proxy as re
       },
       logName: `${suite}/example-server.log`,
     });
+    unboundApp = await startService({
+      script: "example-server/main.js",
+      env: {
+        ...awsEnvFor(aws.url, users.exampleServer),
+        KMS_KEY_ID: keys.demo.alias,
+        KMS_SALT: salt,
+        SECRET_KEY: randomBytes(32).toString("hex"),
+        IAM_AUTH_METHODS: "kms",
+        IAM_AUTH_KMS_ACCEPT_UNBOUND: "true",
+        PORT: "0",
+      },
+      logName: `${suite}/example-server-accepts-unbound.log`,
+    });
     proxy = await startProxy("proxy", "--login-flow", "redirect");
     selfLoginProxy = await startProxy("proxy-self-login");
     fakeApp = createServer((_req, res) => {
@@ -68,6 +93,7 @@ describe("KMS login through the proxy (local AWS, example server and proxy as re
     for (const extra of extraProxies) await extra.stop();
     await selfLoginProxy?.stop();
     await proxy?.stop();
+    await unboundApp?.stop();
     await app?.stop();
     await aws?.stop();
   });
@@ -122,8 +148,9 @@ describe("KMS login through the proxy (local AWS, example server and proxy as re
       beforeEncrypt: options.expire === true ? (id) => aws.expireSession(id) : undefined,
     });
 
-  const authUrl = (token: string, returnUrl = "/") =>
-    `${app.url}/auth?return_url=${encodeURIComponent(returnUrl)}&token=${encodeURIComponent(token)}`;
+  /** /auth of the app that accepts the original's unbound tokens, unless `at` says otherwise. */
+  const authUrl = (token: string, returnUrl = "/", at: RunningService = unboundApp) =>
+    `${at.url}/auth?return_url=${encodeURIComponent(returnUrl)}&token=${encodeURIComponent(token)}`;
 
   describe("the happy path", () => {
     it("challenge → 302 to /auth with a token → session cookie → the protected page shows the ARN", async () => {
@@ -189,7 +216,72 @@ describe("KMS login through the proxy (local AWS, example server and proxy as re
     });
   });
 
+  describe("KMS tokens bound to the app (the iam-auth:server-id encryption context)", () => {
+    it("a token the proxy made for one app is refused at another with the same key and salt", async () => {
+      const forApp = new URL(await challengeRedirect("/")).searchParams.get("token") ?? "";
+      assert.match(forApp, /^kms1\./);
+      for (const replayed of [forApp, forApp.slice("kms1.".length)]) {
+        const response = await viaProxy(authUrl(replayed));
+        assert.equal(response.status, 403);
+        assert.equal(response.body, `${unreadable}\n`);
+        assert.equal(response.headers["set-cookie"], undefined);
+      }
+      // The token is still good where it was made for.
+      assert.equal((await viaProxy(authUrl(forApp, "/", app))).status, 302);
+    });
+
+    it("an original-style (unbound) token is refused by default with KMS_TOKEN_UNBOUND, and no KMS call", async () => {
+      const token = await originalToken(users.demo);
+      await aws.resetCalls();
+      const response = await viaProxy(authUrl(token, "/", app));
+      assert.equal(response.status, 403);
+      assert.equal(response.body, `${unboundRefusal}\n`);
+      assert.equal(response.headers["set-cookie"], undefined);
+      assert.equal((await aws.calls())["kms:Decrypt"] ?? 0, 0);
+      await waitForLine(app, /\bauth outcome=denied code=KMS_TOKEN_UNBOUND status=403\b/);
+    });
+
+    it("an original-style (unbound) token signs in where the app accepts them (IAM_AUTH_KMS_ACCEPT_UNBOUND=true)", async () => {
+      const jar = new CookieJar();
+      const signedIn = await viaProxy(authUrl(await originalToken(users.demo)));
+      assert.equal(signedIn.status, 302, signedIn.body);
+      jar.store(signedIn.headers);
+      const page = await viaProxy(`${unboundApp.url}/`, jar.header());
+      assert.equal(page.status, 200);
+      assert.equal(page.body, `${users.demo.arn}\n`);
+    });
+
+    it("our proxy binds its tokens for the app that accepts unbound ones too, and signs in", async () => {
+      assert.equal(await curlViaProxy(selfLoginProxy.url, `${unboundApp.url}/`), `${users.demo.arn}\n`);
+    });
+  });
+
   describe("a hostile app that copies the app's KMS challenge, to replay the proof at the app (relay)", () => {
+    it("gets no proof from a proxy that names it, as the challenge names the real app's server-id; AWS is not asked", async () => {
+      const real = await httpRequest(`${app.url}/`);
+      assert.equal(real.status, 401);
+      assert.match(String(real.headers["www-authenticate"]), /server-id="127\.0\.0\.1:\d+"/);
+      fakeChallenge = {
+        "www-authenticate": String(real.headers["www-authenticate"]),
+        "iam-auth-kms-key-id": String(real.headers["iam-auth-kms-key-id"]),
+        "iam-auth-kms-encryption-context": String(real.headers["iam-auth-kms-encryption-context"]),
+      };
+      const fakeHost = new URL(fakeAppUrl).host;
+      await aws.resetCalls();
+      // `proxy` names every 127.0.0.1 app with --kms-host, the hostile one too.
+      const refused = await viaProxy(`${fakeAppUrl}/`);
+      assert.deepEqual(
+        [refused.status, refused.headers["iam-auth-proxy-error"]],
+        [403, "SERVER_ID_MISMATCH"],
+      );
+      assert.equal(
+        refused.body,
+        `Refusing to sign in: the app at ${fakeHost} asked for a proof for server-id ${new URL(app.url).host} ` +
+          "(a proof for another server would let this app sign in there as you)\n",
+      );
+      assert.equal((await aws.calls())["kms:Encrypt"] ?? 0, 0);
+    });
+
     it("gets no proof from a proxy that names only the real app, and AWS is not asked; the real app still signs in", async () => {
       const appHost = new URL(app.url).host;
       const named = await startService({
@@ -203,8 +295,9 @@ describe("KMS login through the proxy (local AWS, example server and proxy as re
       // The hostile app answers with exactly the challenge the real app sends (it is public).
       const real = await httpRequest(`${app.url}/`);
       assert.equal(real.status, 401);
+      // Without the real app's server-id (which the proxy would check), as the original's challenge.
       fakeChallenge = {
-        "www-authenticate": String(real.headers["www-authenticate"]),
+        "www-authenticate": String(real.headers["www-authenticate"]).replace(/, server-id="[^"]*"/, ""),
         "iam-auth-kms-key-id": String(real.headers["iam-auth-kms-key-id"]),
         "iam-auth-kms-encryption-context": String(real.headers["iam-auth-kms-encryption-context"]),
       };

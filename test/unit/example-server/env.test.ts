@@ -33,8 +33,9 @@ describe("readExampleEnv", () => {
       region: "us-east-1",
       secretKey: SECRET,
       methods: ["sts", "kms"],
-      kms: { keyId: "alias/demo", salt: "pepper" },
+      kms: { keyId: "alias/demo", salt: "pepper", bound: true, acceptUnboundTokens: false },
       sts: { serverId: undefined, testStsEndpoint: undefined },
+      serverId: undefined,
       allowedAccounts: undefined,
       allowedPrincipals: undefined,
       host: "127.0.0.1",
@@ -43,13 +44,59 @@ describe("readExampleEnv", () => {
   });
 
   it("reads AWS_ACCOUNT_ID, HOST and PORT when set (PORT=0: any free port)", () => {
-    const env = readExampleEnv({ ...complete, AWS_ACCOUNT_ID: "111122223333", HOST: "0.0.0.0", PORT: "0" });
+    const env = readExampleEnv({
+      ...complete,
+      AWS_ACCOUNT_ID: "111122223333",
+      HOST: "0.0.0.0",
+      PORT: "0",
+      IAM_AUTH_KMS_ACCEPT_UNBOUND: "true",
+    });
     assert.equal(env.accountId, "111122223333");
     assert.equal(env.host, "0.0.0.0");
     assert.equal(env.port, 0);
-    // No server-id can be had for 0.0.0.0, so the original configuration keeps the KMS method alone.
+    // No server-id can be had for 0.0.0.0, so the original configuration keeps the KMS method
+    // alone, and its tokens cannot be bound: it takes the original proxy's unbound ones.
     assert.deepEqual(env.methods, ["kms"]);
     assert.equal(env.sts, undefined);
+    assert.deepEqual(env.kms, {
+      keyId: "alias/demo",
+      salt: "pepper",
+      bound: false,
+      acceptUnboundTokens: true,
+    });
+  });
+
+  describe("IAM_AUTH_KMS_ACCEPT_UNBOUND", () => {
+    it("when the KMS method alone has no server-id (HOST 0.0.0.0), says to set one or accept unbound tokens", () => {
+      assertProblems({ ...complete, HOST: "0.0.0.0" }, [
+        "IAM_AUTH_SERVER_ID: required when HOST is 0.0.0.0 to bind KMS tokens to this app: the host[:port] clients use to reach it, e.g. app.example.com (or set IAM_AUTH_KMS_ACCEPT_UNBOUND=true to accept the original proxy's unbound tokens only)",
+      ]);
+    });
+
+    it("binds KMS alone to IAM_AUTH_SERVER_ID", () => {
+      const env = readExampleEnv({
+        ...complete,
+        IAM_AUTH_METHODS: "kms",
+        IAM_AUTH_SERVER_ID: "app.example.com",
+      });
+      assert.equal(env.serverId, "app.example.com");
+      assert.deepEqual(env.kms, {
+        keyId: "alias/demo",
+        salt: "pepper",
+        bound: true,
+        acceptUnboundTokens: false,
+      });
+    });
+
+    it("when it is not true or false, or set without the KMS method", () => {
+      assertProblems({ ...complete, IAM_AUTH_KMS_ACCEPT_UNBOUND: "yes" }, [
+        'IAM_AUTH_KMS_ACCEPT_UNBOUND: must be true or false (got "yes")',
+      ]);
+      assertProblems(
+        { ...complete, KMS_KEY_ID: undefined, KMS_SALT: undefined, IAM_AUTH_KMS_ACCEPT_UNBOUND: "true" },
+        ["IAM_AUTH_KMS_ACCEPT_UNBOUND: set, but the KMS method is off; unset it or set KMS_KEY_ID"],
+      );
+    });
   });
 
   it("takes AWS_REGION when AWS_DEFAULT_REGION is unset", () => {
@@ -130,6 +177,7 @@ describe("readExampleEnv: the STS method and access rules", () => {
       methods: ["sts"],
       kms: undefined,
       sts: { serverId: undefined, testStsEndpoint: undefined },
+      serverId: undefined,
       allowedAccounts: undefined,
       allowedPrincipals: undefined,
       host: "127.0.0.1",
@@ -190,9 +238,10 @@ describe("readExampleEnv: the STS method and access rules", () => {
       "KMS_KEY_ID: set, but IAM_AUTH_METHODS does not include kms; unset it or add kms",
       "KMS_SALT: set, but IAM_AUTH_METHODS does not include kms; unset it or add kms",
     ]);
-    assertProblems({ ...complete, IAM_AUTH_METHODS: "kms", IAM_AUTH_SERVER_ID: "app" }, [
-      "IAM_AUTH_SERVER_ID: set, but IAM_AUTH_METHODS does not include sts; unset it or add sts",
-    ]);
+    assertProblems(
+      { ...complete, IAM_AUTH_METHODS: "kms", IAM_AUTH_TEST_STS_ENDPOINT: "http://127.0.0.1:4566" },
+      ["IAM_AUTH_TEST_STS_ENDPOINT: set, but IAM_AUTH_METHODS does not include sts; unset it or add sts"],
+    );
   });
 
   it("when KMS_SALT is set without KMS_KEY_ID, asks for the key rather than silently dropping KMS", () => {

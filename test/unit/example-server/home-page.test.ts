@@ -12,6 +12,7 @@ import {
   FakeKms,
   FakeSts,
   KEY_ARN,
+  SERVER_ID,
 } from "../server-middleware/fake-aws.js";
 import { authPath, cookieHeader, send, SECRET_A, START_TIME } from "../server-middleware/test-app.js";
 
@@ -79,7 +80,14 @@ describe("GET / of the example app", () => {
     accountId: ACCOUNT_ID,
     secretKey: SECRET_A,
     methods: ["kms"],
-    kms: { keyArn: KEY_ARN, encryptionContext: CONTEXT, region: "us-east-1" },
+    kms: {
+      keyArn: KEY_ARN,
+      encryptionContext: CONTEXT,
+      region: "us-east-1",
+      serverId: SERVER_ID,
+      bound: true,
+      acceptUnboundTokens: false,
+    },
     sts: undefined,
     allowedAccounts: undefined,
     allowedPrincipals: undefined,

@@ -11,6 +11,7 @@ import {
   credentialsPlaintext,
   KEY_ARN,
   OTHER_KEY_ARN,
+  SERVER_ID,
 } from "./fake-aws.js";
 import { authPath, cookieHeader, send, startTestApp, START_TIME, type TestApp } from "./test-app.js";
 
@@ -72,8 +73,15 @@ describe("GET /auth", () => {
       await send(app.url, authPath(token));
       assert.equal(app.kms.decryptCalls.length, 1);
       assert.equal(app.kms.decryptCalls[0]?.KeyId, KEY_ARN);
-      assert.deepEqual(app.kms.decryptCalls[0]?.EncryptionContext, CONTEXT);
-      assert.deepEqual(Buffer.from(app.kms.decryptCalls[0]?.CiphertextBlob ?? []).toString("base64"), token);
+      // The token is bound: the app's context plus its server-id under the reserved key.
+      assert.deepEqual(app.kms.decryptCalls[0]?.EncryptionContext, {
+        ...CONTEXT,
+        "iam-auth:server-id": SERVER_ID,
+      });
+      assert.deepEqual(
+        `kms1.${Buffer.from(app.kms.decryptCalls[0]?.CiphertextBlob ?? []).toString("base64")}`,
+        token,
+      );
       assert.deepEqual(app.sts.calls, [
         {
           accessKeyId: ALICE_KEY_ID,
@@ -193,9 +201,9 @@ describe("GET /auth", () => {
     {
       name: "a tampered token (InvalidCiphertextException)",
       path: (app) => {
-        const bytes = Buffer.from(good(app), "base64");
+        const bytes = Buffer.from(good(app).slice("kms1.".length), "base64");
         bytes[10] = (bytes[10] ?? 0) ^ 0x01;
-        return authPath(bytes.toString("base64"));
+        return authPath(`kms1.${bytes.toString("base64")}`);
       },
       status: 403,
       code: "TOKEN_UNREADABLE",
@@ -445,7 +453,7 @@ describe("GET /auth with a KMS token that was already used", () => {
       },
     });
     try {
-      const junk = Buffer.from("not a ciphertext of this app").toString("base64");
+      const junk = `kms1.${Buffer.from("not a ciphertext of this app").toString("base64")}`;
       assert.equal((await send(recording.url, authPath(junk))).status, 403);
       const expired = recording.kms.encrypt(credentialsPlaintext(START_TIME));
       assert.equal(
@@ -490,5 +498,85 @@ describe("GET /auth with a KMS token that was already used", () => {
     } finally {
       await recording.close();
     }
+  });
+});
+
+describe("GET /auth with KMS tokens bound to an app (or not)", () => {
+  const inFifteenMinutes = new Date(START_TIME.getTime() + 15 * 60 * 1000);
+  let app: TestApp;
+  afterEach(() => app.close());
+
+  it("refuses a token bound to another app's server-id (same key and context): 403 TOKEN_UNREADABLE", async () => {
+    app = await startTestApp();
+    const forOtherApp = app.kms.encrypt(credentialsPlaintext(inFifteenMinutes), {
+      serverId: "other.test:3000",
+    });
+    const result = await send(app.url, authPath(forOtherApp));
+    assert.equal(result.status, 403);
+    assert.equal(
+      result.body,
+      "The token could not be decrypted: it was altered or made for another app (encryption context mismatch)\n",
+    );
+    assert.equal(result.setCookies.length, 0);
+    assert.equal(app.sts.calls.length, 0);
+  });
+
+  it("refuses a bound token stripped of its kms1. prefix: the app does not accept unbound tokens", async () => {
+    app = await startTestApp();
+    const bound = app.kms.encrypt(credentialsPlaintext(inFifteenMinutes));
+    const result = await send(app.url, authPath(bound.slice("kms1.".length)));
+    assert.equal(result.status, 403);
+    assert.equal(app.kms.decryptCalls.length, 0);
+  });
+
+  describe("when the token is unbound (the original Go proxy's) and the app does not opt in", () => {
+    it("is 403 KMS_TOKEN_UNBOUND with the one-line reason, before any KMS call, and logs the code", async () => {
+      app = await startTestApp();
+      const unbound = app.kms.encrypt(credentialsPlaintext(inFifteenMinutes), { serverId: null });
+      const result = await send(app.url, authPath(unbound));
+      assert.equal(result.status, 403);
+      assert.equal(
+        result.body,
+        "The KMS token is not bound to this app: the proxy must bind it to this app's server-id, or the app may accept unbound tokens with kms: { acceptUnboundTokens: true }\n",
+      );
+      assert.equal(result.setCookies.length, 0);
+      assert.equal(app.kms.decryptCalls.length, 0);
+      assert.ok(app.lines.some((line) => line.includes("code=KMS_TOKEN_UNBOUND")));
+    });
+  });
+
+  describe("when the app accepts unbound tokens (kms.acceptUnboundTokens: true)", () => {
+    const acceptUnbound = {
+      options: {
+        kms: { keyId: KEY_ARN, encryptionContext: CONTEXT, serverId: SERVER_ID, acceptUnboundTokens: true },
+      },
+    };
+
+    it("signs in with an unbound token, decrypting once with the app's own context", async () => {
+      app = await startTestApp(acceptUnbound);
+      const unbound = app.kms.encrypt(credentialsPlaintext(inFifteenMinutes), { serverId: null });
+      const result = await send(app.url, authPath(unbound));
+      assert.equal(result.status, 302);
+      assert.equal(app.kms.decryptCalls.length, 1);
+      assert.deepEqual(app.kms.decryptCalls[0]?.EncryptionContext, CONTEXT);
+    });
+
+    it("still signs in with a bound token, decrypting once with the bound context", async () => {
+      app = await startTestApp(acceptUnbound);
+      const result = await send(app.url, authPath(app.kms.encrypt(credentialsPlaintext(inFifteenMinutes))));
+      assert.equal(result.status, 302);
+      assert.equal(app.kms.decryptCalls.length, 1);
+    });
+
+    it("refuses a token bound to another app even stripped of its prefix (KMS checks the context)", async () => {
+      app = await startTestApp(acceptUnbound);
+      const forOtherApp = app.kms.encrypt(credentialsPlaintext(inFifteenMinutes), {
+        serverId: "other.test:3000",
+      });
+      const result = await send(app.url, authPath(forOtherApp.slice("kms1.".length)));
+      assert.equal(result.status, 403);
+      assert.match(result.body, /^The token could not be decrypted/);
+      assert.equal(app.kms.decryptCalls.length, 1);
+    });
   });
 });

@@ -2,7 +2,7 @@ import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import { renderChallengePage } from "../../../server-middleware/challenge-page.js";
 import { resolveOptions } from "../../../server-middleware/options.js";
-import { ACCOUNT_ID, KEY_ARN } from "./fake-aws.js";
+import { ACCOUNT_ID, KEY_ARN, SERVER_ID } from "./fake-aws.js";
 import { send, SECRET_A, startTestApp } from "./test-app.js";
 
 const browserAccept = "text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8";
@@ -77,7 +77,10 @@ describe("the challenge, as a page or a line", () => {
     try {
       const result = await send(app.url, "/docs", { headers: { accept: browserAccept } });
       assert.equal(result.status, 401);
-      assert.equal(result.headers["www-authenticate"], `IAM realm="${ACCOUNT_ID}", methods="kms"`);
+      assert.equal(
+        result.headers["www-authenticate"],
+        `IAM realm="${ACCOUNT_ID}", methods="kms", server-id="${SERVER_ID}"`,
+      );
       assert.equal(result.headers["iam-auth-kms-key-id"], KEY_ARN);
       assert.equal(result.headers["iam-auth-kms-encryption-context"], "eyJzYWx0IjoidW5pdC10ZXN0LXNhbHQifQ==");
       assert.equal(result.headers["cache-control"], "no-store");
@@ -109,7 +112,10 @@ describe("the challenge, as a page or a line", () => {
         assert.equal(result.headers["content-security-policy"], undefined);
         assert.equal(result.headers.vary, "Accept");
         assert.equal(result.body, textLine);
-        assert.equal(result.headers["www-authenticate"], `IAM realm="${ACCOUNT_ID}", methods="kms"`);
+        assert.equal(
+          result.headers["www-authenticate"],
+          `IAM realm="${ACCOUNT_ID}", methods="kms", server-id="${SERVER_ID}"`,
+        );
       } finally {
         await app.close();
       }

@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { after, before, describe, it } from "node:test";
 import { decodeEncryptionContext, findIamChallenge } from "../../../protocol/index.js";
-import { ACCOUNT_ID, KEY_ARN } from "./fake-aws.js";
+import { ACCOUNT_ID, CONTEXT, KEY_ARN, SERVER_ID } from "./fake-aws.js";
 import { send, startTestApp, type TestApp } from "./test-app.js";
 
 const textLine =
@@ -17,7 +17,10 @@ describe("the challenge for unauthenticated requests", () => {
   it("is a 401 with the three IAM headers, realm first", async () => {
     const result = await send(app.url, "/docs", { headers: { accept: "text/plain" } });
     assert.equal(result.status, 401);
-    assert.equal(result.headers["www-authenticate"], `IAM realm="${ACCOUNT_ID}", methods="kms"`);
+    assert.equal(
+      result.headers["www-authenticate"],
+      `IAM realm="${ACCOUNT_ID}", methods="kms", server-id="${SERVER_ID}"`,
+    );
     // How the original Go proxy finds the realm; it also requires exactly one such field.
     assert.equal(/IAM realm="([^"]+)"/.exec(String(result.headers["www-authenticate"]))?.[1], ACCOUNT_ID);
     assert.equal(result.headers["iam-auth-kms-key-id"], KEY_ARN);
@@ -49,7 +52,10 @@ describe("the challenge for unauthenticated requests", () => {
       result.body,
       /Run <code>iam-auth-proxy --bind :8080<\/code> on your computer and use it as your HTTP proxy/,
     );
-    assert.equal(result.headers["www-authenticate"], `IAM realm="${ACCOUNT_ID}", methods="kms"`);
+    assert.equal(
+      result.headers["www-authenticate"],
+      `IAM realm="${ACCOUNT_ID}", methods="kms", server-id="${SERVER_ID}"`,
+    );
   });
 
   it("when the client prefers plain text, answers one line", async () => {
@@ -74,7 +80,10 @@ describe("the challenge for unauthenticated requests", () => {
     ] as const) {
       const result = await send(app.url, path, { method, headers: { accept: "text/plain" } });
       assert.equal(result.status, 401, `${method} ${path}`);
-      assert.equal(result.headers["www-authenticate"], `IAM realm="${ACCOUNT_ID}", methods="kms"`);
+      assert.equal(
+        result.headers["www-authenticate"],
+        `IAM realm="${ACCOUNT_ID}", methods="kms", server-id="${SERVER_ID}"`,
+      );
     }
   });
 
@@ -88,7 +97,7 @@ describe("the challenge for each mix of methods", () => {
   const cases = [
     {
       methods: ["kms"] as const,
-      header: new RegExp(`^IAM realm="${ACCOUNT_ID}", methods="kms"$`),
+      header: new RegExp(`^IAM realm="${ACCOUNT_ID}", methods="kms", server-id="${SERVER_ID}"$`),
       kmsHeaders: true,
     },
     {
@@ -142,6 +151,21 @@ describe("the challenge for each mix of methods", () => {
         nonces.add(/nonce="([^"]+)"/.exec(String(result.headers["www-authenticate"]))?.[1] ?? "");
       }
       assert.equal(nonces.size, 3);
+    } finally {
+      await app.close();
+    }
+  });
+});
+
+describe("the KMS challenge of an app that binds no server-id (kms.acceptUnboundTokens, no sts)", () => {
+  it("names no server-id, as the original server's challenge, so clients send unbound tokens", async () => {
+    const app = await startTestApp({
+      options: { kms: { keyId: KEY_ARN, encryptionContext: CONTEXT, acceptUnboundTokens: true } },
+    });
+    try {
+      const result = await send(app.url, "/docs", { headers: { accept: "text/plain" } });
+      assert.equal(result.status, 401);
+      assert.equal(result.headers["www-authenticate"], `IAM realm="${ACCOUNT_ID}", methods="kms"`);
     } finally {
       await app.close();
     }

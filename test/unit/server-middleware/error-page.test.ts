@@ -24,6 +24,7 @@ const titleByCode: Readonly<Record<IamAuthErrorCode, string>> = {
   TOKEN_UNREADABLE: "Your sign-in proof was not accepted",
   TOKEN_FOREIGN_KEY: "Your sign-in proof was not accepted",
   TOKEN_REPLAYED: "Your sign-in proof was not accepted",
+  KMS_TOKEN_UNBOUND: "Your sign-in proof was not accepted",
   AUTH_METHOD_NOT_ACCEPTED: "Your sign-in proof was not accepted",
   CREDENTIALS_INVALID: "Your sign-in proof was not accepted",
   CREDENTIALS_EXPIRED: "Your sign-in proof was not accepted",

@@ -98,12 +98,28 @@ describe("failedSignInLimit", () => {
       });
       const statuses: number[] = [];
       for (let i = 0; i < 10; i++) {
-        // Valid base64 that no KMS key encrypted.
-        const token = Buffer.from(`junk ciphertext ${i}`).toString("base64");
+        // Valid base64 that no KMS key encrypted, in the bound form (an unbound one costs no call at all).
+        const token = `kms1.${Buffer.from(`junk ciphertext ${i}`).toString("base64")}`;
         statuses.push((await send(target.url, authPath(token))).status);
       }
       assert.deepEqual(statuses, [403, 403, 403, 429, 429, 429, 429, 429, 429, 429]);
       assert.equal(target.kms.decryptCalls.length, 3);
+    });
+  });
+
+  describe("when unbound junk KMS tokens keep coming", () => {
+    it("never calls kms:Decrypt (KMS_TOKEN_UNBOUND is decided from the token's form) and still counts them", async () => {
+      const target = await start({
+        methods: ["kms"],
+        options: { failedSignInLimit: { maxFailures: 3, windowSeconds: 60 } },
+      });
+      const statuses: number[] = [];
+      for (let i = 0; i < 5; i++) {
+        const token = Buffer.from(`junk ciphertext ${i}`).toString("base64");
+        statuses.push((await send(target.url, authPath(token))).status);
+      }
+      assert.deepEqual(statuses, [403, 403, 403, 429, 429]);
+      assert.equal(target.kms.decryptCalls.length, 0);
     });
   });
 

@@ -8,13 +8,15 @@ import {
   type KMSClient,
 } from "@aws-sdk/client-kms";
 import { GetCallerIdentityCommand, type STSClient } from "@aws-sdk/client-sts";
-import type { SessionCredentials } from "../../../protocol/index.js";
+import { bindEncryptionContext, formatKmsToken, type SessionCredentials } from "../../../protocol/index.js";
 import type { StsClientFactory } from "../../../server-middleware/options.js";
 
 export const ACCOUNT_ID = "111122223333";
 export const KEY_ARN = "arn:aws:kms:us-east-1:111122223333:key/1234abcd-12ab-34cd-56ef-1234567890ab";
 export const OTHER_KEY_ARN = "arn:aws:kms:us-east-1:111122223333:key/0987dcba-09fe-87dc-65ba-ab0987654321";
 export const CONTEXT: Readonly<Record<string, string>> = Object.freeze({ salt: "unit-test-salt" });
+/** The server-id of test apps (STS, and KMS tokens are bound to it). */
+export const SERVER_ID = "app.test:3000";
 export const ALICE_ARN = "arn:aws:iam::111122223333:user/alice";
 export const ALICE_KEY_ID = "ASIAALICEEXAMPLE0001";
 export const ALICE_SECRET = "aliceSecretAccessKey/EXAMPLE+0123456789abcd";
@@ -31,15 +33,24 @@ export class FakeKms {
   failWith: Error | undefined = undefined;
   readonly #blobs = new Map<string, { keyId: string; context: Record<string, string>; plaintext: string }>();
 
-  /** Encrypts a plaintext and returns the token (standard base64 of the ciphertext). */
-  encrypt(plaintext: string, options: { keyId?: string; context?: Record<string, string> } = {}): string {
+  /**
+   * Encrypts a plaintext and returns the token as this project's proxy makes it: bound to
+   * `serverId` (default SERVER_ID: the app's context plus iam-auth:server-id, `kms1.<base64>`),
+   * or, with `serverId: null`, unbound as the original Go proxy makes it (the bare base64).
+   */
+  encrypt(
+    plaintext: string,
+    options: { keyId?: string; context?: Record<string, string>; serverId?: string | null } = {},
+  ): string {
     const ciphertext = randomBytes(96).toString("base64");
+    const appContext = options.context ?? CONTEXT;
+    const serverId = options.serverId === undefined ? SERVER_ID : options.serverId;
     this.#blobs.set(ciphertext, {
       keyId: options.keyId ?? KEY_ARN,
-      context: { ...(options.context ?? CONTEXT) },
+      context: { ...(serverId === null ? appContext : bindEncryptionContext(appContext, serverId)) },
       plaintext,
     });
-    return ciphertext;
+    return formatKmsToken(ciphertext, serverId !== null);
   }
 
   asClient(): KMSClient {

@@ -20,7 +20,7 @@ async function withServer(app: express.Express, use: (url: string) => Promise<vo
 
 const baseOptions = {
   accountId: ACCOUNT_ID,
-  kms: { keyId: KEY_ARN, encryptionContext: CONTEXT },
+  kms: { keyId: KEY_ARN, encryptionContext: CONTEXT, serverId: "app.test:3000" },
   sessionSecrets: [SECRET_A],
 };
 

@@ -2,12 +2,12 @@ import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import type { KMSClient } from "@aws-sdk/client-kms";
 import { resolveOptions, type IamAuthOptions } from "../../../server-middleware/options.js";
-import { ACCOUNT_ID, CONTEXT, KEY_ARN } from "./fake-aws.js";
+import { ACCOUNT_ID, CONTEXT, KEY_ARN, SERVER_ID } from "./fake-aws.js";
 import { SECRET_A, SECRET_B } from "./test-app.js";
 
 const valid: IamAuthOptions = {
   accountId: ACCOUNT_ID,
-  kms: { keyId: KEY_ARN, encryptionContext: CONTEXT },
+  kms: { keyId: KEY_ARN, encryptionContext: CONTEXT, serverId: SERVER_ID },
   sessionSecrets: [SECRET_A],
 };
 
@@ -33,7 +33,12 @@ describe("resolveOptions", () => {
   it("fills in the defaults", () => {
     const resolved = resolveOptions(valid);
     assert.equal(resolved.accountId, ACCOUNT_ID);
-    assert.deepEqual(resolved.kms, { keyId: KEY_ARN, encryptionContext: { salt: "unit-test-salt" } });
+    assert.deepEqual(resolved.kms, {
+      keyId: KEY_ARN,
+      encryptionContext: { salt: "unit-test-salt" },
+      serverId: SERVER_ID,
+      acceptUnboundTokens: false,
+    });
     assert.equal(resolved.sts, undefined);
     assert.deepEqual(resolved.methods, ["kms"]);
     assert.deepEqual(resolved.sessionSecrets, [SECRET_A]);
@@ -69,7 +74,7 @@ describe("resolveOptions", () => {
     const paths = ["/health"];
     const input = {
       ...valid,
-      kms: { keyId: KEY_ARN, encryptionContext: context },
+      kms: { keyId: KEY_ARN, encryptionContext: context, serverId: SERVER_ID },
       sessionSecrets: secrets,
       publicPaths: paths,
     };
@@ -161,13 +166,14 @@ describe("resolveOptions", () => {
         "alias/app",
       ]) {
         assert.equal(
-          resolveOptions({ ...valid, kms: { keyId, encryptionContext: CONTEXT } }).kms?.keyId,
+          resolveOptions({ ...valid, kms: { keyId, encryptionContext: CONTEXT, serverId: SERVER_ID } }).kms
+            ?.keyId,
           keyId,
         );
       }
     });
     it("when keyId is not a KMS key identifier", () => {
-      assertProblems({ kms: { keyId: "my key", encryptionContext: CONTEXT } }, [
+      assertProblems({ kms: { keyId: "my key", encryptionContext: CONTEXT, serverId: SERVER_ID } }, [
         'kms.keyId: must be a KMS key ARN, alias ARN, key id or alias name such as "alias/my-app" (got "my key")',
       ]);
     });
@@ -188,9 +194,10 @@ describe("resolveOptions", () => {
       ]);
     });
     it("when it has an unknown field", () => {
-      assertProblems({ kms: { keyId: KEY_ARN, encryptionContext: CONTEXT, keyID: "x" } }, [
-        "kms.keyID: unknown option (known: keyId, encryptionContext)",
-      ]);
+      assertProblems(
+        { kms: { keyId: KEY_ARN, encryptionContext: CONTEXT, serverId: SERVER_ID, keyID: "x" } },
+        ["kms.keyID: unknown option (known: keyId, encryptionContext, serverId, acceptUnboundTokens)"],
+      );
     });
   });
 
@@ -298,13 +305,16 @@ describe("resolveOptions", () => {
     it("is used as given when the key is an alias name", () => {
       const resolved = resolveOptions({
         ...valid,
-        kms: { keyId: "alias/app", encryptionContext: CONTEXT },
+        kms: { keyId: "alias/app", encryptionContext: CONTEXT, serverId: SERVER_ID },
         region: "eu-west-1",
       });
       assert.equal(resolved.region, "eu-west-1");
     });
     it("is left to the SDK when neither region nor a key ARN says", () => {
-      const resolved = resolveOptions({ ...valid, kms: { keyId: "alias/app", encryptionContext: CONTEXT } });
+      const resolved = resolveOptions({
+        ...valid,
+        kms: { keyId: "alias/app", encryptionContext: CONTEXT, serverId: SERVER_ID },
+      });
       assert.equal(resolved.region, undefined);
     });
   });
@@ -317,6 +327,70 @@ describe("resolveOptions", () => {
         "clock: must be a function (got 5)",
         "logger: must be a function (got null)",
       ]);
+    });
+  });
+
+  describe("kms.serverId and kms.acceptUnboundTokens (binding KMS tokens to this app)", () => {
+    it("normalises kms.serverId and refuses unbound tokens by default", () => {
+      const resolved = resolveOptions({
+        ...valid,
+        kms: { keyId: KEY_ARN, encryptionContext: CONTEXT, serverId: "App.Test:3000" },
+      });
+      assert.equal(resolved.kms?.serverId, "app.test:3000");
+      assert.equal(resolved.kms?.acceptUnboundTokens, false);
+    });
+
+    it("when KMS-only without a server-id, says to set one or accept unbound tokens", () => {
+      assertProblems({ kms: { keyId: KEY_ARN, encryptionContext: CONTEXT } }, [
+        'kms.serverId: required without sts: the app\'s host[:port] that KMS tokens are bound to, such as "app.example.com" (or set kms.acceptUnboundTokens: true to accept only unbound tokens, as the original server does)',
+      ]);
+    });
+
+    it("when KMS-only without a server-id but accepting unbound tokens, binds nothing", () => {
+      const resolved = resolveOptions({
+        ...valid,
+        kms: { keyId: KEY_ARN, encryptionContext: CONTEXT, acceptUnboundTokens: true },
+      });
+      assert.equal(resolved.kms?.serverId, undefined);
+      assert.equal(resolved.kms?.acceptUnboundTokens, true);
+    });
+
+    it("when kms.serverId differs from sts.serverId", () => {
+      assertProblems({ sts: { serverId: "other.example.com" } }, [
+        'kms.serverId: differs from sts.serverId ("app.test:3000" and "other.example.com"); the challenge has one server-id: remove kms.serverId',
+      ]);
+    });
+
+    it("when kms.serverId is not an authority, or acceptUnboundTokens not a boolean", () => {
+      assertProblems(
+        {
+          kms: {
+            keyId: KEY_ARN,
+            encryptionContext: CONTEXT,
+            serverId: "https://app/",
+            acceptUnboundTokens: "yes",
+          },
+        },
+        [
+          'kms.serverId: must be the app\'s host[:port] as clients address it, such as "app.example.com" or "127.0.0.1:3000" (got "https://app/")',
+          'kms.acceptUnboundTokens: must be true or false (got "yes")',
+        ],
+      );
+    });
+
+    it("when the app's context uses the reserved key iam-auth:server-id", () => {
+      assertProblems(
+        {
+          kms: {
+            keyId: KEY_ARN,
+            encryptionContext: { salt: "s", "iam-auth:server-id": "x" },
+            serverId: SERVER_ID,
+          },
+        },
+        [
+          'kms.encryptionContext["iam-auth:server-id"]: reserved: the middleware adds it to bind tokens to the server-id; use another key',
+        ],
+      );
     });
   });
 
@@ -345,11 +419,14 @@ describe("resolveOptions", () => {
       assert.ok(Object.isFrozen(resolved.sts));
     });
 
-    it("with kms too, offers both, STS first", () => {
-      assert.deepEqual(resolveOptions({ ...valid, sts: { serverId: "app.example.com" } }).methods, [
-        "sts",
-        "kms",
-      ]);
+    it("with kms too, offers both, STS first, and binds KMS tokens to sts.serverId", () => {
+      const resolved = resolveOptions({
+        ...valid,
+        kms: { keyId: KEY_ARN, encryptionContext: CONTEXT },
+        sts: { serverId: "App.Example.com" },
+      });
+      assert.deepEqual(resolved.methods, ["sts", "kms"]);
+      assert.equal(resolved.kms?.serverId, "app.example.com");
     });
 
     it("normalises serverId (lower case, IPv6 in brackets) and keeps other values as given", () => {

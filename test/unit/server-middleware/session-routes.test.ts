@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { after, before, describe, it } from "node:test";
-import { ACCOUNT_ID, ALICE_ARN } from "./fake-aws.js";
+import { ACCOUNT_ID, ALICE_ARN, SERVER_ID } from "./fake-aws.js";
 import { send, signIn, startTestApp, START_TIME, type TestApp } from "./test-app.js";
 
 describe("POST /auth/sign-out (signOutPath)", () => {
@@ -157,7 +157,10 @@ describe("GET /auth/whoami (whoamiPath)", () => {
   it("when nobody is signed in, answers with the challenge", async () => {
     const result = await send(app.url, "/auth/whoami", { headers: { accept: "application/json" } });
     assert.equal(result.status, 401);
-    assert.equal(result.headers["www-authenticate"], `IAM realm="${ACCOUNT_ID}", methods="kms"`);
+    assert.equal(
+      result.headers["www-authenticate"],
+      `IAM realm="${ACCOUNT_ID}", methods="kms", server-id="${SERVER_ID}"`,
+    );
   });
 
   it("when it is in publicPaths, still challenges callers without a session", async () => {

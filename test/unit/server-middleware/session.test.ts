@@ -2,7 +2,7 @@ import assert from "node:assert/strict";
 import { after, afterEach, before, describe, it } from "node:test";
 import type { Request } from "express";
 import { endSession, startSession } from "../../../server-middleware/session.js";
-import { ACCOUNT_ID, ALICE_ARN, CONTEXT, credentialsPlaintext, KEY_ARN } from "./fake-aws.js";
+import { ACCOUNT_ID, ALICE_ARN, CONTEXT, credentialsPlaintext, KEY_ARN, SERVER_ID } from "./fake-aws.js";
 import {
   authPath,
   send,
@@ -66,7 +66,10 @@ describe("the session", () => {
       app.clock.now = later(3600);
       const result = await send(app.url, "/", { headers: { cookie, accept: "text/plain" } });
       assert.equal(result.status, 401);
-      assert.equal(result.headers["www-authenticate"], `IAM realm="${ACCOUNT_ID}", methods="kms"`);
+      assert.equal(
+        result.headers["www-authenticate"],
+        `IAM realm="${ACCOUNT_ID}", methods="kms", server-id="${SERVER_ID}"`,
+      );
       assert.match(
         result.setCookies[0] ?? "",
         /^iam-auth-session=; path=\/; expires=Thu, 01 Jan 1970 00:00:00 GMT;/,
@@ -132,7 +135,10 @@ describe("the session", () => {
 
     it("when it is a session of another account's app with the same secret, is no session", async () => {
       const other = await startTestApp({
-        options: { accountId: "444455556666", kms: { keyId: KEY_ARN, encryptionContext: CONTEXT } },
+        options: {
+          accountId: "444455556666",
+          kms: { keyId: KEY_ARN, encryptionContext: CONTEXT, serverId: SERVER_ID },
+        },
       });
       other.sts.identities.set("ASIAALICEEXAMPLE0001", {
         Arn: "arn:aws:iam::444455556666:user/alice",

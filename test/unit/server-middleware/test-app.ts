@@ -3,14 +3,21 @@ import type { AddressInfo } from "node:net";
 import express from "express";
 import { findIamChallenge } from "../../../protocol/index.js";
 import { iamAuth, type AuthMethod, type IamAuthOptions } from "../../../server-middleware/index.js";
-import { ACCOUNT_ID, CONTEXT, credentialsPlaintext, FakeKms, FakeSts, KEY_ARN } from "./fake-aws.js";
+import {
+  ACCOUNT_ID,
+  CONTEXT,
+  credentialsPlaintext,
+  FakeKms,
+  FakeSts,
+  KEY_ARN,
+  SERVER_ID,
+} from "./fake-aws.js";
 import { FakeStsEndpoint } from "./fake-sts-endpoint.js";
 
 export const SECRET_A = "unit-test-session-secret-A-0123456789abcdef";
 export const SECRET_B = "unit-test-session-secret-B-0123456789abcdef";
 export const START_TIME = new Date("2030-01-01T00:00:00.000Z");
-/** The server-id of test apps that offer the STS method. */
-export const SERVER_ID = "app.test:3000";
+export { SERVER_ID } from "./fake-aws.js";
 
 export interface TestApp {
   readonly url: string;
@@ -54,7 +61,7 @@ export async function startTestApp(setup: TestAppOptions = {}): Promise<TestApp>
       accountId: ACCOUNT_ID,
       ...(methods.includes("kms")
         ? {
-            kms: { keyId: KEY_ARN, encryptionContext: CONTEXT },
+            kms: { keyId: KEY_ARN, encryptionContext: CONTEXT, serverId: SERVER_ID },
             kmsClient: kms.asClient(),
             createStsClient: sts.factory,
           }

@@ -23,7 +23,7 @@ import { KEY_ARN, listenOnLoopback, REALM, SALT } from "../fakes.js";
 // The real AWS SDK, pointed at a fake endpoint on loopback with AWS_ENDPOINT_URL: this checks the
 // wiring (credential chain, region, AssumeRole, MFA, timeouts, error shapes) without reaching AWS.
 const userArn = "arn:aws:iam::111122223333:user/demo";
-const challenge = { realm: REALM, keyId: KEY_ARN, encryptionContext: { salt: SALT } };
+const challenge = { realm: REALM, keyId: KEY_ARN, encryptionContext: { salt: SALT }, serverId: undefined };
 /** One KMS login with a fresh session (nothing cached but the credentials the provider holds). */
 const login = (deps: LoginDependencies): Promise<LoginResult> =>
   loginWithKms(challenge, createAwsSession(deps));

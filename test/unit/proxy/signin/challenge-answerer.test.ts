@@ -9,6 +9,7 @@ import {
   createNetworkError,
   createServiceError,
   DEMO_IDENTITY,
+  encodeContextHeader,
   FAKE_CIPHERTEXT_PREFIX,
   KEY_ARN,
   REALM,
@@ -49,6 +50,40 @@ describe("createChallengeAnswerer: the KMS method and what every method shares",
         Buffer.from(tokenOf(decision), "base64").toString("utf8"),
         FAKE_CIPHERTEXT_PREFIX + expectedPlaintext,
       );
+    });
+
+    it("binds the token to a server-id the challenge names: reserved context key and kms1. prefix", async () => {
+      const { deps, calls } = createFakeAws();
+      const head = createChallengeHead({
+        "www-authenticate": [`IAM realm="${REALM}", methods="kms", server-id="${target.host}"`],
+      });
+      const decision = await answerChallenge(head, target, deps);
+      assert.deepEqual(calls.encrypt[0]?.encryptionContext, {
+        salt: SALT,
+        "iam-auth:server-id": target.host,
+      });
+      const token = tokenOf(decision);
+      assert.ok(token.startsWith("kms1."));
+      assert.equal(
+        Buffer.from(token.slice("kms1.".length), "base64").toString("utf8"),
+        FAKE_CIPHERTEXT_PREFIX + expectedPlaintext,
+      );
+    });
+
+    it("refuses to bind a token to another app's server-id: 403 SERVER_ID_MISMATCH before any AWS call", async () => {
+      const { deps, calls } = createFakeAws();
+      const head = createChallengeHead({
+        "www-authenticate": [`IAM realm="${REALM}", methods="kms", server-id="bank.internal"`],
+      });
+      assertDenied(
+        await answerChallenge(head, target, deps),
+        "SERVER_ID_MISMATCH",
+        403,
+        `Refusing to sign in: the app at ${target.host} asked for a proof for server-id bank.internal ` +
+          "(a proof for another server would let this app sign in there as you)",
+      );
+      assert.equal(calls.resolveCredentials, 0);
+      assert.equal(calls.encrypt.length, 0);
     });
 
     it("asks GetSessionToken for 900 seconds, checking the identity first", async () => {
@@ -201,6 +236,19 @@ describe("createChallengeAnswerer: the KMS method and what every method shares",
         assert.equal(calls.resolveCredentials, 0);
       });
     }
+
+    it("denies an encryption context that uses the reserved key iam-auth:server-id with 403 CHALLENGE_INVALID", async () => {
+      const { deps, calls } = createFakeAws();
+      const header = encodeContextHeader({ salt: SALT, "iam-auth:server-id": "bank.internal" });
+      const head = createChallengeHead({ "iam-auth-kms-encryption-context": [header] });
+      assertDenied(
+        await answerChallenge(head, target, deps),
+        "CHALLENGE_INVALID",
+        403,
+        'Invalid IAM challenge from the server: Iam-Auth-Kms-Encryption-Context: it uses the reserved key "iam-auth:server-id"',
+      );
+      assert.equal(calls.resolveCredentials, 0);
+    });
 
     it("denies an IAM challenge without a realm with 403", async () => {
       const { deps } = createFakeAws();

@@ -18,7 +18,9 @@ const params = (methods: string | undefined, extra: Record<string, string> = {})
 describe("chooseLoginMethod", () => {
   describe("method selection (--method × what the app offers)", () => {
     const sts = { method: "sts", nonce: NONCE, serverId: host };
-    const kms = { method: "kms" };
+    // The helper puts a server-id in every challenge that offers STS: a KMS choice then binds to it.
+    const kms = { method: "kms", serverId: undefined };
+    const kmsBound = { method: "kms", serverId: host };
     const noSts = (offers: string) =>
       `Refusing to sign in with --method sts: the app at ${host} does not offer the STS method (it offers: ${offers})`;
     const noKms = (offers: string) =>
@@ -33,7 +35,7 @@ describe("chooseLoginMethod", () => {
       ["sts", "sts", sts],
       ["sts", "kms", noSts("kms")],
       ["sts", undefined, noSts("kms")],
-      ["kms", "sts kms", kms],
+      ["kms", "sts kms", kmsBound],
       ["kms", "kms", kms],
       ["kms", undefined, kms],
       ["kms", "sts", noKms("sts")],
@@ -100,10 +102,36 @@ describe("chooseLoginMethod", () => {
         },
       );
     });
+  });
 
-    it("is not looked at with --method kms (the KMS method does not use it)", () => {
-      assert.deepEqual(chooseLoginMethod("kms", params("sts kms", { "server-id": "bank.internal" }), host), {
+  describe("the KMS challenge's server-id (the token is bound to it)", () => {
+    it("refuses a server-id that is not the app the proxy is talking to, as for STS", () => {
+      assert.throws(
+        () => chooseLoginMethod("kms", params("sts kms", { "server-id": "bank.internal" }), host),
+        {
+          code: "SERVER_ID_MISMATCH",
+          status: 403,
+          message:
+            "Refusing to sign in: the app at app.internal:3000 asked for a proof for server-id bank.internal " +
+            "(a proof for another server would let this app sign in there as you)",
+        },
+      );
+    });
+
+    it("returns the challenge's own spelling of a matching server-id (the app decrypts with it)", () => {
+      assert.deepEqual(
+        chooseLoginMethod("auto", params("kms", { "server-id": "App.Internal:80" }), "app.internal"),
+        {
+          method: "kms",
+          serverId: "App.Internal:80",
+        },
+      );
+    });
+
+    it("is optional: the original server's challenge has none, and the token stays unbound", () => {
+      assert.deepEqual(chooseLoginMethod("auto", params(undefined), host), {
         method: "kms",
+        serverId: undefined,
       });
     });
   });
