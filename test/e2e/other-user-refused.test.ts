@@ -40,7 +40,7 @@ async function runCurl(extraArgs: readonly string[], asNobody: boolean): Promise
   const [command, args] = asNobody
     ? ["setpriv", ["--reuid=nobody", "--regid=nogroup", "--clear-groups", "curl", ...curlArgs]]
     : ["curl", curlArgs];
-  const { stdout } = await promisify(execFile)(command as string, args as string[], { cwd: "/" });
+  const { stdout } = await promisify(execFile)(command, args, { cwd: "/" });
   const [head = "", body = ""] = stdout.split("\r\n\r\n", 2);
   const status = Number(/^HTTP\/1\.1 (\d{3})/.exec(head)?.[1] ?? 0);
   const code = /^iam-auth-proxy-error: (\S+)\r?$/im.exec(head)?.[1];
