@@ -1,19 +1,45 @@
 import { existsSync } from "node:fs";
-import { readFile } from "node:fs/promises";
+import { open } from "node:fs/promises";
 import type { Server, Socket } from "node:net";
 import { ProxyError } from "../common/errors.js";
 import type { ProxyLogger } from "../common/log.js";
 import { isLoopbackAddress } from "./bind-address.js";
 import { writeRawProxyError } from "./http-messages.js";
-import { canonicalAddress, parseProcNetTcp, type TcpEndpoint } from "./proc-net-tcp.js";
+import {
+  canonicalAddress,
+  parseProcNetTcpLine,
+  type ProcNetTcpEntry,
+  type TcpEndpoint,
+} from "./proc-net-tcp.js";
 
 /** The kernel's tables of TCP sockets (Linux); IPv4 sockets are in the first, IPv6 ones in the second. */
 export const PROC_NET_TCP_FILES = Object.freeze(["/proc/net/tcp", "/proc/net/tcp6"] as const);
 
-/** Reads one of PROC_NET_TCP_FILES; tests pass their own. */
-export type ProcFileReader = (path: string) => Promise<string>;
+/**
+ * Reads one of PROC_NET_TCP_FILES as it comes, in chunks of text; tests pass their own. The
+ * lookup stops reading at the row it wants, and the kernel writes rows only as they are read.
+ */
+export type ProcFileReader = (path: string) => AsyncIterable<string>;
 
-const readProcFile: ProcFileReader = (path) => readFile(path, "latin1");
+// A few dozen rows a read. Reading the whole table costs the kernel a walk of every bucket of its
+// connection hash (4-5 ms on a 2-core VM even with 10 sockets): stopping at the client's row
+// saves the rest of the walk, half of it on average.
+const readChunkBytes = 4096;
+
+async function* readProcFile(path: string): AsyncGenerator<string> {
+  const file = await open(path, "r");
+  try {
+    const buffer = Buffer.allocUnsafe(readChunkBytes);
+    for (;;) {
+      const { bytesRead } = await file.read(buffer, 0, readChunkBytes, null);
+      if (bytesRead === 0) return;
+      yield buffer.toString("latin1", 0, bytesRead);
+    }
+  } finally {
+    await file.close();
+  }
+}
+
 // A refused client has this long to read the 403 and hang up before the socket is destroyed.
 const refusedLingerMs = 2000;
 
@@ -32,29 +58,43 @@ export async function findLocalPeerUid(
 ): Promise<number | undefined> {
   const clientAddress = canonicalAddress(client.address);
   const serverAddress = canonicalAddress(server.address);
+  const isClientRow = (entry: ProcNetTcpEntry): boolean =>
+    entry.local.port === client.port &&
+    entry.remote.port === server.port &&
+    entry.local.address === clientAddress &&
+    entry.remote.address === serverAddress;
   // An IPv4 client is almost always in tcp, so tcp6 is read only when it is not found there.
   const order = clientAddress.includes(":") ? [...PROC_NET_TCP_FILES].reverse() : PROC_NET_TCP_FILES;
   for (const path of order) {
-    const found = parseProcNetTcp(await readTableIfPresent(path, read)).find(
-      (entry) =>
-        entry.local.port === client.port &&
-        entry.remote.port === server.port &&
-        entry.local.address === clientAddress &&
-        entry.remote.address === serverAddress,
-    );
+    const found = await findRow(path, read, isClientRow);
     if (found !== undefined) return found.uid;
   }
   return undefined;
 }
 
-async function readTableIfPresent(path: string, read: ProcFileReader): Promise<string> {
+/** The first row of the table at `path` that `wanted` accepts; reading stops there. */
+async function findRow(
+  path: string,
+  read: ProcFileReader,
+  wanted: (entry: ProcNetTcpEntry) => boolean,
+): Promise<ProcNetTcpEntry | undefined> {
+  let partial = "";
   try {
-    return await read(path);
+    for await (const chunk of read(path)) {
+      const lines = (partial + chunk).split("\n");
+      partial = lines.pop() ?? "";
+      for (const line of lines) {
+        const entry = parseProcNetTcpLine(line);
+        if (entry !== undefined && wanted(entry)) return entry;
+      }
+    }
   } catch (error) {
     // A kernel without IPv6 has no tcp6: nothing to find there.
-    if ((error as NodeJS.ErrnoException).code === "ENOENT") return "";
+    if ((error as NodeJS.ErrnoException).code === "ENOENT") return undefined;
     throw error;
   }
+  const last = parseProcNetTcpLine(partial);
+  return last !== undefined && wanted(last) ? last : undefined;
 }
 
 /** createLocalUserGuard's options. */

@@ -70,10 +70,11 @@ describe("findLocalPeerUid", () => {
       "   0: 0100007F:1F90 0100007F:B3B9 01 00000000:00000000 00:00000000 00000000  1000        0 2 1",
       "   1: 0100007F:B3B9 0100007F:1F90 01 00000000:00000000 00:00000000 00000000 65534        0 1 1",
     ].join("\n");
-    const read = (path: string): Promise<string> =>
-      path === "/proc/net/tcp"
-        ? Promise.resolve(table)
-        : Promise.reject(Object.assign(new Error("no"), { code: "ENOENT" }));
+    async function* read(path: string): AsyncGenerator<string> {
+      if (path !== "/proc/net/tcp") throw Object.assign(new Error("no"), { code: "ENOENT" });
+      // Rows split across chunks, as reads of the kernel's file may give them.
+      for (let at = 0; at < table.length; at += 50) yield await Promise.resolve(table.slice(at, at + 50));
+    }
     const uid = await findLocalPeerUid(
       { address: "127.0.0.1", port: 0xb3b9 },
       { address: "127.0.0.1", port: 8080 },
@@ -84,10 +85,10 @@ describe("findLocalPeerUid", () => {
 
   it("looks in /proc/net/tcp6 for an IPv4-mapped client and gives undefined when no row matches", async () => {
     const reads: string[] = [];
-    const read = (path: string): Promise<string> => {
+    async function* read(path: string): AsyncGenerator<string> {
       reads.push(path);
-      return Promise.resolve("  sl  local_address rem_address   st\n");
-    };
+      yield await Promise.resolve("  sl  local_address rem_address   st\n");
+    }
     assert.equal(
       await findLocalPeerUid(
         { address: "::ffff:127.0.0.1", port: 1 },
@@ -175,7 +176,9 @@ describe("createLocalUserGuard", () => {
     const { handled, url, logger } = await startGuarded({
       ownUid: 1000,
       available: true,
-      read: () => Promise.reject(new Error("EACCES: permission denied, open '/proc/net/tcp'")),
+      read: async function* () {
+        throw new Error(await Promise.resolve("EACCES: permission denied, open '/proc/net/tcp'"));
+      },
     });
     const answer = await get(url);
     assert.deepEqual([answer.status, answer.code], [403, "OTHER_USER_REFUSED"]);
@@ -189,9 +192,9 @@ describe("createLocalUserGuard", () => {
     if (!onLinux) return t.skip(noProc);
     const reads: string[] = [];
     const { handled, url } = await startGuarded({
-      read: (path) => {
+      read: async function* (path) {
         reads.push(path);
-        return readFile(path, "latin1");
+        yield await readFile(path, "latin1");
       },
     });
     const agent = new Agent({ keepAlive: true, maxSockets: 1 });
@@ -210,9 +213,9 @@ describe("createLocalUserGuard", () => {
       allowOtherUsers: true,
       ownUid: 12345,
       available: true,
-      read: (path) => {
+      read: async function* (path) {
         reads.push(path);
-        return Promise.resolve("");
+        yield await Promise.resolve("");
       },
     });
     assert.equal((await get(url)).status, 200);
