@@ -56,28 +56,99 @@ export async function findLocalPeerUid(
   server: TcpEndpoint,
   read: ProcFileReader = readProcFile,
 ): Promise<number | undefined> {
-  const clientAddress = canonicalAddress(client.address);
-  const serverAddress = canonicalAddress(server.address);
-  const isClientRow = (entry: ProcNetTcpEntry): boolean =>
-    entry.local.port === client.port &&
-    entry.remote.port === server.port &&
-    entry.local.address === clientAddress &&
-    entry.remote.address === serverAddress;
-  // An IPv4 client is almost always in tcp, so tcp6 is read only when it is not found there.
-  const order = clientAddress.includes(":") ? [...PROC_NET_TCP_FILES].reverse() : PROC_NET_TCP_FILES;
-  for (const path of order) {
-    const found = await findRow(path, read, isClientRow);
-    if (found !== undefined) return found.uid;
-  }
-  return undefined;
+  return (await findLocalPeerUids([{ client, server }], read))[0];
 }
 
-/** The first row of the table at `path` that `wanted` accepts; reading stops there. */
-async function findRow(
+/** One connection as each end sees it: `client` is the accepted socket's remote end, `server` its local end. */
+export interface LocalConnection {
+  readonly client: TcpEndpoint;
+  readonly server: TcpEndpoint;
+}
+
+/**
+ * findLocalPeerUid for several connections with one read of the tables, in `connections`' order.
+ *
+ * @example await findLocalPeerUids([{ client, server }, { client: other, server }]) // [1000, 65534]
+ */
+export async function findLocalPeerUids(
+  connections: readonly LocalConnection[],
+  read: ProcFileReader = readProcFile,
+): Promise<(number | undefined)[]> {
+  const uids: (number | undefined)[] = connections.map(() => undefined);
+  const wanted = new Map<string, number>();
+  connections.forEach(({ client, server }, index) => {
+    wanted.set(
+      rowKey(canonicalAddress(client.address), client.port, canonicalAddress(server.address), server.port),
+      index,
+    );
+  });
+  // IPv4 clients are almost always in tcp, so tcp6 is read only for what is not found there.
+  const allIpv6 = connections.every(({ client }) => canonicalAddress(client.address).includes(":"));
+  const order = allIpv6 ? [...PROC_NET_TCP_FILES].reverse() : PROC_NET_TCP_FILES;
+  for (const path of order) {
+    if (wanted.size === 0) break;
+    await findRows(path, read, (entry) => {
+      const key = rowKey(entry.local.address, entry.local.port, entry.remote.address, entry.remote.port);
+      const index = wanted.get(key);
+      if (index !== undefined) {
+        uids[index] = entry.uid;
+        wanted.delete(key);
+      }
+      return wanted.size === 0;
+    });
+  }
+  return uids;
+}
+
+function rowKey(localAddress: string, localPort: number, remoteAddress: string, remotePort: number): string {
+  return `${localAddress} ${localPort} ${remoteAddress} ${remotePort}`;
+}
+
+/**
+ * findLocalPeerUid, with lookups coalesced: one made while the tables are being read waits for
+ * the next read (its row may already have been passed), which serves every lookup made meanwhile.
+ * A browser opening six connections at once then costs two reads, not six.
+ */
+function createPeerUidLookup(
+  read: ProcFileReader,
+): (connection: LocalConnection) => Promise<number | undefined> {
+  interface Waiting {
+    readonly connection: LocalConnection;
+    resolve(uid: number | undefined): void;
+    reject(error: unknown): void;
+  }
+  let waiting: Waiting[] = [];
+  let reading = false;
+  async function readForWaiting(): Promise<void> {
+    reading = true;
+    while (waiting.length > 0) {
+      const batch = waiting;
+      waiting = [];
+      try {
+        const uids = await findLocalPeerUids(
+          batch.map((each) => each.connection),
+          read,
+        );
+        batch.forEach((each, index) => each.resolve(uids[index]));
+      } catch (error) {
+        for (const each of batch) each.reject(error);
+      }
+    }
+    reading = false;
+  }
+  return (connection) =>
+    new Promise((resolve, reject) => {
+      waiting.push({ connection, resolve, reject });
+      if (!reading) void readForWaiting();
+    });
+}
+
+/** Calls `visit` with each row of the table at `path` until it returns true; reading stops there. */
+async function findRows(
   path: string,
   read: ProcFileReader,
-  wanted: (entry: ProcNetTcpEntry) => boolean,
-): Promise<ProcNetTcpEntry | undefined> {
+  visit: (entry: ProcNetTcpEntry) => boolean,
+): Promise<void> {
   let partial = "";
   try {
     for await (const chunk of read(path)) {
@@ -85,16 +156,16 @@ async function findRow(
       partial = lines.pop() ?? "";
       for (const line of lines) {
         const entry = parseProcNetTcpLine(line);
-        if (entry !== undefined && wanted(entry)) return entry;
+        if (entry !== undefined && visit(entry)) return;
       }
     }
   } catch (error) {
     // A kernel without IPv6 has no tcp6: nothing to find there.
-    if ((error as NodeJS.ErrnoException).code === "ENOENT") return undefined;
+    if ((error as NodeJS.ErrnoException).code === "ENOENT") return;
     throw error;
   }
   const last = parseProcNetTcpLine(partial);
-  return last !== undefined && wanted(last) ? last : undefined;
+  if (last !== undefined) visit(last);
 }
 
 /** createLocalUserGuard's options. */
@@ -144,6 +215,8 @@ export function createLocalUserGuard(options: LocalUserGuardOptions): LocalUserG
     return Object.freeze({ protect: () => undefined });
   }
 
+  const lookUpUid = createPeerUidLookup(read);
+
   function refuse(socket: Socket, uid: number | undefined, reason?: string): void {
     logger.warn("client", {
       outcome: "refused",
@@ -179,11 +252,10 @@ export function createLocalUserGuard(options: LocalUserGuardOptions): LocalUserG
         }
         const onEarlyError = (): void => void socket.destroy();
         socket.on("error", onEarlyError);
-        findLocalPeerUid(
-          { address: remoteAddress, port: remotePort ?? 0 },
-          { address: localAddress ?? "", port: localPort ?? 0 },
-          read,
-        ).then(
+        lookUpUid({
+          client: { address: remoteAddress, port: remotePort ?? 0 },
+          server: { address: localAddress ?? "", port: localPort ?? 0 },
+        }).then(
           (uid) => {
             if (socket.destroyed) return;
             if (uid !== ownUid) {

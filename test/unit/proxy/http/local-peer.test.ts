@@ -207,6 +207,27 @@ describe("createLocalUserGuard", () => {
     assert.deepEqual(reads, ["/proc/net/tcp"]);
   });
 
+  it("reads the tables once for the connections that arrive while they are being read (a browser's burst)", async (t) => {
+    if (!onLinux) return t.skip(noProc);
+    const reads: string[] = [];
+    const { handled, url } = await startGuarded({
+      read: async function* (path) {
+        reads.push(path);
+        // A slow read, so the burst surely arrives while the first one runs.
+        await new Promise((resolve) => setTimeout(resolve, 100));
+        yield await readFile(path, "latin1");
+      },
+    });
+    const answers = await Promise.all([1, 2, 3, 4, 5, 6].map(() => get(url)));
+    assert.deepEqual(
+      answers.map((answer) => answer.status),
+      [200, 200, 200, 200, 200, 200],
+    );
+    assert.equal(handled.count, 6);
+    // The first connection's read, then one for the five that came during it.
+    assert.deepEqual(reads, ["/proc/net/tcp", "/proc/net/tcp"]);
+  });
+
   it("with allowOtherUsers serves every user and reads nothing", async () => {
     const reads: string[] = [];
     const { handled, url, logger } = await startGuarded({
