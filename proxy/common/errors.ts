@@ -15,6 +15,7 @@
  * | `AWS_REQUEST_FAILED`           | 403    | STS or KMS answered with an error (AccessDenied, ExpiredToken, …)      |
  * | `LOGIN_LOOP`                   | 403    | the app challenged the request again right after a sign-in             |
  * | `HOST_NOT_ALLOWED`             | 403    | reverse mode: the Host is not a local name (a DNS-rebinding attempt)   |
+ * | `OTHER_USER_REFUSED`           | 403    | another OS user's connection on loopback (see --allow-other-users)     |
  * | `AWS_UNREACHABLE`              | 502    | STS or KMS could not be reached (refused, reset, DNS, timeout)         |
  * | `NO_CREDENTIALS`               | 503    | no usable AWS credentials were found                                   |
  * | `MFA_CODE_UNAVAILABLE`         | 503    | an MFA code is needed and none could be read (no terminal, timeout)    |
@@ -45,6 +46,7 @@ export type ProxyErrorCode =
   | "AWS_REQUEST_FAILED"
   | "LOGIN_LOOP"
   | "HOST_NOT_ALLOWED"
+  | "OTHER_USER_REFUSED"
   | "AWS_UNREACHABLE"
   | "NO_CREDENTIALS"
   | "MFA_CODE_UNAVAILABLE"
@@ -75,6 +77,7 @@ const statusByCode: Readonly<Record<ProxyErrorCode, number>> = {
   AWS_REQUEST_FAILED: 403,
   LOGIN_LOOP: 403,
   HOST_NOT_ALLOWED: 403,
+  OTHER_USER_REFUSED: 403,
   AWS_UNREACHABLE: 502,
   NO_CREDENTIALS: 503,
   MFA_CODE_UNAVAILABLE: 503,

@@ -1,4 +1,5 @@
 import { describeBindAddressProblem, type BindAddress } from "../http/bind-address.js";
+import { checkAllowOtherUsers } from "../http/local-peer.js";
 import { describeHostPatternProblem, type HostPattern } from "../http/host-pattern.js";
 import {
   checkLoginOptions,
@@ -49,6 +50,12 @@ export interface ProxyServerOptions extends LoginOptions {
   readonly socks?: SocksEndpoint;
   /** How long an app may take to send its response head, in ms: at most 10 minutes. Default 30000. */
   readonly upstreamTimeoutMs?: number;
+  /**
+   * Serve connections from every OS user of this machine. By default (false) a loopback
+   * connection is served only when /proc/net/tcp shows it comes from the proxy's own uid; any
+   * other user's gets 403 OTHER_USER_REFUSED: loopback is shared by every account on the machine.
+   */
+  readonly allowOtherUsers?: boolean;
 }
 
 /** The options as checked, with every default filled in. */
@@ -61,6 +68,7 @@ export interface CheckedOptions extends CheckedLoginOptions {
   readonly upstreamCa: readonly string[];
   readonly socks: SocksEndpoint | undefined;
   readonly upstreamTimeoutMs: number;
+  readonly allowOtherUsers: boolean;
 }
 
 /**
@@ -84,6 +92,7 @@ export function checkProxyServerOptions(options: ProxyServerOptions): CheckedOpt
   const upstreamCa = checkCaCertificateList(options.upstreamCa, "upstreamCa", problems);
   const socks = checkSocksOption(options.socks, problems);
   const upstreamTimeoutMs = checkUpstreamTimeoutMs(options.upstreamTimeoutMs, problems);
+  const allowOtherUsers = checkAllowOtherUsers(options.allowOtherUsers, problems);
   if (problems.length > 0) throw new TypeError(`Invalid proxy server options: ${problems.join("; ")}`);
   return Object.freeze({
     bind: Object.freeze({ ...bind }),
@@ -94,6 +103,7 @@ export function checkProxyServerOptions(options: ProxyServerOptions): CheckedOpt
     upstreamCa,
     socks,
     upstreamTimeoutMs,
+    allowOtherUsers,
   });
 }
 

@@ -8,6 +8,7 @@ import { createDirectRequestHandler } from "../pages/direct-request.js";
 import { createHttpForwarder, createProxyRequestHandler } from "./forward-http.js";
 import { createHttpsInterceptor } from "./https-intercept.js";
 import { closeServer, listenOnBindAddress } from "../http/listen.js";
+import { createLocalUserGuard } from "../http/local-peer.js";
 import { createLoginHistory } from "../signin/login-history.js";
 import { createSignInLog } from "../signin/login-log.js";
 import type { CallerIdentity } from "../aws/types.js";
@@ -109,12 +110,15 @@ export function createProxyServer(options: ProxyServerOptions = {}): ProxyServer
     intercept,
   });
   const handleUpgrade = createProxyUpgradeHandler(forwardUpgrade);
+  const localUsers = createLocalUserGuard({ allowOtherUsers: config.allowOtherUsers, logger });
 
   const createProxyHttpServer = (): Server => {
     const server = createServer(handleRequest);
     server.on("connect", handleConnect);
     server.on("upgrade", handleUpgrade);
     server.on("clientError", createClientErrorHandler(logger));
+    // Every listener, port-0 retries included, is made here: each serves only this OS user.
+    localUsers.protect(server);
     return server;
   };
 

@@ -1,4 +1,5 @@
 import { describeBindAddressProblem, type BindAddress } from "../http/bind-address.js";
+import { checkAllowOtherUsers } from "../http/local-peer.js";
 import {
   checkLoginOptions,
   fillLoginDefaults,
@@ -41,6 +42,12 @@ export interface ReverseProxyOptions extends LoginOptions {
   readonly socks?: SocksEndpoint;
   /** How long an app may take to send its response head, in ms: at most 10 minutes. Default 30000. */
   readonly upstreamTimeoutMs?: number;
+  /**
+   * Serve connections from every OS user of this machine. By default (false) a loopback
+   * connection is served only when /proc/net/tcp shows it comes from the proxy's own uid; any
+   * other user's gets 403 OTHER_USER_REFUSED: loopback is shared by every account on the machine.
+   */
+  readonly allowOtherUsers?: boolean;
 }
 
 export interface CheckedUpstream {
@@ -54,6 +61,7 @@ export interface CheckedReverseOptions extends CheckedLoginOptions {
   readonly extraCaPems: readonly string[];
   readonly socks: SocksEndpoint | undefined;
   readonly upstreamTimeoutMs: number;
+  readonly allowOtherUsers: boolean;
 }
 
 /**
@@ -69,6 +77,7 @@ export function checkReverseOptions(options: ReverseProxyOptions): CheckedRevers
   const extraCaPems = checkCaCertificateList(options.upstreamCa, "upstreamCa", problems);
   const socks = checkSocksOption(options.socks, problems);
   const upstreamTimeoutMs = checkUpstreamTimeoutMs(options.upstreamTimeoutMs, problems);
+  const allowOtherUsers = checkAllowOtherUsers(options.allowOtherUsers, problems);
   if (problems.length > 0) throw new TypeError(`Invalid reverse proxy options: ${problems.join("; ")}`);
   return Object.freeze({
     upstreams,
@@ -76,6 +85,7 @@ export function checkReverseOptions(options: ReverseProxyOptions): CheckedRevers
     extraCaPems,
     socks,
     upstreamTimeoutMs,
+    allowOtherUsers,
   });
 }
 

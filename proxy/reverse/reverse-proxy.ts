@@ -7,6 +7,7 @@ import { reportCredentialStatus } from "../aws/credential-check.js";
 import { ProxyError } from "../common/errors.js";
 import { writeRawProxyError } from "../http/http-messages.js";
 import { closeServer, listenOnBindAddress } from "../http/listen.js";
+import { createLocalUserGuard, type LocalUserGuard } from "../http/local-peer.js";
 import type { ProxyLogger } from "../common/log.js";
 import type { CallerIdentity } from "../aws/types.js";
 import { createSignInLog } from "../signin/login-log.js";
@@ -71,6 +72,7 @@ export function createReverseProxy(options: ReverseProxyOptions): ReverseProxy {
     clock: config.clock,
   });
   const openSockets = new Set<Duplex>();
+  const localUsers = createLocalUserGuard({ allowOtherUsers: config.allowOtherUsers, logger });
   const localPorts = new Map<string, number>();
   const boundHostNames = new Set(
     config.upstreams.flatMap((upstream) =>
@@ -106,7 +108,7 @@ export function createReverseProxy(options: ReverseProxyOptions): ReverseProxy {
         const route = routes[index] as ReverseRoute;
         const bound = await listenOnBindAddress(
           upstream.bind,
-          () => createReverseServer(route, logger),
+          () => createReverseServer(route, logger, localUsers),
           logger,
         );
         for (const listener of bound) servers.push(listener.server as Server);
@@ -140,7 +142,7 @@ export function createReverseProxy(options: ReverseProxyOptions): ReverseProxy {
 }
 
 /** One local listener for one upstream: requests, websockets, and a clear answer to anything else. */
-function createReverseServer(route: ReverseRoute, logger: ProxyLogger): Server {
+function createReverseServer(route: ReverseRoute, logger: ProxyLogger, localUsers: LocalUserGuard): Server {
   const server = createServer(createReverseRequestHandler(route));
   server.on("upgrade", createReverseUpgradeHandler(route));
   server.on("connect", (_req, clientStream: Duplex) => {
@@ -155,5 +157,6 @@ function createReverseServer(route: ReverseRoute, logger: ProxyLogger): Server {
     );
   });
   server.on("clientError", createClientErrorHandler(logger));
+  localUsers.protect(server);
   return server;
 }

@@ -126,6 +126,7 @@ async function prepareForwardProxy(
     kmsHosts: options.kmsHosts,
     upstreamCa: options.upstreamCa,
     upstreamTimeoutMs: options.upstreamTimeoutMs,
+    allowOtherUsers: options.allowOtherUsers,
     ...(ca === undefined ? {} : { ca }),
     ...(options.socks === undefined ? {} : { socks: options.socks }),
   });
@@ -154,6 +155,7 @@ async function prepareReverseProxy(
     loginFlow: options.loginFlow,
     upstreamCa: options.upstreamCa,
     upstreamTimeoutMs: options.upstreamTimeoutMs,
+    allowOtherUsers: options.allowOtherUsers,
     ...(options.socks === undefined ? {} : { socks: options.socks }),
   });
   const where = options.upstreams.map((upstream) => formatBindAddress(upstream.bind)).join(", ");

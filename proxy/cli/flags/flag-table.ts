@@ -50,6 +50,15 @@ export const allFlags: readonly FlagSpec[] = [
     defaultDescription: DEFAULT_BIND,
   },
   {
+    name: "allow-other-users",
+    kind: "boolean",
+    group: listens,
+    describe:
+      "Serve every OS user of this machine. By default a connection on loopback is served only when it " +
+      "comes from your own user (Linux, from /proc/net/tcp): any account can reach 127.0.0.1 and would " +
+      "otherwise be signed in to apps as you",
+  },
+  {
     name: "upstream",
     kind: "list",
     group: reverse,

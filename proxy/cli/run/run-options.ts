@@ -15,6 +15,8 @@ export interface RunOptions extends ReachOptions {
   readonly loginFlow: LoginFlow;
   /** `--upstream-timeout`, in ms. */
   readonly upstreamTimeoutMs: number;
+  /** `--allow-other-users`: serve every local OS user, not only the proxy's own. */
+  readonly allowOtherUsers: boolean;
   /** Without `aws.mfa.tokenCode`, the code is asked for on the terminal. */
   readonly aws: AwsLoginOptions;
 }
@@ -37,12 +39,14 @@ export function readRunOptions(flags: FlagReader, env: CliEnvironment): RunOptio
   const loginFlow = readChoice(flags, "login-flow", loginFlows) ?? "proxy";
   const upstreamTimeoutMs = readUpstreamTimeoutMs(flags);
   const aws = readAwsOptions(flags, env);
+  const allowOtherUsers = flags.boolean("allow-other-users")?.value === true;
   return Object.freeze({
     bind: bind?.value ?? parseBindAddress(DEFAULT_BIND),
     ...reach,
     method,
     loginFlow,
     upstreamTimeoutMs,
+    allowOtherUsers,
     aws,
   });
 }

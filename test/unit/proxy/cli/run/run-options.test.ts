@@ -1,4 +1,7 @@
 import assert from "node:assert/strict";
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { describe, it } from "node:test";
 import { readProblems, readRunOptions } from "../read-command-line.js";
 
@@ -19,8 +22,40 @@ describe("the run command's options", () => {
         method: "auto",
         loginFlow: "proxy",
         upstreamTimeoutMs: 30_000,
+        allowOtherUsers: false,
         aws: {},
       });
+    });
+  });
+
+  describe("--allow-other-users", () => {
+    it("is off by default (only the proxy's own OS user is served), on with the flag, off with --no-allow-other-users", async () => {
+      assert.equal((await readRunOptions([])).allowOtherUsers, false);
+      assert.equal((await readRunOptions(["--allow-other-users"])).allowOtherUsers, true);
+      assert.equal((await readRunOptions(["--no-allow-other-users"])).allowOtherUsers, false);
+    });
+    it("comes from IAM_AUTH_PROXY_ALLOW_OTHER_USERS and from a config file's allow-other-users key", async () => {
+      assert.equal(
+        (await readRunOptions([], { IAM_AUTH_PROXY_ALLOW_OTHER_USERS: "true" })).allowOtherUsers,
+        true,
+      );
+      assert.equal(
+        (await readRunOptions([], { IAM_AUTH_PROXY_ALLOW_OTHER_USERS: "false" })).allowOtherUsers,
+        false,
+      );
+      const dir = mkdtempSync(join(tmpdir(), "allow-other-users-"));
+      try {
+        const path = join(dir, "proxy.json");
+        writeFileSync(path, JSON.stringify({ "allow-other-users": true }));
+        assert.equal((await readRunOptions(["--config", path])).allowOtherUsers, true);
+      } finally {
+        rmSync(dir, { recursive: true, force: true });
+      }
+    });
+    it("refuses a value that is not a boolean, naming the variable", async () => {
+      const problems = await readProblems([], { IAM_AUTH_PROXY_ALLOW_OTHER_USERS: "maybe" });
+      assert.equal(problems.length, 1);
+      assert.match(problems[0] ?? "", /IAM_AUTH_PROXY_ALLOW_OTHER_USERS/);
     });
   });
 
