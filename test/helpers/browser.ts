@@ -1,12 +1,30 @@
 import { execFileSync } from "node:child_process";
-import { mkdirSync, mkdtempSync } from "node:fs";
+import { existsSync, mkdirSync, mkdtempSync } from "node:fs";
 import { tmpdir } from "node:os";
-import { join } from "node:path";
+import { delimiter, join } from "node:path";
 import { chromium, type Browser, type BrowserContext, type Cookie, type Page } from "playwright-core";
 import { repoRoot } from "./service.js";
 
-/** Debian's Chromium (`apt-get install chromium`; .ci/run installs it). */
-export const CHROMIUM_PATH = "/usr/bin/chromium";
+/**
+ * The Chromium the browser tests drive: `CHROMIUM_PATH` when set, else the first of the usual
+ * names on PATH (Debian's `chromium`, which `npm test` installs when missing; Ubuntu's
+ * `chromium-browser`; Chrome). macOS: set CHROMIUM_PATH to the app's binary.
+ */
+export const CHROMIUM_PATH = findChromium();
+
+function findChromium(): string {
+  const given = process.env.CHROMIUM_PATH;
+  if (given !== undefined && given !== "") return given;
+  const names = ["chromium", "chromium-browser", "google-chrome", "google-chrome-stable"];
+  for (const dir of (process.env.PATH ?? "").split(delimiter)) {
+    for (const name of names) {
+      const candidate = join(dir, name);
+      if (existsSync(candidate)) return candidate;
+    }
+  }
+  // Not found: playwright's own error then names this path and the tests say what to install.
+  return "/usr/bin/chromium";
+}
 /** Screenshots land here (git-ignored), one folder per suite. */
 export const testArtifactsDir = join(repoRoot, "test-artifacts");
 
