@@ -17,6 +17,7 @@ import { connectTunnelBenchmark } from "./connect-tunnel.js";
 import { forwardProxyBenchmark } from "./forward-proxy.js";
 import { gatewayBenchmark } from "./gateway.js";
 import { httpsInterceptBenchmark } from "./https-intercept.js";
+import { localUserCheckBenchmark } from "./local-user-check.js";
 import { loginCostBenchmark } from "./login-cost.js";
 import { memoryStartupBenchmark } from "./memory-startup.js";
 import { middlewareBenchmark } from "./middleware.js";
@@ -32,6 +33,7 @@ const benchmarks: Record<BenchmarkName, Benchmark> = {
   middleware: middlewareBenchmark,
   login: loginCostBenchmark,
   memory: memoryStartupBenchmark,
+  "local-user": localUserCheckBenchmark,
   gateway: gatewayBenchmark,
 };
 

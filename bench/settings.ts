@@ -6,6 +6,7 @@ export const benchmarkNames = [
   "middleware",
   "login",
   "memory",
+  "local-user",
   "gateway",
 ] as const;
 

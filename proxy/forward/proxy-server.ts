@@ -150,6 +150,7 @@ export function createProxyServer(options: ProxyServerOptions = {}): ProxyServer
       const all = servers.length === 0 ? [server] : servers;
       const closed = all.map((each) => closeServer(each));
       for (const each of all) each.closeAllConnections();
+      localUsers.destroyHeld();
       for (const socket of openSockets) socket.destroy();
       connections.destroy();
       await Promise.all(closed);

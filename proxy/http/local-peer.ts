@@ -191,6 +191,12 @@ export interface LocalUserGuard {
    * when it listens). Keep-alive requests on a connection cost nothing more.
    */
   protect(server: Server): void;
+  /**
+   * Destroys the connections protect()'s servers hold outside HTTP — waiting for their owner to
+   * be found, or refused and lingering — which server.closeAllConnections() cannot see. Call it
+   * when closing the servers, or their close waits for those connections.
+   */
+  destroyHeld(): void;
 }
 
 /**
@@ -209,13 +215,20 @@ export function createLocalUserGuard(options: LocalUserGuardOptions): LocalUserG
   const read = options.read ?? readProcFile;
   const ownUid = options.ownUid ?? process.getuid?.();
   const available = options.available ?? (ownUid !== undefined && existsSync(PROC_NET_TCP_FILES[0]));
-  if (options.allowOtherUsers === true) return Object.freeze({ protect: () => undefined });
+  const unguarded: LocalUserGuard = Object.freeze({ protect: () => undefined, destroyHeld: () => undefined });
+  if (options.allowOtherUsers === true) return unguarded;
   if (!available) {
     warnUnchecked(logger);
-    return Object.freeze({ protect: () => undefined });
+    return unguarded;
   }
 
   const lookUpUid = createPeerUidLookup(read);
+  // Connections accepted but not (yet, or ever) handed to HTTP.
+  const held = new Set<Socket>();
+  const hold = (socket: Socket): void => {
+    held.add(socket);
+    socket.once("close", () => held.delete(socket));
+  };
 
   function refuse(socket: Socket, uid: number | undefined, reason?: string): void {
     logger.warn("client", {
@@ -252,6 +265,7 @@ export function createLocalUserGuard(options: LocalUserGuardOptions): LocalUserG
         }
         const onEarlyError = (): void => void socket.destroy();
         socket.on("error", onEarlyError);
+        hold(socket);
         lookUpUid({
           client: { address: remoteAddress, port: remotePort ?? 0 },
           server: { address: localAddress ?? "", port: localPort ?? 0 },
@@ -263,6 +277,7 @@ export function createLocalUserGuard(options: LocalUserGuardOptions): LocalUserG
               return;
             }
             socket.off("error", onEarlyError);
+            held.delete(socket);
             for (const listener of handOn) listener.call(server, socket);
           },
           (error: Error) => {
@@ -270,6 +285,10 @@ export function createLocalUserGuard(options: LocalUserGuardOptions): LocalUserG
           },
         );
       });
+    },
+    destroyHeld(): void {
+      for (const socket of held) socket.destroy();
+      held.clear();
     },
   });
 }

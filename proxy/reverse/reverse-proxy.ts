@@ -134,6 +134,7 @@ export function createReverseProxy(options: ReverseProxyOptions): ReverseProxy {
     async close(): Promise<void> {
       const closed = servers.map((server) => closeServer(server));
       for (const server of servers) server.closeAllConnections();
+      localUsers.destroyHeld();
       for (const socket of openSockets) socket.destroy();
       connections.destroy();
       await Promise.all(closed);

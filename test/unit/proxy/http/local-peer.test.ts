@@ -5,6 +5,7 @@ import net, { type AddressInfo } from "node:net";
 import { endianness } from "node:os";
 import { afterEach, describe, it } from "node:test";
 import {
+  checkAllowOtherUsers,
   createLocalUserGuard,
   findLocalPeerUid,
   type LocalUserGuardOptions,
@@ -117,10 +118,17 @@ describe("createLocalUserGuard", () => {
       handled.count++;
       res.end("served");
     });
-    createLocalUserGuard({ ...options, logger }).protect(server);
+    const guard = createLocalUserGuard({ ...options, logger });
+    guard.protect(server);
     await new Promise<void>((resolve) => server?.listen(0, host, resolve));
     const { port } = server.address() as AddressInfo;
-    return { logger, handled, url: `http://${host.includes(":") ? `[${host}]` : host}:${port}/` };
+    return {
+      logger,
+      handled,
+      guard,
+      port,
+      url: `http://${host.includes(":") ? `[${host}]` : host}:${port}/`,
+    };
   }
 
   function get(
@@ -251,6 +259,114 @@ describe("createLocalUserGuard", () => {
     assert.equal(handled.count, 2);
     assert.deepEqual(logger.lines, [
       'warning message="this system has no /proc/net/tcp: the proxy cannot check which OS user connects, so every local user can use it to act as you"',
+    ]);
+  });
+
+  /** A raw client connection to the guarded server, and a promise of its close. */
+  async function connectRaw(
+    port: number,
+    allowHalfOpen = false,
+  ): Promise<{ socket: net.Socket; closed: Promise<void>; received: () => string }> {
+    const socket = net.connect({ port, host: "127.0.0.1", allowHalfOpen });
+    let text = "";
+    socket.setEncoding("latin1");
+    socket.on("data", (chunk: string) => (text += chunk));
+    const closed = new Promise<void>((resolve) => socket.once("close", () => resolve()));
+    socket.on("error", () => undefined);
+    await new Promise((resolve) => socket.once("connect", resolve));
+    return { socket, closed, received: () => text };
+  }
+
+  /**
+   * Whether `closed` settles within a second: far longer than destroying a socket takes, and
+   * shorter than the 2 s a refused connection lingers on its own. Also collects the server's
+   * accepted sockets so a failing run destroys them instead of hanging the test file.
+   */
+  async function closesSoon(closed: Promise<void>): Promise<boolean> {
+    let timer: NodeJS.Timeout | undefined;
+    const outcome = await Promise.race([
+      closed.then(() => true),
+      new Promise<boolean>((resolve) => (timer = setTimeout(() => resolve(false), 1000))),
+    ]);
+    clearTimeout(timer);
+    return outcome;
+  }
+
+  it("destroyHeld closes a connection still waiting for its owner, so closing the server does not wait for it", async () => {
+    let readStarted!: () => void;
+    const started = new Promise<void>((resolve) => (readStarted = resolve));
+    const { guard, port } = await startGuarded({
+      ownUid: 1000,
+      available: true,
+      // The owner is never found: the connection stays held until destroyHeld.
+      read: async function* () {
+        readStarted();
+        await new Promise(() => undefined);
+        yield "";
+      },
+    });
+    const accepted: net.Socket[] = [];
+    server?.on("connection", (socket: net.Socket) => accepted.push(socket));
+    const client = await connectRaw(port);
+    await started;
+    try {
+      guard.destroyHeld();
+      assert.equal(await closesSoon(client.closed), true, "the held connection was not closed");
+      assert.equal(client.received(), "");
+    } finally {
+      for (const socket of accepted) socket.destroy();
+    }
+  });
+
+  it("destroyHeld closes a refused connection whose client has not hung up", async (t) => {
+    if (!onLinux || ownUid === undefined) return t.skip(noProc);
+    const { guard, port } = await startGuarded({ ownUid: ownUid + 1 });
+    const accepted: net.Socket[] = [];
+    server?.on("connection", (socket: net.Socket) => accepted.push(socket));
+    // Half-open: the client does not hang up when the proxy ends its side, as a slow client would not.
+    const client = await connectRaw(port, true);
+    client.socket.write("GET / HTTP/1.1\r\nHost: x\r\n\r\n");
+    try {
+      while (!client.received().includes("OTHER_USER_REFUSED")) {
+        await new Promise((resolve) => setTimeout(resolve, 5));
+      }
+      assert.equal(accepted.length, 1);
+      assert.equal(
+        accepted[0]?.destroyed,
+        false,
+        "the refused connection lingers for the client to read the 403",
+      );
+      guard.destroyHeld();
+      assert.equal(accepted[0]?.destroyed, true, "the refused connection was not destroyed");
+      assert.match(client.received(), /^HTTP\/1\.1 403 /);
+    } finally {
+      client.socket.destroy();
+      for (const socket of accepted) socket.destroy();
+    }
+  });
+});
+
+describe("checkAllowOtherUsers", () => {
+  it("is false when not given and the value itself when a boolean", () => {
+    const problems: string[] = [];
+    assert.deepEqual(
+      [
+        checkAllowOtherUsers(undefined, problems),
+        checkAllowOtherUsers(true, problems),
+        checkAllowOtherUsers(false, problems),
+      ],
+      [false, true, false],
+    );
+    assert.deepEqual(problems, []);
+  });
+
+  it("reports a value that is not a boolean, naming the option, and stays false (checked)", () => {
+    const problems: string[] = [];
+    assert.equal(checkAllowOtherUsers("yes", problems), false);
+    assert.equal(checkAllowOtherUsers(1, problems), false);
+    assert.deepEqual(problems, [
+      'allowOtherUsers: must be true or false (got "yes")',
+      "allowOtherUsers: must be true or false (got 1)",
     ]);
   });
 });
