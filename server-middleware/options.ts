@@ -273,17 +273,11 @@ export function resolveOptions(options: IamAuthOptions): ResolvedIamAuthOptions 
     );
   }
   const helpUrl = input.helpUrl;
-  if (helpUrl !== undefined && !(typeof helpUrl === "string" && isHelpUrl(helpUrl))) {
-    problems.push(
-      `helpUrl: must be an https: or http: URL, or a path on this site such as "/docs/sign-in" (got ${describe(helpUrl)})`,
-    );
-  }
+  const helpUrlProblem = helpUrl === undefined ? undefined : describeOptionProblem("helpUrl", helpUrl);
+  if (helpUrlProblem !== undefined) problems.push(`helpUrl: ${helpUrlProblem}`);
   const proxyAddress = input.proxyAddress ?? DEFAULT_PROXY_ADDRESS;
-  if (!(typeof proxyAddress === "string" && isProxyAddress(proxyAddress))) {
-    problems.push(
-      `proxyAddress: must be HOST:PORT where people run the proxy, such as "${DEFAULT_PROXY_ADDRESS}" (got ${describe(proxyAddress)})`,
-    );
-  }
+  const proxyAddressProblem = describeOptionProblem("proxyAddress", proxyAddress);
+  if (proxyAddressProblem !== undefined) problems.push(`proxyAddress: ${proxyAddressProblem}`);
   const region = readKmsOnlyOptions(input, kms, problems);
 
   const replayStore = input.replayStore;
@@ -369,15 +363,14 @@ function readRoutePaths(
   let valid = true;
   for (const [name, fallback] of Object.entries(defaults)) {
     const value = input[name] ?? fallback;
-    if (typeof value !== "string" || !isExactPath(value)) {
-      problems.push(`${name}: must be a path such as ${JSON.stringify(fallback)} (got ${describe(value)})`);
-      valid = false;
-      continue;
-    }
-    // The auth path goes into the challenge, where a client accepts only a plain path.
-    const unsafe = name === "authPath" ? describeUnsafePath(value) : undefined;
-    if (unsafe !== undefined) {
-      problems.push(`${name}: ${unsafe}`);
+    const problem =
+      name === "authPath"
+        ? describeOptionProblem("authPath", value)
+        : typeof value !== "string" || !isExactPath(value)
+          ? `must be a path such as ${JSON.stringify(fallback)} (got ${describe(value)})`
+          : undefined;
+    if (problem !== undefined || typeof value !== "string") {
+      problems.push(`${name}: ${problem}`);
       valid = false;
       continue;
     }
@@ -430,6 +423,34 @@ function readPublicPaths(value: unknown, problems: string[]): readonly string[] 
     }
   });
   return valid ? Object.freeze([...(paths as string[])]) : undefined;
+}
+
+/** The options an app may well take from its environment as text (the example server does), checked one at a time. */
+export type TextOptionName = "authPath" | "helpUrl" | "proxyAddress";
+
+/**
+ * What is wrong with one of those option values, as "must be … (got …)", or undefined when it is
+ * fine: the very check iamAuth() makes, for an app that wants to name its own setting (an
+ * environment variable) in the message.
+ *
+ * @example describeOptionProblem("helpUrl", "javascript:alert(1)") // 'must be an https: or http: URL, … (got "javascript:alert(1)")'
+ */
+export function describeOptionProblem(name: TextOptionName, value: unknown): string | undefined {
+  switch (name) {
+    case "helpUrl":
+      return typeof value === "string" && isHelpUrl(value)
+        ? undefined
+        : `must be an https: or http: URL, or a path on this site such as "/docs/sign-in" (got ${describe(value)})`;
+    case "proxyAddress":
+      return typeof value === "string" && isProxyAddress(value)
+        ? undefined
+        : `must be HOST:PORT where people run the proxy, such as "${DEFAULT_PROXY_ADDRESS}" (got ${describe(value)})`;
+    case "authPath":
+      // It goes into the challenge, where a client accepts only a plain path (checkAuthPath).
+      return typeof value === "string" && isExactPath(value)
+        ? describeUnsafePath(value)
+        : `must be a path such as "${DEFAULT_AUTH_PATH}" (got ${describe(value)})`;
+  }
 }
 
 /** A link target the challenge page may show: no `javascript:` or other schemes, no `//host` paths. */
