@@ -88,9 +88,15 @@ export function iamAuth(options: IamAuthOptions): Router {
   const router = express.Router();
   // Everything below puts the mount path into the challenge, cookie Paths and redirects; a mount
   // written as a pattern (app.use("/:team", …)) could match a path no client would accept there.
+  // A plain mount ("/admin") is the same on every request: checked once, remembered.
+  let checkedMountPath = "";
   router.use((req, res, next) => {
-    const problem = req.baseUrl === "" ? undefined : describeUnsafePath(req.baseUrl);
-    if (problem === undefined) return next();
+    if (req.baseUrl === checkedMountPath) return next();
+    const problem = describeUnsafePath(req.baseUrl);
+    if (problem === undefined) {
+      checkedMountPath = req.baseUrl;
+      return next();
+    }
     const error = new IamAuthError("BAD_REQUEST", `The path this app's sign-in is mounted at ${problem}`);
     log("request", { outcome: "refused", code: error.code, status: error.status, reason: error.message });
     return sendErrorLine(res, error.status, error.message);

@@ -1,6 +1,6 @@
 import type { KMSClient } from "@aws-sdk/client-kms";
 import type { STSClient } from "@aws-sdk/client-sts";
-import type { SessionCredentials } from "../protocol/index.js";
+import { AUTH_PATH, type SessionCredentials } from "../protocol/index.js";
 import { describeSecret, describeValue as describe, isRecord } from "./describe-value.js";
 import { readAccessOptions } from "./options-access.js";
 import {
@@ -175,7 +175,8 @@ export interface ResolvedIamAuthOptions {
 export const DEFAULT_SESSION_MAX_AGE_SECONDS = 3600;
 export const MAX_SESSION_MAX_AGE_SECONDS = 86400 * 7;
 export const DEFAULT_COOKIE_NAME = "iam-auth-session";
-export const DEFAULT_AUTH_PATH = "/auth";
+/** The original's hand-over path; any other is advertised in the challenge as auth-path. */
+export const DEFAULT_AUTH_PATH = AUTH_PATH;
 export const DEFAULT_SIGN_OUT_PATH = "/auth/sign-out";
 export const DEFAULT_WHOAMI_PATH = "/auth/whoami";
 export const DEFAULT_PROXY_ADDRESS = "127.0.0.1:8080";
