@@ -84,9 +84,9 @@ const DEFAULT_AUTH_ACCEPT = "text/plain, */*";
 
 /**
  * Completes sign-ins on the client's behalf. For a challenged request it gets a token (see
- * createChallengeAnswerer), sends `GET /auth?return_url=…&token=…` to the app itself (at the
- * challenge's `auth-path` when it names one), keeps the
- * session cookies the app sets in the jar, and replays the request with them; the client gets
+ * createChallengeAnswerer), sends `GET /auth?return_url=…&token=…` to the app itself (to the
+ * challenge's `auth-path` when it names one), keeps the session cookies the app sets in the jar,
+ * and replays the request with them; the client gets
  * the app's real response with those Set-Cookie lines added, so a browser keeps the session and
  * the token never reaches its history. A client without a cookie store gets the page at once.
  *
