@@ -19,7 +19,7 @@ export interface ExampleAppDependencies {
  * - `GET /`      the caller's ARN (text/plain, with a newline), or for browsers a page with the
  *                ARN, the account, the session's expiry and a sign-out button; or the IAM challenge;
  * - `GET /check` the caller's ARN, or `:(` when not signed in; always 200, never a challenge;
- * - `GET /auth`, `POST /auth/sign-out`, `GET /auth/whoami`: served by the middleware.
+ * - `GET /auth` (or IAM_AUTH_PATH), `POST /auth/sign-out`, `GET /auth/whoami`: served by the middleware.
  * `config.sts.serverId` must be set (see defaultServerId) when STS is on.
  *
  * @example createExampleApp(config).listen(3000, "127.0.0.1")
@@ -55,6 +55,9 @@ export function createExampleApp(config: ExampleConfig, dependencies: ExampleApp
       ...(config.allowedAccounts === undefined ? {} : { allowedAccounts: config.allowedAccounts }),
       ...(config.allowedPrincipals === undefined ? {} : { allowedPrincipals: config.allowedPrincipals }),
       publicPaths: ["/check"],
+      ...(config.authPath === undefined ? {} : { authPath: config.authPath }),
+      ...(config.helpUrl === undefined ? {} : { helpUrl: config.helpUrl }),
+      ...(config.proxyAddress === undefined ? {} : { proxyAddress: config.proxyAddress }),
       ...dependencies,
     }),
   );

@@ -28,6 +28,10 @@ export interface ExampleConfig {
     { readonly serverId: string | undefined; readonly testStsEndpoint: string | undefined } | undefined;
   readonly allowedAccounts: readonly string[] | undefined;
   readonly allowedPrincipals: readonly string[] | undefined;
+  /** IAM_AUTH_PATH, HELP_URL, PROXY_ADDRESS: the middleware's authPath, helpUrl and proxyAddress (undefined: its defaults). */
+  readonly authPath?: string | undefined;
+  readonly helpUrl?: string | undefined;
+  readonly proxyAddress?: string | undefined;
   readonly host: string;
   readonly port: number;
 }
@@ -89,6 +93,9 @@ export async function resolveExampleConfig(
     sts: env.sts,
     allowedAccounts: env.allowedAccounts,
     allowedPrincipals: env.allowedPrincipals,
+    authPath: env.authPath,
+    helpUrl: env.helpUrl,
+    proxyAddress: env.proxyAddress,
     host: env.host,
     port: env.port,
   });

@@ -1,5 +1,5 @@
 import { normalizeAuthority } from "../protocol/index.js";
-import type { AuthMethod } from "../server-middleware/index.js";
+import { describeOptionProblem, type AuthMethod, type TextOptionName } from "../server-middleware/index.js";
 
 /** The example server's settings as read from the environment, before any AWS call. */
 export interface ExampleEnv {
@@ -44,6 +44,12 @@ export interface ExampleEnv {
   readonly allowedAccounts: readonly string[] | undefined;
   /** ALLOWED_PRINCIPALS; undefined: every identity of the allowed accounts. */
   readonly allowedPrincipals: readonly string[] | undefined;
+  /** IAM_AUTH_PATH: where the proxy hands proofs over (the middleware's `authPath`); undefined: `/auth`. */
+  readonly authPath: string | undefined;
+  /** HELP_URL: the challenge page's link for people without the proxy (`helpUrl`); undefined: none. */
+  readonly helpUrl: string | undefined;
+  /** PROXY_ADDRESS: where the challenge page tells people to run the proxy (`proxyAddress`); undefined: 127.0.0.1:8080. */
+  readonly proxyAddress: string | undefined;
   /** HOST, default 127.0.0.1. */
   readonly host: string;
   /** PORT, default 3000; 0 picks a free port. */
@@ -75,7 +81,8 @@ type Env = Readonly<Record<string, string | undefined>>;
  * Reads the example server's environment variables: example-server.py's (AWS_ACCOUNT_ID,
  * AWS_DEFAULT_REGION / AWS_REGION, SECRET_KEY, KMS_KEY_ID, KMS_SALT), HOST and PORT, and the
  * STS method's (IAM_AUTH_METHODS, IAM_AUTH_SERVER_ID, IAM_AUTH_TEST_STS_ENDPOINT, ALLOWED_ACCOUNTS,
- * ALLOWED_PRINCIPALS) and IAM_AUTH_KMS_ACCEPT_UNBOUND. Reports every missing or invalid variable at once; never shows SECRET_KEY.
+ * ALLOWED_PRINCIPALS), IAM_AUTH_KMS_ACCEPT_UNBOUND, and IAM_AUTH_PATH, HELP_URL and PROXY_ADDRESS (checked as
+ * the middleware checks authPath, helpUrl and proxyAddress). Reports every missing or invalid variable at once; never shows SECRET_KEY.
  * An empty variable counts as unset.
  *
  * @example readExampleEnv({ AWS_ACCOUNT_ID: "111122223333", SECRET_KEY: "…" }) // STS only, no AWS credentials needed
@@ -123,6 +130,14 @@ export function readExampleEnv(env: Env): ExampleEnv {
       : 'must be ARN patterns such as "arn:aws:iam::111122223333:role/Dev*"',
   );
 
+  const [authPath, helpUrl, proxyAddress] = (
+    [
+      ["IAM_AUTH_PATH", "authPath"],
+      ["HELP_URL", "helpUrl"],
+      ["PROXY_ADDRESS", "proxyAddress"],
+    ] as const
+  ).map(([variable, option]) => readOption(read(variable), variable, option, problems));
+
   const portText = read("PORT") ?? "3000";
   const port = portPattern.test(portText) ? Number(portText) : NaN;
   if (!(port >= 0 && port <= 65535)) {
@@ -140,9 +155,26 @@ export function readExampleEnv(env: Env): ExampleEnv {
     serverId: read("IAM_AUTH_SERVER_ID"),
     allowedAccounts,
     allowedPrincipals,
+    authPath,
+    helpUrl,
+    proxyAddress,
     host,
     port,
   });
+}
+
+/** A variable that sets one of the middleware's text options, checked by the middleware's own rule. */
+function readOption(
+  value: string | undefined,
+  variable: string,
+  option: TextOptionName,
+  problems: string[],
+): string | undefined {
+  if (value === undefined) return undefined;
+  const problem = describeOptionProblem(option, value);
+  if (problem === undefined) return value;
+  problems.push(`${variable}: ${problem}`);
+  return undefined;
 }
 
 /**

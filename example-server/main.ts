@@ -15,6 +15,10 @@
  *   IAM_AUTH_TEST_STS_ENDPOINT  TEST ONLY: accept proofs for this http(s) origin (a local STS)
  *   ALLOWED_ACCOUNTS            comma-separated account ids (default: AWS_ACCOUNT_ID)
  *   ALLOWED_PRINCIPALS          comma-separated ARN patterns, `*` wildcards (default: anyone in those accounts)
+ *   IAM_AUTH_PATH               where the proxy hands proofs over (default /auth; another path is advertised
+ *                               in the challenge, which only this project's proxy follows)
+ *   HELP_URL                    the challenge page's "how to sign in" link: an http(s) URL or a path on the app (default: none)
+ *   PROXY_ADDRESS               the HOST:PORT the challenge page tells people to run the proxy on (default 127.0.0.1:8080)
  *   HOST (127.0.0.1), PORT (3000; 0 picks a free port)
  * AWS credentials and AWS_ENDPOINT_URL are the SDK's; STS only with AWS_ACCOUNT_ID needs none.
  *

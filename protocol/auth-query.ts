@@ -40,11 +40,26 @@ export function readAuthQuery(search: string): AuthQuery {
 }
 
 /**
+ * The request target of the hand-over, in the original's form: `<authPath>?return_url=<path>&token=<token>`,
+ * both values URL-encoded. `authPath` is the challenge's (checked by findIamChallenge), else `/auth`.
+ *
+ * @example buildAuthTarget("/admin/auth", "/admin/a?b=1", "AQ+=") // "/admin/auth?return_url=%2Fadmin%2Fa%3Fb%3D1&token=AQ%2B%3D"
+ */
+export function buildAuthTarget(authPath: string, returnUrl: string, token: string): string {
+  return `${authPath}?return_url=${encodeURIComponent(returnUrl)}&token=${encodeURIComponent(token)}`;
+}
+
+/**
  * Builds the Location the proxy redirects the client to, in the original's form:
- * `//<host>/auth?return_url=<path>&token=<base64>`, both values URL-encoded.
+ * `//<host><authPath>?return_url=<path>&token=<base64>` (see buildAuthTarget).
  *
  * @example buildAuthLocation("app:3000", "/a?b=1", "AQ+=") // "//app:3000/auth?return_url=%2Fa%3Fb%3D1&token=AQ%2B%3D"
  */
-export function buildAuthLocation(host: string, returnUrl: string, token: string): string {
-  return `//${host}${AUTH_PATH}?return_url=${encodeURIComponent(returnUrl)}&token=${encodeURIComponent(token)}`;
+export function buildAuthLocation(
+  host: string,
+  returnUrl: string,
+  token: string,
+  authPath = AUTH_PATH,
+): string {
+  return `//${host}${buildAuthTarget(authPath, returnUrl, token)}`;
 }

@@ -1,5 +1,12 @@
 export { parseArn, canonicalPrincipalArn, type Arn } from "./arn.js";
-export { readAuthQuery, buildAuthLocation, MAX_TOKEN_LENGTH, type AuthQuery } from "./auth-query.js";
+export {
+  readAuthQuery,
+  buildAuthLocation,
+  buildAuthTarget,
+  MAX_TOKEN_LENGTH,
+  type AuthQuery,
+} from "./auth-query.js";
+export { AUTH_PATH_PARAM, MAX_AUTH_PATH_LENGTH, checkAuthPath } from "./auth-path.js";
 export { decodeStrictBase64, encodeBase64 } from "./base64.js";
 export {
   findIamChallenge,

@@ -1,8 +1,8 @@
 /**
  * `npm run demo`: the whole login loop on this machine, no AWS account needed.
- * Starts the local AWS (STS + KMS), the example server signed in to it as the demo
- * `example-server` user, and the proxy using the demo user's credentials, then prints
- * what to try. Ctrl-C stops everything.
+ * Starts the local AWS (STS + KMS), the proxy using the demo user's credentials, and the
+ * example server signed in to it as the demo `example-server` user (its sign-in page names the
+ * proxy's real address), then prints what to try. Ctrl-C stops everything.
  *
  *   npm run demo [-- --app-port 3000 --proxy-port 8080]
  */
@@ -99,6 +99,13 @@ async function main(): Promise<void> {
     AWS_SHARED_CREDENTIALS_FILE: "/dev/null",
     AWS_EC2_METADATA_DISABLED: "true",
   };
+  // The proxy first: the app's sign-in page names the address it really listens on (--proxy-port 0 too).
+  const user = demoAccount.users.demo;
+  const proxy = await start("proxy", "proxy/cli/main.js", ["--bind", `127.0.0.1:${proxyPort}`], {
+    ...awsEnv,
+    AWS_ACCESS_KEY_ID: user.accessKeyId,
+    AWS_SECRET_ACCESS_KEY: user.secretAccessKey,
+  });
   const server = demoAccount.users.exampleServer;
   const app = await start("example-server", "example-server/main.js", [], {
     ...awsEnv,
@@ -110,14 +117,9 @@ async function main(): Promise<void> {
     KMS_KEY_ID: demoAccount.keys.demo.alias,
     KMS_SALT: randomBytes(16).toString("hex"),
     SECRET_KEY: randomBytes(32).toString("hex"),
+    PROXY_ADDRESS: new URL(proxy.url).host,
     HOST: "127.0.0.1",
     PORT: appPort,
-  });
-  const user = demoAccount.users.demo;
-  const proxy = await start("proxy", "proxy/cli/main.js", ["--bind", `127.0.0.1:${proxyPort}`], {
-    ...awsEnv,
-    AWS_ACCESS_KEY_ID: user.accessKeyId,
-    AWS_SECRET_ACCESS_KEY: user.secretAccessKey,
   });
 
   process.stdout.write(

@@ -7,6 +7,7 @@ import { IamAuthError, type IamAuthErrorCode } from "./errors.js";
 import type { IamIdentity } from "./identity.js";
 import type { EventLogger } from "./log.js";
 import type { AuthMethod } from "./options.js";
+import { homePathOf, isUnderMount } from "./mount-path.js";
 import { startSession } from "./session.js";
 
 /** What a verifier may read of the /auth request besides the token. */
@@ -15,6 +16,8 @@ export interface ProofRequest {
   readonly cookieHeader: string | undefined;
   /** Whether the request came over https (`req.secure`), for the cookies a sign-in clears. */
   readonly secure: boolean;
+  /** The path this request came to, mount path included: the Path of the cookies a sign-in clears. */
+  readonly authPath: string;
 }
 
 /** What a verified token proves, and what the response must do besides starting the session. */
@@ -48,7 +51,8 @@ const protocolCodes: Readonly<Partial<Record<ProtocolError["code"], IamAuthError
 
 /**
  * GET /auth?token=…&return_url=…: reads both parameters (return_url must be a path on this
- * site, checked before anything else), picks the method from the token (`sts1.` prefix: STS;
+ * site and, under a mount, under the mount path — "/" or none means the mount's own "/" —
+ * checked before anything else), picks the method from the token (`sts1.` prefix: STS;
  * otherwise KMS, whose base64 never contains "."), verifies it, checks the identity against
  * allowedAccounts / allowedPrincipals, starts a session and redirects (302) to return_url.
  * Every outcome is one log line and one response: 302, a 4xx with a one-line reason (never a
@@ -63,7 +67,9 @@ export function createAuthRoute(context: AuthRouteContext): RequestHandler {
       if (req.method !== "GET" && req.method !== "HEAD") {
         throw new IamAuthError("METHOD_NOT_ALLOWED", `${req.method} is not allowed here; use GET`);
       }
+      const mountPath = req.baseUrl;
       const query = readQuery(req);
+      const returnUrl = returnUrlUnder(query.returnUrl, mountPath);
       method = isStsProofToken(query.token) ? "sts" : "kms";
       const verify = context.verifiers[method];
       if (verify === undefined) {
@@ -73,14 +79,18 @@ export function createAuthRoute(context: AuthRouteContext): RequestHandler {
         );
       }
       const now = context.clock();
-      const proof = await verify(query.token, now, { cookieHeader: req.headers.cookie, secure: req.secure });
+      const proof = await verify(query.token, now, {
+        cookieHeader: req.headers.cookie,
+        secure: req.secure,
+        authPath: mountPath + req.path,
+      });
       const { identity } = proof;
       checkIdentityAllowed(identity, context.access);
-      startSession(req, identity, now);
+      startSession(req, identity, now, mountPath);
       proof.onSignedIn?.(res);
       log("auth", { outcome: "signed-in", arn: identity.arn, remote, method });
       res.set("Cache-Control", "no-store");
-      res.redirect(302, query.returnUrl);
+      res.redirect(302, returnUrl);
     } catch (error) {
       if (error instanceof IamAuthError) {
         log("auth", {
@@ -100,6 +110,20 @@ export function createAuthRoute(context: AuthRouteContext): RequestHandler {
       sendErrorLine(res, 500, "internal error");
     }
   };
+}
+
+/**
+ * Where a sign-in under `mountPath` may go back to: "/" (the default) means the mount's own start;
+ * anything else must lie under the mount, where the session is sent and accepted.
+ */
+function returnUrlUnder(returnUrl: string, mountPath: string): string {
+  if (mountPath === "") return returnUrl;
+  if (returnUrl === "/") return homePathOf(mountPath);
+  if (isUnderMount(returnUrl, mountPath)) return returnUrl;
+  throw new IamAuthError(
+    "RETURN_URL_UNSAFE",
+    `return_url must be a path under ${mountPath}, where this sign-in applies`,
+  );
 }
 
 /**

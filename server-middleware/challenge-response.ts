@@ -1,5 +1,6 @@
 import type { Request, Response } from "express";
 import {
+  AUTH_PATH,
   encodeEncryptionContext,
   formatIamChallenge,
   KMS_ENCRYPTION_CONTEXT_HEADER,
@@ -7,7 +8,7 @@ import {
   WWW_AUTHENTICATE_HEADER,
   type EncryptionContext,
 } from "../protocol/index.js";
-import { PROXY_COMMAND, renderChallengePage, type ChallengePageSettings } from "./challenge-page.js";
+import { challengeTextLine, renderChallengePage, type ChallengePageSettings } from "./challenge-page.js";
 import { PAGE_CONTENT_SECURITY_POLICY, prefersHtml } from "./html-page.js";
 import type { NonceIssuer } from "./nonce.js";
 import type { AuthMethod } from "./options.js";
@@ -21,8 +22,11 @@ export interface Challenge {
   readonly nonce: string | undefined;
 }
 
-/** Makes the challenge for one 401 (a fresh nonce each time when STS is offered). */
-export type ChallengeFactory = (now: Date) => Challenge;
+/**
+ * Makes the challenge for one 401 (a fresh nonce each time when STS is offered). `authPath`: where
+ * this request's proof goes, the mount path included (`/admin/auth` under `app.use("/admin", …)`).
+ */
+export type ChallengeFactory = (now: Date, authPath: string) => Challenge;
 
 /** What the challenge announces. */
 export interface ChallengeSettings {
@@ -44,11 +48,13 @@ export interface ChallengeSettings {
  * `WWW-Authenticate: IAM realm="<account>", methods="sts kms", server-id="<id>", nonce="<nonce>"`.
  * The realm comes first (the original client finds it with `IAM realm="([^"]+)"`); `methods`
  * lists what this server accepts; the nonce is there only when STS is accepted, the server-id when
- * STS is accepted or KMS tokens are bound to it (a client binds a KMS token to the server-id it sees).
+ * STS is accepted or KMS tokens are bound to it (a client binds a KMS token to the server-id it sees),
+ * and `auth-path` only when the proof goes elsewhere than `/auth` (a mount path, another `authPath`):
+ * the default challenge stays exactly the original's.
  * When KMS is accepted the Iam-Auth-Kms-Key-Id and Iam-Auth-Kms-Encryption-Context fields
  * (standard base64 of the context's JSON) are there too, so the original proxy still signs in.
  *
- * @example createChallengeFactory({ accountId, methods: ["sts"], kms: undefined, sts: { serverId: "app:3000" } }, nonces)(new Date()).headers
+ * @example createChallengeFactory({ accountId, methods: ["sts"], kms: undefined, sts: { serverId: "app:3000" } }, nonces)(new Date(), "/auth").headers
  */
 export function createChallengeFactory(
   settings: ChallengeSettings,
@@ -63,7 +69,7 @@ export function createChallengeFactory(
         };
   const { sts } = settings;
   if (sts !== undefined && nonces === undefined) throw new TypeError("the STS method needs a NonceIssuer");
-  return (now) => {
+  return (now, authPath) => {
     const params = new Map([["methods", settings.methods.join(" ")]]);
     const nonce = sts !== undefined && nonces !== undefined ? nonces.issue(now) : undefined;
     if (sts !== undefined && nonce !== undefined) {
@@ -73,7 +79,11 @@ export function createChallengeFactory(
       params.set("server-id", settings.kms.serverId);
     }
     const headers = Object.freeze({
-      [WWW_AUTHENTICATE_HEADER]: formatIamChallenge({ realm: settings.accountId, params }),
+      [WWW_AUTHENTICATE_HEADER]: formatIamChallenge({
+        realm: settings.accountId,
+        params,
+        authPath: authPath === AUTH_PATH ? undefined : authPath,
+      }),
       ...kmsHeaders,
     });
     return Object.freeze({ headers, nonce });
@@ -100,10 +110,6 @@ export function sendChallenge(
     res.set("Content-Security-Policy", PAGE_CONTENT_SECURITY_POLICY);
     res.type("html").send(renderChallengePage(page));
   } else {
-    res
-      .type("text/plain")
-      .send(
-        `This app signs you in with your AWS identity: run \`${PROXY_COMMAND}\` and use it as your HTTP proxy.\n`,
-      );
+    res.type("text/plain").send(challengeTextLine(page.proxyAddress));
   }
 }

@@ -84,18 +84,18 @@ const pages: Readonly<Record<RefusalKind, { readonly title: string; readonly hin
 /**
  * The page a browser gets when a sign-in is refused or fails: what kind of refusal it is (the
  * title), the error's one-line message as the reason, what to do, a "Try again" link to the
- * app's start and the stable code. The message is the one the text answer carries: it never
+ * app's start (`homePath`: the mount's "/", checked by the middleware before anything) and the stable code. The message is the one the text answer carries: it never
  * holds a token, a key, a credential or a stack trace, and it is escaped like every value.
  *
  * @example renderErrorPage(new IamAuthError("NOT_ALLOWED", "The identity arn:aws:iam::111122223333:user/bob is not allowed to use this app"))
  */
-export function renderErrorPage(error: IamAuthError): string {
+export function renderErrorPage(error: IamAuthError, homePath = "/"): string {
   const page = pages[kindByCode[error.code]];
   return renderHtmlPage({
     title: page.title,
     main: html`<p><strong>Reason:</strong> ${error.message}</p>
       ${page.hint}
-      <p><a href="/">Try again</a></p>
+      <p><a href="${homePath}">Try again</a></p>
       <p>Error <code>${error.code}</code> (HTTP ${error.status}).</p>`,
   });
 }

@@ -3,6 +3,7 @@ import { labelError } from "./aws-errors.js";
 import { renderErrorPage } from "./error-page.js";
 import { IamAuthError } from "./errors.js";
 import { PAGE_CONTENT_SECURITY_POLICY, prefersHtml } from "./html-page.js";
+import { homePathOf } from "./mount-path.js";
 import type { EventLogger } from "./log.js";
 
 /** Answers with a status and one line of plain text; nothing is cached. */
@@ -29,7 +30,7 @@ export function sendIamAuthError(req: Request, res: Response, error: IamAuthErro
     "X-Content-Type-Options": "nosniff",
     "Content-Security-Policy": PAGE_CONTENT_SECURITY_POLICY,
   });
-  res.type("html").send(renderErrorPage(error));
+  res.type("html").send(renderErrorPage(error, homePathOf(req.baseUrl)));
 }
 
 /**

@@ -3,11 +3,13 @@ import { STSClient } from "@aws-sdk/client-sts";
 import express, { type RequestHandler, type Router } from "express";
 import { createAuthRoute, type TokenVerifier } from "./auth-route.js";
 import { createChallengeFactory, sendChallenge } from "./challenge-response.js";
-import { createErrorHandler } from "./error-response.js";
+import { createErrorHandler, sendErrorLine } from "./error-response.js";
+import { IamAuthError } from "./errors.js";
 import { createFailedSignInLimiter } from "./failure-limit.js";
 import { verifyKmsToken } from "./kms-proof.js";
 import { createEventLogger } from "./log.js";
 import { MemoryReplayStore } from "./memory-replay-store.js";
+import { describeUnsafePath } from "./mount-path.js";
 import { createNonceIssuer, type NonceIssuer } from "./nonce.js";
 import { createNonceCookies, type NonceCookies } from "./nonce-cookie.js";
 import {
@@ -25,10 +27,13 @@ import { verifyStsProof } from "./sts-proof.js";
 
 /**
  * Express middleware that signs people in with their AWS IAM identity (the iam-auth-proxy
- * protocol: the STS method, the KMS method or both). Mount it first, at the root: it serves
- * `authPath`, `signOutPath` and `whoamiPath` itself, sets `req.iamIdentity` for signed-in
- * requests, lets `publicPaths` through, and answers every other unauthenticated request with
- * the 401 challenge. Options are validated here, once: a TypeError lists every problem.
+ * protocol: the STS method, the KMS method or both). Mount it before the routes it protects, at
+ * the root or under a path (`app.use("/admin", iamAuth(…))`): it serves `authPath`, `signOutPath`
+ * and `whoamiPath` under its mount path itself, sets `req.iamIdentity` for signed-in requests,
+ * lets `publicPaths` (relative to the mount) through, and answers every other unauthenticated
+ * request with the 401 challenge, whose `auth-path` names the mounted auth path. A session is
+ * scoped to the mount (cookie Path, and checked on the server; see checkStoredSession).
+ * Options are validated here, once: a TypeError lists every problem.
  * With only the STS method no AWS SDK client is made and no AWS credentials are needed.
  *
  * @example
@@ -58,13 +63,13 @@ export function iamAuth(options: IamAuthOptions): Router {
       : createNonceCookies({
           secrets: resolved.sessionSecrets,
           cookieName: resolved.cookieName,
-          path: resolved.authPath,
           maxAgeSeconds: resolved.sts.proofMaxAgeSeconds,
         });
   const createChallenge = createChallengeFactory(resolved, nonces);
   const challenge: RequestHandler = (req, res) => {
-    const { headers, nonce } = createChallenge(resolved.clock());
-    if (nonce !== undefined) nonceCookies?.set(res, nonce, req.secure);
+    const authPath = req.baseUrl + resolved.authPath;
+    const { headers, nonce } = createChallenge(resolved.clock(), authPath);
+    if (nonce !== undefined) nonceCookies?.set(res, nonce, req.secure, authPath);
     sendChallenge(req, res, headers, resolved);
   };
   const authRoute = createAuthRoute({
@@ -81,6 +86,21 @@ export function iamAuth(options: IamAuthOptions): Router {
   const whoamiRoute = createWhoamiRoute(challenge);
 
   const router = express.Router();
+  // Everything below puts the mount path into the challenge, cookie Paths and redirects; a mount
+  // written as a pattern (app.use("/:team", …)) could match a path no client would accept there.
+  // A plain mount ("/admin") is the same on every request: checked once, remembered.
+  let checkedMountPath = "";
+  router.use((req, res, next) => {
+    if (req.baseUrl === checkedMountPath) return next();
+    const problem = describeUnsafePath(req.baseUrl);
+    if (problem === undefined) {
+      checkedMountPath = req.baseUrl;
+      return next();
+    }
+    const error = new IamAuthError("BAD_REQUEST", `The path this app's sign-in is mounted at ${problem}`);
+    log("request", { outcome: "refused", code: error.code, status: error.status, reason: error.message });
+    return sendErrorLine(res, error.status, error.message);
+  });
   // Sign-in and sign-out write the session: cookie-session always runs there.
   router.use(createSessionLoader(resolved, log, { writePaths: [resolved.authPath, resolved.signOutPath] }));
   // Compared as strings rather than registered as routes: Express would read ":" or "*" in them as patterns.
@@ -118,7 +138,10 @@ function createVerifiers(
         cookieHeader: request.cookieHeader,
         now,
       });
-      return { identity, onSignedIn: (res) => nonceCookies.clear(res, nonce, request.secure) };
+      return {
+        identity,
+        onSignedIn: (res) => nonceCookies.clear(res, nonce, request.secure, request.authPath),
+      };
     };
   }
   if (kms !== undefined) {

@@ -15,6 +15,7 @@ export type {
   StsFetchInit,
   StsMethodOptions,
 } from "./options.js";
+export { describeOptionProblem, type TextOptionName } from "./options.js";
 export type { ReplayStore } from "./replay-store.js";
 export {
   MemoryReplayStore,

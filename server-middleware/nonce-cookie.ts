@@ -15,7 +15,8 @@ import { readCookieValue } from "./session-cookie.js";
  * value: `<cookieName>-nonce-<11 characters>=<32 characters>`. One cookie per challenge, so a
  * browser challenged twice at once (a page and its favicon) keeps both; the nonce itself is never
  * in the cookie. HttpOnly, SameSite=Lax (sent on the top-level navigation to /auth), Secure over
- * https, Path=authPath, and it lives as long as the nonce.
+ * https, Path=the auth path as mounted (`/admin/auth` under `app.use("/admin", …)`), and it lives
+ * as long as the nonce.
  */
 
 const HKDF_INFO = "iam-auth-proxy nonce-cookie v1";
@@ -27,27 +28,28 @@ export interface NonceCookieSettings {
   readonly secrets: readonly string[];
   /** The session cookie's name; nonce cookies are named `<cookieName>-nonce-…`. */
   readonly cookieName: string;
-  /** Sent only to /auth. */
-  readonly path: string;
   readonly maxAgeSeconds: number;
 }
 
 /** Sets, checks and clears the cookie that ties a nonce to the browser it was issued to. */
 export interface NonceCookies {
-  /** Adds the nonce's cookie to a challenge; `secure` when the request came over https. */
-  set(res: Response, nonce: string, secure: boolean): void;
+  /**
+   * Adds the nonce's cookie to a challenge; `secure` when the request came over https, `path`
+   * the auth path as mounted (the cookie is sent only there).
+   */
+  set(res: Response, nonce: string, secure: boolean, path: string): void;
   /**
    * Throws IamAuthError NONCE_COOKIE_MISSING (no nonce cookie at all) or NONCE_COOKIE_MISMATCH
    * (none for this nonce, or a forged one) unless `cookieHeader` holds this nonce's cookie.
    */
   check(cookieHeader: string | undefined, nonce: string): void;
-  /** Expires the nonce's cookie (after a sign-in that used it). */
-  clear(res: Response, nonce: string, secure: boolean): void;
+  /** Expires the nonce's cookie (after a sign-in that used it, at `path`). */
+  clear(res: Response, nonce: string, secure: boolean, path: string): void;
 }
 
 /**
- * @example const cookies = createNonceCookies({ secrets, cookieName: "iam-auth-session", path: "/auth", maxAgeSeconds: 300 });
- * cookies.set(res, nonce, req.secure); … cookies.check(req.headers.cookie, nonce)
+ * @example const cookies = createNonceCookies({ secrets, cookieName: "iam-auth-session", maxAgeSeconds: 300 });
+ * cookies.set(res, nonce, req.secure, "/auth"); … cookies.check(req.headers.cookie, nonce)
  */
 export function createNonceCookies(settings: NonceCookieSettings): NonceCookies {
   const keys = settings.secrets.map((secret) =>
@@ -63,14 +65,14 @@ export function createNonceCookies(settings: NonceCookieSettings): NonceCookies 
       value: mac.subarray(NAME_BYTES),
     };
   };
-  const options = (secure: boolean) =>
-    ({ httpOnly: true, sameSite: "lax", secure, path: settings.path }) as const;
+  const options = (secure: boolean, path: string) =>
+    ({ httpOnly: true, sameSite: "lax", secure, path }) as const;
 
   return {
-    set(res, nonce, secure) {
+    set(res, nonce, secure, path) {
       const { name, value } = cookieOf(signingKey, nonce);
       res.cookie(name, value.toString("base64url"), {
-        ...options(secure),
+        ...options(secure, path),
         maxAge: settings.maxAgeSeconds * 1000,
       });
     },
@@ -96,8 +98,8 @@ export function createNonceCookies(settings: NonceCookieSettings): NonceCookies 
         "The sign-in did not come from the browser that was challenged: no nonce cookie matches the proof's nonce",
       );
     },
-    clear(res, nonce, secure) {
-      res.clearCookie(cookieOf(signingKey, nonce).name, options(secure));
+    clear(res, nonce, secure, path) {
+      res.clearCookie(cookieOf(signingKey, nonce).name, options(secure, path));
     },
   };
 }

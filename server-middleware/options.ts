@@ -1,6 +1,6 @@
 import type { KMSClient } from "@aws-sdk/client-kms";
 import type { STSClient } from "@aws-sdk/client-sts";
-import type { SessionCredentials } from "../protocol/index.js";
+import { AUTH_PATH, type SessionCredentials } from "../protocol/index.js";
 import { describeSecret, describeValue as describe, isRecord } from "./describe-value.js";
 import { readAccessOptions } from "./options-access.js";
 import {
@@ -10,6 +10,7 @@ import {
 } from "./options-failure-limit.js";
 import { bindKmsServerId, readKmsOptions, readRegion, type ResolvedKmsOptions } from "./options-kms.js";
 import { readStsOptions, type ResolvedStsOptions, type StsMethodOptions } from "./options-sts.js";
+import { describeUnsafePath } from "./mount-path.js";
 import { isExactPath, isPathPattern } from "./public-paths.js";
 import type { ReplayStore } from "./replay-store.js";
 
@@ -91,9 +92,14 @@ export interface IamAuthOptions {
    * Matching is case-sensitive, so a path only Express's case-insensitive routing would match stays protected.
    */
   readonly publicPaths?: readonly string[];
-  /** Where the proxy sends the token. Default `"/auth"`, what the original proxy uses; change it only for your own clients. */
+  /**
+   * Where the proxy hands the proof over, relative to where the middleware is mounted. Default
+   * `"/auth"`. Another path is advertised in the challenge (`auth-path`), which this project's proxy
+   * follows; the original Go proxy always uses `/auth` (under a mount: the mount's `/auth` is not
+   * reachable by it at all), so keep the default while people still use it.
+   */
   readonly authPath?: string;
-  /** POST here signs out (clears the session, 303 to `/`). Default `"/auth/sign-out"`. */
+  /** POST here signs out (clears the session, 303 to the mount's `/`). Default `"/auth/sign-out"`. */
   readonly signOutPath?: string;
   /** GET here answers who is signed in, as JSON (the challenge when nobody is). Default `"/auth/whoami"`. */
   readonly whoamiPath?: string;
@@ -103,6 +109,12 @@ export interface IamAuthOptions {
    * package's README.md as text.
    */
   readonly helpUrl?: string;
+  /**
+   * The address (`HOST:PORT`) the challenge page tells people to run the proxy on and point their
+   * browser at: `iam-auth-proxy --bind <proxyAddress>`, `http://<proxyAddress>/proxy.pac`.
+   * Default `"127.0.0.1:8080"`, the proxy's own default.
+   */
+  readonly proxyAddress?: string;
   /** Name of the session cookie (a second one with `.sig` appended holds its signature). Default `"iam-auth-session"`. Use different names for apps sharing a host name: cookies ignore ports. */
   readonly cookieName?: string;
   /** KMS method only: AWS region of its KMS and STS clients. Default: the region in `kms.keyId` when it is an ARN, else the SDK's default (AWS_REGION, config files). */
@@ -148,6 +160,7 @@ export interface ResolvedIamAuthOptions {
   readonly cookieName: string;
   /** undefined: the challenge page names the package's README instead of linking. */
   readonly helpUrl: string | undefined;
+  readonly proxyAddress: string;
   /** `region`, else the region of an ARN `kms.keyId`, else undefined (the SDK decides). */
   readonly region: string | undefined;
   readonly kmsClient: KMSClient | undefined;
@@ -162,9 +175,11 @@ export interface ResolvedIamAuthOptions {
 export const DEFAULT_SESSION_MAX_AGE_SECONDS = 3600;
 export const MAX_SESSION_MAX_AGE_SECONDS = 86400 * 7;
 export const DEFAULT_COOKIE_NAME = "iam-auth-session";
-export const DEFAULT_AUTH_PATH = "/auth";
+/** The original's hand-over path; any other is advertised in the challenge as auth-path. */
+export const DEFAULT_AUTH_PATH = AUTH_PATH;
 export const DEFAULT_SIGN_OUT_PATH = "/auth/sign-out";
 export const DEFAULT_WHOAMI_PATH = "/auth/whoami";
+export const DEFAULT_PROXY_ADDRESS = "127.0.0.1:8080";
 export const MIN_SESSION_SECRET_LENGTH = 32;
 
 const knownOptions = [
@@ -181,6 +196,7 @@ const knownOptions = [
   "whoamiPath",
   "cookieName",
   "helpUrl",
+  "proxyAddress",
   "region",
   "kmsClient",
   "createStsClient",
@@ -193,6 +209,9 @@ const knownOptions = [
 const accountIdPattern = /^\d{12}$/;
 // RFC 6265 §4.1.1: a cookie name is an RFC 2616 token.
 const cookieNamePattern = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]{1,64}$/;
+// A host name, an IPv4 address or a bracketed IPv6 address, and a port: what --bind takes.
+const proxyAddressPattern =
+  /^(?:\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9](?:[A-Za-z0-9.-]{0,251}[A-Za-z0-9])?):(\d{1,5})$/;
 
 /**
  * Validates `iamAuth()` options once, at start-up, and returns a frozen copy with defaults.
@@ -255,11 +274,11 @@ export function resolveOptions(options: IamAuthOptions): ResolvedIamAuthOptions 
     );
   }
   const helpUrl = input.helpUrl;
-  if (helpUrl !== undefined && !(typeof helpUrl === "string" && isHelpUrl(helpUrl))) {
-    problems.push(
-      `helpUrl: must be an https: or http: URL, or a path on this site such as "/docs/sign-in" (got ${describe(helpUrl)})`,
-    );
-  }
+  const helpUrlProblem = helpUrl === undefined ? undefined : describeOptionProblem("helpUrl", helpUrl);
+  if (helpUrlProblem !== undefined) problems.push(`helpUrl: ${helpUrlProblem}`);
+  const proxyAddress = input.proxyAddress ?? DEFAULT_PROXY_ADDRESS;
+  const proxyAddressProblem = describeOptionProblem("proxyAddress", proxyAddress);
+  if (proxyAddressProblem !== undefined) problems.push(`proxyAddress: ${proxyAddressProblem}`);
   const region = readKmsOnlyOptions(input, kms, problems);
 
   const replayStore = input.replayStore;
@@ -293,6 +312,7 @@ export function resolveOptions(options: IamAuthOptions): ResolvedIamAuthOptions 
     ...(paths as NonNullable<typeof paths>),
     cookieName: cookieName as string,
     helpUrl: helpUrl as string | undefined,
+    proxyAddress: proxyAddress as string,
     region,
     kmsClient: input.kmsClient as KMSClient | undefined,
     createStsClient: input.createStsClient as StsClientFactory | undefined,
@@ -344,8 +364,14 @@ function readRoutePaths(
   let valid = true;
   for (const [name, fallback] of Object.entries(defaults)) {
     const value = input[name] ?? fallback;
-    if (typeof value !== "string" || !isExactPath(value)) {
-      problems.push(`${name}: must be a path such as ${JSON.stringify(fallback)} (got ${describe(value)})`);
+    const problem =
+      name === "authPath"
+        ? describeOptionProblem("authPath", value)
+        : typeof value !== "string" || !isExactPath(value)
+          ? `must be a path such as ${JSON.stringify(fallback)} (got ${describe(value)})`
+          : undefined;
+    if (problem !== undefined || typeof value !== "string") {
+      problems.push(`${name}: ${problem}`);
       valid = false;
       continue;
     }
@@ -400,6 +426,34 @@ function readPublicPaths(value: unknown, problems: string[]): readonly string[] 
   return valid ? Object.freeze([...(paths as string[])]) : undefined;
 }
 
+/** The options an app may well take from its environment as text (the example server does), checked one at a time. */
+export type TextOptionName = "authPath" | "helpUrl" | "proxyAddress";
+
+/**
+ * What is wrong with one of those option values, as "must be … (got …)", or undefined when it is
+ * fine: the very check iamAuth() makes, for an app that wants to name its own setting (an
+ * environment variable) in the message.
+ *
+ * @example describeOptionProblem("helpUrl", "javascript:alert(1)") // 'must be an https: or http: URL, … (got "javascript:alert(1)")'
+ */
+export function describeOptionProblem(name: TextOptionName, value: unknown): string | undefined {
+  switch (name) {
+    case "helpUrl":
+      return typeof value === "string" && isHelpUrl(value)
+        ? undefined
+        : `must be an https: or http: URL, or a path on this site such as "/docs/sign-in" (got ${describe(value)})`;
+    case "proxyAddress":
+      return typeof value === "string" && isProxyAddress(value)
+        ? undefined
+        : `must be HOST:PORT where people run the proxy, such as "${DEFAULT_PROXY_ADDRESS}" (got ${describe(value)})`;
+    case "authPath":
+      // It goes into the challenge, where a client accepts only a plain path (checkAuthPath).
+      return typeof value === "string" && isExactPath(value)
+        ? describeUnsafePath(value)
+        : `must be a path such as "${DEFAULT_AUTH_PATH}" (got ${describe(value)})`;
+  }
+}
+
 /** A link target the challenge page may show: no `javascript:` or other schemes, no `//host` paths. */
 function isHelpUrl(value: string): boolean {
   if (!/^[\x21-\x7e]{1,2048}$/.test(value)) return false;
@@ -410,6 +464,11 @@ function isHelpUrl(value: string): boolean {
   } catch {
     return false;
   }
+}
+
+function isProxyAddress(value: string): boolean {
+  const port = proxyAddressPattern.exec(value)?.[1];
+  return port !== undefined && Number(port) >= 1 && Number(port) <= 65535;
 }
 
 function writeLineToStdout(line: string): void {

@@ -29,8 +29,10 @@ export function createCookieSession(settings: CookieSettings): RequestHandler {
         next(error);
         return;
       }
-      // Read when the cookie is written (after the route ran), per request.
+      // Read when the cookie is written (after the route ran), per request. Path: the mount
+      // (`/admin` under app.use("/admin", …)), so browsers send the session only there.
       req.sessionOptions.secure = req.secure;
+      req.sessionOptions.path = req.baseUrl === "" ? "/" : req.baseUrl;
       next();
     });
   };

@@ -68,10 +68,11 @@ export function createSessionLoader(
   return (req, res, next) => {
     const now = settings.clock();
     const pair = readCookiePair(req.headers.cookie);
+    const mountPath = req.baseUrl;
     if (pair !== undefined && !writePaths.includes(req.path)) {
       const cached = cache.find(pair.value, pair.signature);
       if (cached !== undefined) {
-        const state = checkStoredSession(cached.stored, rules, now);
+        const state = checkStoredSession(cached.stored, rules, now, mountPath);
         if (state.kind === "valid") {
           req.iamIdentity = cached.identity;
           req.iamSession = state.session;
@@ -89,7 +90,7 @@ export function createSessionLoader(
         next(error);
         return;
       }
-      const state = readSessionState(req, settings.cookieName, rules, now);
+      const state = readSessionState(req, settings.cookieName, rules, now, mountPath);
       if (state.kind === "valid") {
         const { arn, account, userId } = state.stored;
         const identity: IamIdentity = Object.freeze({ arn, account, userId });
@@ -109,7 +110,13 @@ export function createSessionLoader(
 }
 
 /** Reads the session of a request after cookie-session ran, and checks it. */
-function readSessionState(req: Request, cookieName: string, rules: SessionRules, now: Date): SessionState {
+function readSessionState(
+  req: Request,
+  cookieName: string,
+  rules: SessionRules,
+  now: Date,
+  mountPath: string,
+): SessionState {
   const session = req.session;
   if (session === null || session === undefined || session.isNew === true) {
     // cookie-session ignores a cookie whose signature does not verify or that does not decode.
@@ -124,5 +131,5 @@ function readSessionState(req: Request, cookieName: string, rules: SessionRules,
   if (stored === undefined) {
     return { kind: "rejected", reason: "the session cookie does not hold a session of this app" };
   }
-  return checkStoredSession(stored, rules, now);
+  return checkStoredSession(stored, rules, now, mountPath);
 }

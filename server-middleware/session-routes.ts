@@ -2,12 +2,13 @@ import type { RequestHandler, Response } from "express";
 import { sendErrorLine } from "./error-response.js";
 import { IamAuthError } from "./errors.js";
 import type { EventLogger } from "./log.js";
+import { homePathOf } from "./mount-path.js";
 import { describeCrossSite } from "./same-origin.js";
 import { endSession } from "./session.js";
 
 /**
  * POST <signOutPath>: ends the session (the response clears the cookie) and redirects 303 to
- * "/". Only POST: a GET would let any page sign people out with an <img>. A request another
+ * the mount's "/" ("/admin/" under `app.use("/admin", …)`). Only POST: a GET would let any page sign people out with an <img>. A request another
  * site's page made (`Sec-Fetch-Site: cross-site`, or an `Origin` — without it a `Referer` —
  * of another origin; see describeCrossSite) is refused with 403 SIGN_OUT_CROSS_SITE, so another
  * site's form cannot either, also on a plain-http app where browsers send no Sec-Fetch-Site.
@@ -37,7 +38,7 @@ export function createSignOutRoute(log: EventLogger): RequestHandler {
     req.iamIdentity = undefined;
     req.iamSession = undefined;
     res.set("Cache-Control", "no-store");
-    res.redirect(303, "/");
+    res.redirect(303, homePathOf(req.baseUrl));
   };
 }
 

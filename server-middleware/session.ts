@@ -10,6 +10,11 @@ export interface StoredSession {
   readonly userId: string;
   /** When the sign-in happened, in milliseconds since the epoch. */
   readonly issuedAt: number;
+  /**
+   * Where the middleware that signed it in is mounted ("" at the root; stored only under a
+   * mount, so a root session's cookie is what it always was). It is accepted only there.
+   */
+  readonly mountPath: string;
 }
 
 /** How far in the future `issuedAt` may be, for servers whose clocks disagree a little. */
@@ -33,14 +38,24 @@ export interface SessionRules {
  * Checks a verified session on this request. The lifetime is checked here, on the server,
  * from the signed `issuedAt`: a cookie kept past its expiry, or replayed by hand, does not
  * outlive `sessionMaxAgeSeconds`. The identity is checked against the access rules again, so
- * narrowing `allowedAccounts` or `allowedPrincipals` ends existing sessions too. Cheap (no
- * signature, no decoding), so it runs on every request, cached cookies included.
+ * narrowing `allowedAccounts` or `allowedPrincipals` ends existing sessions too. A session is
+ * accepted only under the mount path it was signed in at (`mountPath`, the request's): its
+ * cookie's Path keeps browsers from sending it elsewhere, and this keeps a cookie sent by hand,
+ * or by a client that ignores Path, from counting at another mount that shares the cookie name
+ * and secrets. Cheap (no signature, no decoding), so it runs on every request, cached cookies included.
  */
 export function checkStoredSession(
   stored: StoredSession,
   rules: SessionRules,
   now: Date,
+  mountPath: string,
 ): Exclude<SessionState, { kind: "none" }> {
+  if (stored.mountPath !== mountPath) {
+    return {
+      kind: "rejected",
+      reason: `the session was signed in under ${stored.mountPath || "/"}, not ${mountPath || "/"}`,
+    };
+  }
   if (!rules.allowedAccounts.includes(stored.account)) {
     return { kind: "rejected", reason: "the session cookie does not hold a session of this app" };
   }
@@ -66,35 +81,38 @@ export function checkStoredSession(
 
 /**
  * The session in a decoded cookie, or undefined when it is not one of this protocol's:
- * the four fields with their types, and an ARN whose account is the session's account.
+ * the four fields with their types (and `mountPath`, a string, when there), and an ARN whose
+ * account is the session's account.
  */
 export function toStoredSession(value: Record<string, unknown>): StoredSession | undefined {
-  const { arn, account, userId, issuedAt } = value;
+  const { arn, account, userId, issuedAt, mountPath = "" } = value;
   if (typeof arn !== "string" || typeof account !== "string" || typeof userId !== "string" || userId === "") {
     return undefined;
   }
   if (typeof issuedAt !== "number" || !Number.isFinite(issuedAt)) return undefined;
+  if (typeof mountPath !== "string") return undefined;
   try {
     if (parseArn(arn).account !== account) return undefined;
   } catch {
     return undefined;
   }
-  return { arn, account, userId, issuedAt };
+  return { arn, account, userId, issuedAt, mountPath };
 }
 
 /**
- * Starts a new session for `identity` (replacing any other, so a session is never carried
- * over). cookie-session must run on this request (the loader mounts it on `writePaths`).
+ * Starts a new session for `identity` under `mountPath` (replacing any other, so a session is
+ * never carried over). cookie-session must run on this request (the loader mounts it on `writePaths`).
  */
-export function startSession(req: Request, identity: IamIdentity, now: Date): void {
-  const stored: StoredSession = {
+export function startSession(req: Request, identity: IamIdentity, now: Date, mountPath: string): void {
+  const stored = {
     arn: identity.arn,
     account: identity.account,
     userId: identity.userId,
     issuedAt: now.getTime(),
+    ...(mountPath === "" ? {} : { mountPath }),
   };
   requireCookieSession(req);
-  req.session = { ...stored };
+  req.session = stored;
 }
 
 /** Ends the request's session: the response clears the cookie (cookie-session must run, as above). */

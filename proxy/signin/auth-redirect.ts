@@ -14,7 +14,7 @@ export interface AuthRedirectContext {
 /** A 302 that sends the client to the app's /auth with the token. */
 export interface AuthRedirect {
   readonly kind: "redirect";
-  /** `http://<authHost>/auth?return_url=…&token=…`. Secret: it holds the token; never log it. */
+  /** `//<authHost><auth path>?return_url=…&token=…`. Secret: it holds the token; never log it. */
   readonly location: string;
   /** The one line the 302's body says. */
   readonly message: string;
@@ -22,8 +22,9 @@ export interface AuthRedirect {
 
 /**
  * The original proxy's login flow: answers an app's IAM challenge with a 302 that sends the
- * client to /auth at `authHost` with the token (the app's own host in forward mode, the local
- * address the browser used in reverse mode), or with the refusal when no proof can be made.
+ * client to the challenge's auth path (`/auth` unless it names another) at `authHost` with the
+ * token (the app's own host in forward mode, the local address the browser used in reverse
+ * mode), or with the refusal when no proof can be made.
  *
  * @example const outcome = await redirectToAuth(challenge, target, target.host, { answerChallenge, signInLog })
  */
@@ -44,7 +45,7 @@ export async function redirectToAuth(
   signInLog.login({ host: target.host, identity, method, outcome: "redirected" });
   return {
     kind: "redirect",
-    location: buildAuthLocation(authHost, target.path, decision.token),
+    location: buildAuthLocation(authHost, target.path, decision.token, challenge.authPath),
     message: `Signing in to ${target.host} with your AWS identity`,
   };
 }

@@ -1,4 +1,5 @@
 import {
+  AUTH_PATH,
   decodeEncryptionContext,
   findIamChallenge,
   type ChallengeLookup,
@@ -24,11 +25,17 @@ export interface UpstreamResponseHead {
 
 /**
  * An app's IAM challenge, read once from its 401 (see readChallenge) and passed on as it is:
- * the WWW-Authenticate lookup (well-formed or not) and the response's fields (the KMS method
- * reads its key id and encryption context from them).
+ * the WWW-Authenticate lookup (well-formed or not), where the proof goes, and the response's
+ * fields (the KMS method reads its key id and encryption context from them).
  */
 export interface AppChallenge {
   readonly lookup: Exclude<ChallengeLookup, { readonly kind: "none" }>;
+  /**
+   * The path the proof is handed over at, on the app's own origin: the challenge's `auth-path`
+   * (checked by findIamChallenge; a bad one makes the lookup "invalid", which is refused with
+   * CHALLENGE_INVALID), else `/auth`, as the original's proxies always use.
+   */
+  readonly authPath: string;
   readonly headers: UpstreamResponseHead["headersDistinct"];
 }
 
@@ -76,7 +83,9 @@ export function readChallenge(response: UpstreamResponseHead): AppChallenge | un
   if (response.statusCode !== 401) return undefined;
   const headers = response.headersDistinct;
   const lookup = findIamChallenge(headers[WWW_AUTHENTICATE_HEADER] ?? []);
-  return lookup.kind === "none" ? undefined : { lookup, headers };
+  if (lookup.kind === "none") return undefined;
+  const authPath = (lookup.kind === "iam" ? lookup.challenge.authPath : undefined) ?? AUTH_PATH;
+  return { lookup, authPath, headers };
 }
 
 /**

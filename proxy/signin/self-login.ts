@@ -1,5 +1,5 @@
 import type { OutgoingHttpHeaders } from "node:http";
-import { AUTH_PATH, checkReturnUrl, ProtocolError } from "../../protocol/index.js";
+import { buildAuthTarget, checkReturnUrl, ProtocolError } from "../../protocol/index.js";
 import { readAuthRefusal, refusalFor, type SignInRefusal } from "./auth-refusal.js";
 import { readChallenge, type AppChallenge, type ChallengeAnswerer } from "./challenge-answerer.js";
 import type { CookieJar, StoredCookie } from "../http/cookie-jar.js";
@@ -84,8 +84,9 @@ const DEFAULT_AUTH_ACCEPT = "text/plain, */*";
 
 /**
  * Completes sign-ins on the client's behalf. For a challenged request it gets a token (see
- * createChallengeAnswerer), sends `GET /auth?return_url=…&token=…` to the app itself, keeps the
- * session cookies the app sets in the jar, and replays the request with them; the client gets
+ * createChallengeAnswerer), sends `GET /auth?return_url=…&token=…` to the app itself (to the
+ * challenge's `auth-path` when it names one), keeps the session cookies the app sets in the jar,
+ * and replays the request with them; the client gets
  * the app's real response with those Set-Cookie lines added, so a browser keeps the session and
  * the token never reaches its history. A client without a cookie store gets the page at once.
  *
@@ -156,7 +157,7 @@ export function createSelfLogin(options: SelfLoginOptions): SelfLogin {
         {
           target,
           method: "GET",
-          path: authPath(target.path, decision.token),
+          path: buildAuthTarget(challenge.authPath, returnUrlFor(target.path), decision.token),
           headers: { host: target.host, accept, ...cookieField(challengeCookies) },
           body: undefined,
         },
@@ -168,7 +169,7 @@ export function createSelfLogin(options: SelfLoginOptions): SelfLogin {
       return refuse(
         new ProxyError(
           "UPSTREAM_UNREACHABLE",
-          `${target.host} did not answer the sign-in at ${AUTH_PATH} within ${authTimeoutMs / 1000} s`,
+          `${target.host} did not answer the sign-in at ${challenge.authPath} within ${authTimeoutMs / 1000} s`,
           { cause: error },
         ),
       );
@@ -185,13 +186,13 @@ export function createSelfLogin(options: SelfLoginOptions): SelfLogin {
     auth.resume();
     // The challenge's cookies were the proxy's to send; /auth clearing them is not the client's business.
     const setCookies = withoutCookies(auth.headersDistinct["set-cookie"] ?? [], challengeCookies);
-    const cookies = jar.store(originOf(target), AUTH_PATH, setCookies);
+    const cookies = jar.store(originOf(target), challenge.authPath, setCookies);
     signInLog.login({ host: target.host, identity, method, outcome: "signed-in" });
     return { kind: "signed-in", cookies, setCookies };
   }
 
   /** The app's recent refusal of this identity, if any (and it is logged as answered again). */
-  function recentRefusal(target: ForwardTarget): SignInRefusal | undefined {
+  function recentRefusal(target: ForwardTarget, authPath: string): SignInRefusal | undefined {
     const remembered = refusals.recall(originOf(target));
     if (remembered === undefined) return undefined;
     const left = remembered.leftMs;
@@ -199,7 +200,7 @@ export function createSelfLogin(options: SelfLoginOptions): SelfLogin {
       host: target.host,
       outcome: "refused-again",
       status: remembered.refusal.status,
-      reason: `the app refused this identity at ${AUTH_PATH} moments ago; not signing in again for ${Math.ceil(left / 1000)} s`,
+      reason: `the app refused this identity at ${authPath} moments ago; not signing in again for ${Math.ceil(left / 1000)} s`,
     });
     return remembered.refusal;
   }
@@ -227,7 +228,7 @@ export function createSelfLogin(options: SelfLoginOptions): SelfLogin {
     // Decided synchronously, so concurrent requests cannot both start a sign-in.
     const origin = originOf(target);
     const joined = running.get(origin);
-    const remembered = joined === undefined ? recentRefusal(target) : undefined;
+    const remembered = joined === undefined ? recentRefusal(target, challenge.authPath) : undefined;
     const pending =
       joined ??
       (remembered === undefined ? startSignIn(challenge, target, accept) : Promise.resolve(remembered));
@@ -284,20 +285,19 @@ function loginLoop(target: Pick<ForwardTarget, "scheme" | "host">): ProxyError {
   );
 }
 
-/** `/auth?return_url=…&token=…` in the original's form; return_url is the request's path when the app would accept it. */
-function authPath(requestPath: string, token: string): string {
-  let returnUrl = "/";
+/** The return_url of the hand-over: the request's path when the app would accept it. */
+function returnUrlFor(requestPath: string): string {
   try {
-    returnUrl = checkReturnUrl(requestPath);
+    return checkReturnUrl(requestPath);
   } catch (error) {
     // The request is replayed whatever return_url says; "/" keeps an odd path from failing the sign-in.
     if (!(error instanceof ProtocolError)) throw error;
+    return "/";
   }
-  return `${AUTH_PATH}?return_url=${encodeURIComponent(returnUrl)}&token=${encodeURIComponent(token)}`;
 }
 
 /**
- * The cookies the app's 401 set for /auth, which the /auth request carries as the browser that
+ * The cookies the app's 401 set for its auth path, which the hand-over carries as the browser that
  * was challenged would: the STS method binds a proof to that browser with a nonce cookie
  * (docs/protocol.md, "The nonce cookie"), and /auth refuses a proof without it.
  */
@@ -307,7 +307,8 @@ function readChallengeCookies(challenge: AppChallenge, requestPath: string, now:
     .filter((cookie) => cookie !== undefined)
     .filter(
       (cookie) =>
-        pathMatches(cookie.path, AUTH_PATH) && !(cookie.expiresAt !== undefined && cookie.expiresAt <= now),
+        pathMatches(cookie.path, challenge.authPath) &&
+        !(cookie.expiresAt !== undefined && cookie.expiresAt <= now),
     );
 }
 

@@ -161,7 +161,9 @@ describe("Chromium and the example app (real processes: local AWS, example serve
       assert.equal(await page.getByRole("main").count(), 1);
       const text = (await page.getByRole("main").innerText()).replace(/\s+/g, " ");
       assert.ok(text.includes("This app signs you in with your AWS identity"), text);
-      assert.ok(text.includes("Run iam-auth-proxy --bind :8080 on your computer"), text);
+      assert.ok(text.includes("Install the proxy once (Node.js 20.19 or newer)"), text);
+      assert.ok(text.includes("npm ci && npm run build && npm link"), text);
+      assert.ok(text.includes("Start it: run iam-auth-proxy --bind 127.0.0.1:8080 on your computer"), text);
       assert.ok(text.includes("http://127.0.0.1:8080/proxy.pac"), text);
       assert.ok(text.includes("README.md"), text);
       assert.deepEqual(await browser.cookies(app.url), []);

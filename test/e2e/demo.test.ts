@@ -59,6 +59,19 @@ describe("npm run demo (scripts/demo.ts as a real process)", () => {
     );
   });
 
+  it("the app's sign-in page names the demo's real proxy address, for browsers and for curl", async () => {
+    const proxyAddress = new URL(urls.proxy).host;
+    const page = await fetch(`${urls.app}/`, { headers: { accept: "text/html" } });
+    assert.equal(page.status, 401);
+    const markup = (await page.text()).replace(/\s+/g, " ");
+    assert.ok(markup.includes(`<code>iam-auth-proxy --bind ${proxyAddress}</code>`), markup);
+    assert.ok(markup.includes(`<code>http://${proxyAddress}/proxy.pac</code>`), markup);
+    assert.ok(markup.includes("npm ci &amp;&amp; npm run build &amp;&amp; npm link"), markup);
+    assert.doesNotMatch(markup, /127\.0\.0\.1:8080/);
+    const line = await (await fetch(`${urls.app}/`)).text();
+    assert.ok(line.includes(`run \`iam-auth-proxy --bind ${proxyAddress}\``), line);
+  });
+
   it("stops everything on Ctrl-C (SIGINT) and exits 0", async () => {
     const exit = exited();
     demo.kill("SIGINT");

@@ -61,6 +61,9 @@ describe("resolveExampleConfig", () => {
       sts: { serverId: undefined, testStsEndpoint: undefined },
       allowedAccounts: undefined,
       allowedPrincipals: undefined,
+      authPath: undefined,
+      helpUrl: undefined,
+      proxyAddress: undefined,
       host: "127.0.0.1",
       port: 3000,
     });

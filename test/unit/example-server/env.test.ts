@@ -38,6 +38,9 @@ describe("readExampleEnv", () => {
       serverId: undefined,
       allowedAccounts: undefined,
       allowedPrincipals: undefined,
+      authPath: undefined,
+      helpUrl: undefined,
+      proxyAddress: undefined,
       host: "127.0.0.1",
       port: 3000,
     });
@@ -180,6 +183,9 @@ describe("readExampleEnv: the STS method and access rules", () => {
       serverId: undefined,
       allowedAccounts: undefined,
       allowedPrincipals: undefined,
+      authPath: undefined,
+      helpUrl: undefined,
+      proxyAddress: undefined,
       host: "127.0.0.1",
       port: 3000,
     });
@@ -256,5 +262,36 @@ describe("defaultServerId", () => {
     assert.equal(defaultServerId("127.0.0.1", 3000), "127.0.0.1:3000");
     assert.equal(defaultServerId("localhost", 8080), "localhost:8080");
     assert.equal(defaultServerId("::1", 3000), "[::1]:3000");
+  });
+
+  describe("IAM_AUTH_PATH, HELP_URL and PROXY_ADDRESS (the middleware's authPath, helpUrl, proxyAddress)", () => {
+    it("reads them as given", () => {
+      const env = readExampleEnv({
+        ...complete,
+        IAM_AUTH_PATH: "/login/iam",
+        HELP_URL: "https://wiki.example.com/iam-sign-in",
+        PROXY_ADDRESS: "127.0.0.1:18080",
+      });
+      assert.deepEqual(
+        [env.authPath, env.helpUrl, env.proxyAddress],
+        ["/login/iam", "https://wiki.example.com/iam-sign-in", "127.0.0.1:18080"],
+      );
+    });
+
+    it("refuses bad values with the middleware's own rule, naming the variable", () => {
+      assertProblems(
+        {
+          ...complete,
+          IAM_AUTH_PATH: "/a/../auth",
+          HELP_URL: "javascript:alert(1)",
+          PROXY_ADDRESS: "http://127.0.0.1:8080",
+        },
+        [
+          'IAM_AUTH_PATH: must be a path on the app\'s own site: it has a "." or ".." segment (got "/a/../auth")',
+          'HELP_URL: must be an https: or http: URL, or a path on this site such as "/docs/sign-in" (got "javascript:alert(1)")',
+          'PROXY_ADDRESS: must be HOST:PORT where people run the proxy, such as "127.0.0.1:8080" (got "http://127.0.0.1:8080")',
+        ],
+      );
+    });
   });
 });

@@ -91,3 +91,73 @@ describe("formatIamChallenge", () => {
     assert.deepEqual(findIamChallenge([formatIamChallenge(challenge)]), { kind: "iam", challenge });
   });
 });
+
+describe("the auth-path parameter", () => {
+  it("is read into authPath, apart from the other params", () => {
+    const found = findIamChallenge(['IAM realm="111122223333", methods="sts", auth-path="/admin/auth"']);
+    assert.deepEqual(found, {
+      kind: "iam",
+      challenge: { realm: "111122223333", authPath: "/admin/auth", params: new Map([["methods", "sts"]]) },
+    });
+  });
+
+  it("is absent from a challenge without it (the original's: /auth applies)", () => {
+    const found = findIamChallenge(['IAM realm="111122223333", methods="sts"']);
+    assert.equal(found.kind === "iam" ? found.challenge.authPath : "not iam", undefined);
+  });
+
+  it("matches its name case-insensitively, as every auth-param", () => {
+    const found = findIamChallenge(['IAM realm="111122223333", Auth-Path="/login/iam"']);
+    assert.equal(found.kind === "iam" ? found.challenge.authPath : "", "/login/iam");
+  });
+
+  it("round-trips through formatIamChallenge, sent last", () => {
+    const challenge = {
+      realm: "111122223333",
+      authPath: "/admin/login/iam",
+      params: new Map([
+        ["methods", "sts kms"],
+        ["server-id", "app.example.com"],
+      ]),
+    };
+    const header = formatIamChallenge(challenge);
+    assert.equal(
+      header,
+      'IAM realm="111122223333", methods="sts kms", server-id="app.example.com", auth-path="/admin/login/iam"',
+    );
+    assert.deepEqual(findIamChallenge([header]), { kind: "iam", challenge });
+  });
+
+  it("is not formatted when authPath is undefined", () => {
+    assert.equal(
+      formatIamChallenge({ realm: "111122223333", authPath: undefined, params: new Map() }),
+      'IAM realm="111122223333"',
+    );
+  });
+
+  it("formatting an unsafe authPath is a TypeError (the app's own path is wrong)", () => {
+    assert.throws(
+      () => formatIamChallenge({ realm: "111122223333", authPath: "//evil", params: new Map() }),
+      {
+        name: "TypeError",
+        message:
+          'formatIamChallenge: auth-path must be a path on the app\'s own site: it has an empty segment ("//") (got "//evil")',
+      },
+    );
+  });
+
+  it("an unsafe one makes the challenge invalid with AUTH_PATH_UNSAFE", () => {
+    const found = findIamChallenge(['IAM realm="111122223333", auth-path="https://evil.example/auth"']);
+    assert.equal(found.kind, "invalid");
+    assert.equal(found.kind === "invalid" ? found.error.code : "", "AUTH_PATH_UNSAFE");
+    assert.equal(
+      found.kind === "invalid" ? found.error.message : "",
+      'auth-path must be a path on the app\'s own site: it does not start with "/" (got "https://evil.example/auth")',
+    );
+  });
+
+  it("a repeated one is malformed", () => {
+    const found = findIamChallenge(['IAM realm="111122223333", auth-path="/a", auth-path="/b"']);
+    assert.equal(found.kind === "invalid" ? found.error.code : "", "CHALLENGE_MALFORMED");
+  });
+});

@@ -1,18 +1,22 @@
 import assert from "node:assert/strict";
+import { readFileSync } from "node:fs";
+import { join } from "node:path";
 import { describe, it } from "node:test";
-import { renderChallengePage } from "../../../server-middleware/challenge-page.js";
+import { PROXY_INSTALL_COMMAND, renderChallengePage } from "../../../server-middleware/challenge-page.js";
 import { resolveOptions } from "../../../server-middleware/options.js";
 import { ACCOUNT_ID, KEY_ARN, SERVER_ID } from "./fake-aws.js";
+import { repoRoot } from "../../helpers/service.js";
 import { send, SECRET_A, startTestApp } from "./test-app.js";
 
 const browserAccept = "text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8";
 /** Pages are compared as a person reads them: runs of whitespace are one space. */
 const flat = (markup: string): string => markup.replace(/\s+/g, " ");
 const textLine =
-  "This app signs you in with your AWS identity: run `iam-auth-proxy --bind :8080` and use it as your HTTP proxy.\n";
+  "This app signs you in with your AWS identity: run `iam-auth-proxy --bind 127.0.0.1:8080` and use http://127.0.0.1:8080 as your HTTP proxy (curl -x http://127.0.0.1:8080 …).\n";
+const proxyAddress = "127.0.0.1:8080";
 
 describe("the challenge page", () => {
-  const page = flat(renderChallengePage({ accountId: ACCOUNT_ID, helpUrl: undefined }));
+  const page = flat(renderChallengePage({ accountId: ACCOUNT_ID, helpUrl: undefined, proxyAddress }));
 
   it("is titled, with one h1 saying the same", () => {
     assert.ok(page.includes("<title>Sign in with your AWS identity</title>"));
@@ -29,17 +33,43 @@ describe("the challenge page", () => {
     );
   });
 
-  it("gives the exact command that starts the proxy", () => {
+  it("says how to install the proxy, first", () => {
     assert.ok(
       page.includes(
-        "Run <code>iam-auth-proxy --bind :8080</code> on your computer and use it as your HTTP proxy.",
+        "<li> Install the proxy once (Node.js 20.19 or newer): in a copy of the <code>iam-auth-proxy</code> source, run <code>npm ci &amp;&amp; npm run build &amp;&amp; npm link</code>, which puts the <code>iam-auth-proxy</code> command on your PATH. </li>",
       ),
+      page,
+    );
+    assert.ok(page.indexOf("Install the proxy") < page.indexOf("Start it"));
+  });
+
+  it("installs the way the README says, so the page and the README never disagree", () => {
+    const readme = readFileSync(join(repoRoot, "README.md"), "utf8");
+    assert.ok(readme.includes(`${PROXY_INSTALL_COMMAND}    # from a clone`), "README's install line changed");
+    // Not on the npm registry: the page must never send people to whatever takes that name there.
+    assert.doesNotMatch(page, /npm install -g/);
+  });
+
+  it("gives the exact command that starts the proxy", () => {
+    assert.ok(
+      page.includes("Start it: run <code>iam-auth-proxy --bind 127.0.0.1:8080</code> on your computer."),
     );
   });
 
-  it("gives the PAC URL the proxy serves, and the proxy address", () => {
+  it("gives the PAC URL the proxy serves, and the proxy address for browsers and curl", () => {
     assert.ok(page.includes("<code>http://127.0.0.1:8080/proxy.pac</code>"));
     assert.ok(page.includes("the HTTP proxy to <code>http://127.0.0.1:8080</code>"));
+    assert.ok(page.includes("<code>curl -x http://127.0.0.1:8080 …</code>"));
+  });
+
+  it("with proxyAddress, names that address everywhere and 8080 nowhere", () => {
+    const elsewhere = flat(
+      renderChallengePage({ accountId: ACCOUNT_ID, helpUrl: undefined, proxyAddress: "127.0.0.1:18081" }),
+    );
+    assert.ok(elsewhere.includes("<code>iam-auth-proxy --bind 127.0.0.1:18081</code>"));
+    assert.ok(elsewhere.includes("<code>http://127.0.0.1:18081/proxy.pac</code>"));
+    assert.ok(elsewhere.includes("the HTTP proxy to <code>http://127.0.0.1:18081</code>"));
+    assert.doesNotMatch(elsewhere, /8080/);
   });
 
   it("without helpUrl, names the package's README as text and links nowhere", () => {
@@ -54,6 +84,7 @@ describe("the challenge page", () => {
       renderChallengePage({
         accountId: ACCOUNT_ID,
         helpUrl: 'https://wiki.example.com/sign-in?team=a&x="y"',
+        proxyAddress,
       }),
     );
     assert.ok(
@@ -65,7 +96,9 @@ describe("the challenge page", () => {
   });
 
   it("escapes what it shows (a value with markup stays text)", () => {
-    const hostile = flat(renderChallengePage({ accountId: "<script>alert(1)</script>", helpUrl: undefined }));
+    const hostile = flat(
+      renderChallengePage({ accountId: "<script>alert(1)</script>", helpUrl: undefined, proxyAddress }),
+    );
     assert.ok(hostile.includes("account &lt;script&gt;alert(1)&lt;/script&gt;)"));
     assert.ok(!hostile.includes("<script>"));
   });
@@ -119,6 +152,36 @@ describe("the challenge, as a page or a line", () => {
       } finally {
         await app.close();
       }
+    });
+  }
+});
+
+describe("option proxyAddress", () => {
+  const base = { accountId: ACCOUNT_ID, sts: { serverId: "app.test" }, sessionSecrets: [SECRET_A] };
+
+  it("defaults to the proxy's own default, 127.0.0.1:8080", () => {
+    assert.equal(resolveOptions(base).proxyAddress, "127.0.0.1:8080");
+  });
+
+  it("accepts HOST:PORT, [IPV6]:PORT and a host name", () => {
+    for (const proxyAddress of ["127.0.0.1:8081", "[::1]:8080", "localhost:3128"]) {
+      assert.equal(resolveOptions({ ...base, proxyAddress }).proxyAddress, proxyAddress);
+    }
+  });
+
+  for (const [name, proxyAddress, shown] of [
+    ["a URL", "http://127.0.0.1:8080", '"http://127.0.0.1:8080"'],
+    ["no port", "127.0.0.1", '"127.0.0.1"'],
+    ["port 0", "127.0.0.1:0", '"127.0.0.1:0"'],
+    ["a port over 65535", "127.0.0.1:65536", '"127.0.0.1:65536"'],
+    ["markup", '127.0.0.1:80"><script>', '"127.0.0.1:80\\"><script>"'],
+    ["a number", 8080, "8080"],
+  ] as const) {
+    it(`refuses ${name}, naming the option and the value`, () => {
+      assert.throws(() => resolveOptions({ ...base, proxyAddress: proxyAddress as string }), {
+        name: "TypeError",
+        message: `iamAuth: invalid options:\n  - proxyAddress: must be HOST:PORT where people run the proxy, such as "127.0.0.1:8080" (got ${shown})`,
+      });
     });
   }
 });

@@ -5,7 +5,7 @@ import { ACCOUNT_ID, CONTEXT, KEY_ARN, SERVER_ID } from "./fake-aws.js";
 import { send, startTestApp, type TestApp } from "./test-app.js";
 
 const textLine =
-  "This app signs you in with your AWS identity: run `iam-auth-proxy --bind :8080` and use it as your HTTP proxy.\n";
+  "This app signs you in with your AWS identity: run `iam-auth-proxy --bind 127.0.0.1:8080` and use http://127.0.0.1:8080 as your HTTP proxy (curl -x http://127.0.0.1:8080 …).\n";
 
 describe("the challenge for unauthenticated requests", () => {
   let app: TestApp;
@@ -50,7 +50,7 @@ describe("the challenge for unauthenticated requests", () => {
     assert.match(result.body, /This app signs you in with your AWS identity/);
     assert.match(
       result.body,
-      /Run <code>iam-auth-proxy --bind :8080<\/code> on your computer and use it as your HTTP proxy/,
+      /Start it: run <code>iam-auth-proxy --bind 127.0.0.1:8080<\/code> on your computer\./,
     );
     assert.equal(
       result.headers["www-authenticate"],

@@ -320,7 +320,7 @@ describe("startSession and endSession", () => {
     "cookie-session did not run on this request: add its path to the session loader's writePaths";
 
   it("when cookie-session did not run on the request, throw instead of silently writing no cookie", () => {
-    assert.throws(() => startSession({} as Request, alice, START_TIME), { name: "Error", message });
+    assert.throws(() => startSession({} as Request, alice, START_TIME, ""), { name: "Error", message });
     assert.throws(() => endSession({} as Request), { name: "Error", message });
   });
 });

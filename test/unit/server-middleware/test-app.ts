@@ -40,12 +40,15 @@ export interface TestAppOptions {
   readonly sts?: FakeSts;
   /** Express's `trust proxy` setting. Default: not set. */
   readonly trustProxy?: string;
+  /** Where iamAuth is mounted (`app.use(mountPath, iamAuth(…))`), its routes under it too. Default: the root. */
+  readonly mountPath?: string;
 }
 
 /**
  * An Express app with iamAuth (fake KMS, STS and STS endpoint unless `options` replaces them) on
  * 127.0.0.1:0. Routes: `/` and `/check` answer the signed-in ARN (or "anonymous"); `/health`
- * and `/static/*` are public.
+ * and `/static/*` are public. With `mountPath`, all of them are under it, and `/outside` (not
+ * behind iamAuth) answers the same.
  */
 export async function startTestApp(setup: TestAppOptions = {}): Promise<TestApp> {
   const kms = setup.kms ?? new FakeKms();
@@ -56,7 +59,9 @@ export async function startTestApp(setup: TestAppOptions = {}): Promise<TestApp>
   const clock = { now: START_TIME };
   const app = express();
   if (setup.trustProxy !== undefined) app.set("trust proxy", setup.trustProxy);
+  const mount = setup.mountPath ?? "";
   app.use(
+    mount || "/",
     iamAuth({
       accountId: ACCOUNT_ID,
       ...(methods.includes("kms")
@@ -80,10 +85,11 @@ export async function startTestApp(setup: TestAppOptions = {}): Promise<TestApp>
   const whoAmI = (req: express.Request, res: express.Response): void => {
     res.type("text/plain").send(req.iamIdentity?.arn ?? "anonymous");
   };
-  app.get("/", whoAmI);
-  app.get("/docs", whoAmI);
-  app.get("/health", whoAmI);
-  app.get("/static/app.css", whoAmI);
+  app.get(`${mount}/`, whoAmI);
+  app.get(`${mount}/docs`, whoAmI);
+  app.get(`${mount}/health`, whoAmI);
+  app.get(`${mount}/static/app.css`, whoAmI);
+  if (mount !== "") app.get("/outside", whoAmI);
   const server = app.listen(0, "127.0.0.1");
   await new Promise<void>((resolve, reject) => {
     server.once("listening", resolve);
