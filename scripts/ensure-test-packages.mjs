@@ -13,9 +13,12 @@ const needed = [
   { command: "microsocks", pkg: "microsocks", why: "a real SOCKS5 server" },
   { command: "ip", pkg: "iproute2", why: "the SOCKS tests' private network namespace" },
   { command: "setpriv", pkg: "util-linux", why: "connecting as another OS user" },
+  // An absolute path: the gateway tests run Debian's Python, not whichever python3 is first on PATH.
+  { command: "/usr/bin/python3", pkg: "python3", why: "a plain Python app behind the gateway" },
 ];
 
 function onPath(command) {
+  if (command.startsWith("/")) return existsSync(command);
   return (process.env.PATH ?? "")
     .split(delimiter)
     .some((dir) => dir !== "" && existsSync(join(dir, command)));

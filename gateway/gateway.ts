@@ -1,0 +1,199 @@
+import { ServerResponse, createServer, type IncomingMessage, type Server } from "node:http";
+import type { Duplex } from "node:stream";
+import type { Socket } from "node:net";
+import express, { type Express, type Request, type Response } from "express";
+import httpProxy from "http-proxy";
+import { formatLogLine } from "../protocol/index.js";
+import { DEFAULT_COOKIE_NAME, iamAuth } from "../server-middleware/index.js";
+import { createAssertionSigner } from "./assertion.js";
+import { createIdentityHeaderStripper, setIdentityHeaders } from "./identity-headers.js";
+import { resolveGatewayOptions, type GatewayOptions } from "./options.js";
+import { skipsAuth } from "./skip-auth.js";
+
+/** Where the gateway serves the assertion's public keys. */
+export const JWKS_PATH = "/.well-known/iam-auth/jwks.json";
+
+/** A gateway ready to be given connections: `server.listen(…)`. */
+export interface Gateway {
+  /** The HTTP server (requests and websocket upgrades); not yet listening. */
+  readonly server: Server;
+  /** The Express app behind `server`, for tests and for mounting extra routes before use. */
+  readonly app: Express;
+  /** Stops listening, closes client connections and websockets, frees upstream connections. */
+  close(): Promise<void>;
+}
+
+interface PendingUpgrade {
+  readonly socket: Duplex;
+  readonly head: Buffer;
+}
+
+const forwardedHeaders = [
+  "forwarded",
+  "x-forwarded-for",
+  "x-forwarded-host",
+  "x-forwarded-proto",
+  "x-forwarded-port",
+];
+
+/**
+ * The IAM gateway: signs people in with `iamAuth()` and passes their requests (and websocket
+ * upgrades) to the app at `upstream` with the identity headers and a signed assertion. Every
+ * client-supplied copy of those headers is removed first; requests matching `skipAuth` go
+ * through without a session and without identity headers.
+ *
+ * `server`: an HTTP server to serve on (it may already listen: the command line learns its
+ * port, and so the server-id, before the sign-in options exist); default a new one.
+ *
+ * @example
+ * const gateway = await createGateway({ upstream: "http://127.0.0.1:8000", iamAuth: { accountId, sessionSecrets, sts: { serverId } } });
+ * gateway.server.listen(4180, "127.0.0.1");
+ */
+export async function createGateway(
+  options: GatewayOptions,
+  server: Server = createServer(),
+): Promise<Gateway> {
+  const resolved = resolveGatewayOptions(options);
+  const log = (event: string, fields: Record<string, string | number | undefined>): void =>
+    resolved.logger(formatLogLine(event, fields));
+  const signer = await createAssertionSigner({ ...resolved.assertion, clock: () => new Date() });
+  const stripIdentityHeaders = createIdentityHeaderStripper(resolved.identityHeaders);
+  const sessionCookie = resolved.iamAuth.cookieName ?? DEFAULT_COOKIE_NAME;
+  const upgrades = new WeakMap<IncomingMessage, PendingUpgrade>();
+
+  const proxy = httpProxy.createProxyServer({
+    target: resolved.upstream.origin,
+    xfwd: true,
+    proxyTimeout: resolved.upstreamTimeoutMs,
+    // The app sees the Host the client used, as behind any reverse proxy.
+    changeOrigin: false,
+  });
+  proxy.on("error", (error: NodeJS.ErrnoException, req, target) => {
+    log("upstream", { outcome: "failed", code: error.code ?? "ERROR", path: req.url?.split("?")[0] });
+    const message = `The app at ${resolved.upstream.origin} could not be reached (${error.code ?? error.message}).`;
+    if (target instanceof ServerResponse) {
+      if (target.headersSent) target.destroy();
+      else sendGatewayError(target, 502, "UPSTREAM_UNREACHABLE", message);
+    } else {
+      writeRawError(target, 502, "UPSTREAM_UNREACHABLE", message);
+    }
+  });
+
+  const forward = (req: Request, res: Response): void => {
+    const upgrade = upgrades.get(req);
+    if (upgrade !== undefined) proxy.ws(req, upgrade.socket, upgrade.head);
+    else proxy.web(req, res);
+  };
+
+  const app = express();
+  app.disable("x-powered-by");
+  app.set("trust proxy", resolved.trustProxy);
+  app.get(JWKS_PATH, (_req, res) => {
+    res.set("Cache-Control", "public, max-age=300").json(signer.jwks);
+  });
+  // Before anything reads them: the identity headers are the gateway's alone to set.
+  app.use((req, res, next) => {
+    if (!req.url.startsWith("/")) {
+      sendGatewayError(
+        res,
+        400,
+        "REQUEST_INVALID",
+        "The request target must be a path (origin form), e.g. GET /index.html.",
+      );
+      return;
+    }
+    const removed = stripIdentityHeaders(req.headers);
+    if (removed.length > 0)
+      log("request", { outcome: "stripped", headers: removed.join(","), path: req.path });
+    if (resolved.trustProxy === false) for (const name of forwardedHeaders) delete req.headers[name];
+    next();
+  });
+  app.use((req, res, next) => {
+    if (skipsAuth(resolved.skipAuth, req.method, req.path)) forward(req, res);
+    else next();
+  });
+  app.use(iamAuth(resolved.iamAuth));
+  app.use((req, res, next) => {
+    const identity = req.iamIdentity;
+    // iamAuth answers every request without a valid session itself; this is a second lock.
+    if (identity === undefined) {
+      sendGatewayError(res, 401, "SESSION_REQUIRED", "Sign in first.");
+      return;
+    }
+    signer.sign(identity).then(
+      (assertion) => {
+        setIdentityHeaders(req.headers, resolved.identityHeaders, identity, assertion);
+        removeCookies(req, [sessionCookie, `${sessionCookie}.sig`]);
+        forward(req, res);
+      },
+      (error: unknown) => next(error),
+    );
+  });
+
+  server.on("request", app);
+  server.on("upgrade", (req: IncomingMessage, socket: Duplex, head: Buffer) => {
+    // Upgrades go through the same Express pipeline (header stripping, skip rules, sign-in
+    // check) with a response bound to the raw socket, so a refusal is an ordinary HTTP answer.
+    upgrades.set(req, { socket, head });
+    socket.on("error", () => socket.destroy());
+    const res = new ServerResponse(req);
+    res.assignSocket(socket as Socket);
+    res.shouldKeepAlive = false;
+    res.on("finish", () => socket.end());
+    app(req, res);
+  });
+  const sockets = new Set<Duplex>();
+  server.on("connection", (socket: Socket) => {
+    sockets.add(socket);
+    socket.on("close", () => sockets.delete(socket));
+  });
+
+  return {
+    server,
+    app,
+    close: () =>
+      new Promise<void>((resolve) => {
+        server.close(() => resolve());
+        server.closeAllConnections();
+        for (const socket of sockets) socket.destroy();
+        proxy.close();
+      }),
+  };
+}
+
+/** Removes the named cookies from the request's Cookie header: the app has no use for the gateway's session. */
+function removeCookies(req: IncomingMessage, names: readonly string[]): void {
+  const header = req.headers.cookie;
+  if (header === undefined) return;
+  const kept = header
+    .split(";")
+    .map((pair) => pair.trim())
+    .filter((pair) => pair !== "" && !names.includes(pair.slice(0, Math.max(0, pair.indexOf("=")))));
+  if (kept.length === 0) delete req.headers.cookie;
+  else req.headers.cookie = kept.join("; ");
+}
+
+function sendGatewayError(res: ServerResponse, status: number, code: string, message: string): void {
+  const body = `${message}\n`;
+  res.writeHead(status, {
+    "Content-Type": "text/plain; charset=utf-8",
+    "Content-Length": Buffer.byteLength(body),
+    "Cache-Control": "no-store",
+    "X-Content-Type-Options": "nosniff",
+    "Iam-Auth-Gateway-Error": code,
+  });
+  res.end(res.req?.method === "HEAD" ? undefined : body);
+}
+
+function writeRawError(socket: Duplex, status: number, code: string, message: string): void {
+  if (!socket.writable) {
+    socket.destroy();
+    return;
+  }
+  const body = `${message}\n`;
+  const reason = status === 502 ? "Bad Gateway" : "Error";
+  socket.end(
+    `HTTP/1.1 ${status} ${reason}\r\nContent-Type: text/plain; charset=utf-8\r\nContent-Length: ${Buffer.byteLength(body)}\r\n` +
+      `Cache-Control: no-store\r\nIam-Auth-Gateway-Error: ${code}\r\nConnection: close\r\n\r\n${body}`,
+  );
+}

@@ -1,0 +1,8 @@
+/**
+ * The IAM gateway: `iamAuth()` in front of any HTTP app, passing the signed-in identity on in
+ * headers and a signed assertion (`createGateway`), and the `iam-auth-gateway` command (cli/).
+ */
+export { createGateway, JWKS_PATH, type Gateway } from "./gateway.js";
+export type { GatewayOptions } from "./options.js";
+export { DEFAULT_IDENTITY_HEADERS, type IdentityHeaderNames } from "./identity-headers.js";
+export { MAX_ASSERTION_TTL_SECONDS } from "./assertion.js";

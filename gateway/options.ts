@@ -1,0 +1,158 @@
+import type { IamAuthOptions } from "../server-middleware/index.js";
+import { MAX_ASSERTION_TTL_SECONDS } from "./assertion.js";
+import {
+  checkIdentityHeaderNames,
+  DEFAULT_IDENTITY_HEADERS,
+  type IdentityHeaderNames,
+} from "./identity-headers.js";
+import { parseSkipAuthRule, type SkipAuthRule } from "./skip-auth.js";
+
+/** createGateway's options. */
+export interface GatewayOptions {
+  /** The app behind the gateway: an `http:` or `https:` origin such as `http://127.0.0.1:8000`. Required. */
+  readonly upstream: string;
+  /** The sign-in itself (accounts, principals, session secrets, methods): passed to `iamAuth()`. Required. */
+  readonly iamAuth: IamAuthOptions;
+  /** Names of the identity headers the app receives. Default `DEFAULT_IDENTITY_HEADERS`. */
+  readonly identityHeaders?: Partial<IdentityHeaderNames>;
+  /** The signed identity assertion (`X-Iam-Auth-Assertion`). */
+  readonly assertion?: {
+    /** `iss`. Default `"iam-auth-gateway"`. */
+    readonly issuer?: string;
+    /** `aud`. Default the upstream origin. */
+    readonly audience?: string;
+    /** Lifetime, 1..60 s. Default 60. */
+    readonly ttlSeconds?: number;
+    /** EC P-256 private key, PKCS #8 PEM: the same for every instance so apps see one key. Default a new key at each start. */
+    readonly privateKeyPem?: string;
+  };
+  /** Requests let through without a session, e.g. `"GET /healthz"`, `"/static/*"`. Matched on method and path only. Default none. */
+  readonly skipAuth?: readonly string[];
+  /**
+   * Express's `trust proxy`: which load balancer's `X-Forwarded-*` to believe. Default false:
+   * the client's `X-Forwarded-*` and `Forwarded` headers are removed and the gateway's own sent.
+   */
+  readonly trustProxy?: boolean | string;
+  /** How long the app may take to answer, ms. Default 60,000. */
+  readonly upstreamTimeoutMs?: number;
+  /** One line per event (without secrets). Default: stderr. */
+  readonly logger?: (line: string) => void;
+}
+
+/** GatewayOptions with every default applied, checked. */
+export interface ResolvedGatewayOptions {
+  readonly upstream: URL;
+  readonly iamAuth: IamAuthOptions;
+  readonly identityHeaders: IdentityHeaderNames;
+  readonly assertion: {
+    readonly issuer: string;
+    readonly audience: string;
+    readonly ttlSeconds: number;
+    readonly privateKeyPem: string | undefined;
+  };
+  readonly skipAuth: readonly SkipAuthRule[];
+  readonly trustProxy: boolean | string;
+  readonly upstreamTimeoutMs: number;
+  readonly logger: (line: string) => void;
+}
+
+const knownOptions = new Set([
+  "upstream",
+  "iamAuth",
+  "identityHeaders",
+  "assertion",
+  "skipAuth",
+  "trustProxy",
+  "upstreamTimeoutMs",
+  "logger",
+]);
+
+/**
+ * Checks `options` once and applies the defaults; throws a TypeError listing every problem,
+ * each naming the option and the bad value. The `iamAuth` options are checked by `iamAuth()`.
+ */
+export function resolveGatewayOptions(options: GatewayOptions): ResolvedGatewayOptions {
+  const problems: string[] = [];
+  for (const key of Object.keys(options)) {
+    if (!knownOptions.has(key)) problems.push(`${key}: not an option of createGateway`);
+  }
+  const upstream = parseUpstream(options.upstream, problems);
+  if (typeof options.iamAuth !== "object" || options.iamAuth === null) {
+    problems.push("iamAuth: required: the options of iamAuth() (accountId, sessionSecrets, sts or kms)");
+  }
+  const identityHeaders = { ...DEFAULT_IDENTITY_HEADERS, ...options.identityHeaders };
+  checkIdentityHeaderNames(identityHeaders, "identityHeaders", problems);
+  const ttlSeconds = options.assertion?.ttlSeconds ?? MAX_ASSERTION_TTL_SECONDS;
+  if (!Number.isInteger(ttlSeconds) || ttlSeconds < 1 || ttlSeconds > MAX_ASSERTION_TTL_SECONDS) {
+    problems.push(
+      `assertion.ttlSeconds: must be an integer from 1 to ${MAX_ASSERTION_TTL_SECONDS} (got ${JSON.stringify(ttlSeconds)})`,
+    );
+  }
+  const issuer = options.assertion?.issuer ?? "iam-auth-gateway";
+  const audience = options.assertion?.audience ?? upstream?.origin ?? "";
+  if (typeof issuer !== "string" || issuer.trim() === "")
+    problems.push("assertion.issuer: must be a non-empty string");
+  // Without a valid upstream the default audience is unknown: that problem is reported once, above.
+  if (upstream !== undefined && (typeof audience !== "string" || audience.trim() === "")) {
+    problems.push("assertion.audience: must be a non-empty string");
+  }
+  const privateKeyPem = options.assertion?.privateKeyPem;
+  if (
+    privateKeyPem !== undefined &&
+    (typeof privateKeyPem !== "string" || !privateKeyPem.includes("-----BEGIN PRIVATE KEY-----"))
+  ) {
+    problems.push(
+      "assertion.privateKeyPem: must be an EC P-256 private key in PKCS #8 PEM (-----BEGIN PRIVATE KEY-----)",
+    );
+  }
+  const skipAuth: SkipAuthRule[] = [];
+  const skipAuthTexts: unknown = options.skipAuth ?? [];
+  if (!Array.isArray(skipAuthTexts)) {
+    problems.push('skipAuth: must be a list of rules such as "GET /healthz"');
+  } else {
+    for (const text of skipAuthTexts as unknown[]) {
+      const rule = parseSkipAuthRule(text, "skipAuth", problems);
+      if (rule !== undefined) skipAuth.push(rule);
+    }
+  }
+  const trustProxy = options.trustProxy ?? false;
+  if (typeof trustProxy !== "boolean" && typeof trustProxy !== "string") {
+    problems.push(
+      `trustProxy: must be true, false or Express's trust proxy list such as "loopback" (got ${JSON.stringify(trustProxy)})`,
+    );
+  }
+  const upstreamTimeoutMs = options.upstreamTimeoutMs ?? 60_000;
+  if (!Number.isInteger(upstreamTimeoutMs) || upstreamTimeoutMs < 1) {
+    problems.push(`upstreamTimeoutMs: must be a positive integer (got ${JSON.stringify(upstreamTimeoutMs)})`);
+  }
+  if (options.logger !== undefined && typeof options.logger !== "function")
+    problems.push("logger: must be a function");
+  if (problems.length > 0 || upstream === undefined) {
+    throw new TypeError(`createGateway: invalid options:\n- ${problems.join("\n- ")}`);
+  }
+  return Object.freeze({
+    upstream,
+    iamAuth: options.iamAuth,
+    identityHeaders: Object.freeze(identityHeaders),
+    assertion: Object.freeze({ issuer, audience, ttlSeconds, privateKeyPem }),
+    skipAuth: Object.freeze(skipAuth),
+    trustProxy,
+    upstreamTimeoutMs,
+    logger: options.logger ?? ((line: string) => void process.stderr.write(`${line}\n`)),
+  });
+}
+
+function parseUpstream(value: unknown, problems: string[]): URL | undefined {
+  const bad = (): undefined => {
+    problems.push(
+      `upstream: must be the app's http: or https: origin, such as http://127.0.0.1:8000 (got ${JSON.stringify(value)})`,
+    );
+    return undefined;
+  };
+  if (typeof value !== "string" || !URL.canParse(value)) return bad();
+  const url = new URL(value);
+  if ((url.protocol !== "http:" && url.protocol !== "https:") || url.username !== "" || url.password !== "")
+    return bad();
+  if (url.pathname !== "/" || url.search !== "" || url.hash !== "") return bad();
+  return url;
+}
