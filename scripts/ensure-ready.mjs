@@ -16,7 +16,6 @@ const needsInstall =
   !existsSync(installedMarker) || statSync(lockFile).mtimeMs > statSync(installedMarker).mtimeMs;
 if (needsInstall) {
   console.error("setup: installing dependencies with npm ci");
-  // npm ci runs the `prepare` script, a full build; the incremental one below then finds nothing to do.
   const result = spawnSync(npm, ["ci", "--no-audit", "--no-fund"], { cwd: root, stdio: "inherit" });
   if (result.status !== 0) {
     console.error(`setup: 'npm ci --no-audit --no-fund' failed (exit ${result.status ?? result.signal})`);
