@@ -40,7 +40,12 @@ const outputPattern = /\.(?:d\.[mc]?ts(?:\.map)?|[mc]?js(?:\.map)?)$/;
  */
 function listSources() {
   const path = join(root, "tsconfig.json");
-  const config = JSON.parse(readFileSync(path, "utf8"));
+  let config;
+  try {
+    config = JSON.parse(readFileSync(path, "utf8"));
+  } catch (error) {
+    throw new Error(`${path}: scripts/build.mjs reads it as plain JSON (no comments): ${error.message}`);
+  }
   const include = config.include ?? [];
   if (include.length === 0 || include.some((entry) => /[*?]/.test(entry))) {
     throw new Error(
