@@ -1,20 +1,14 @@
 // Brings a fresh clone to a runnable state: installs dependencies when they are
-// missing or older than package-lock.json, then compiles the TypeScript.
-// Runs before `npm test` and `npm run demo`, using only Node.js built-ins.
+// missing or older than package-lock.json, then compiles what changed since the
+// last build (scripts/build.mjs --incremental: nothing at all on an unchanged tree).
+// Runs before `npm test`, `npm run demo` and `npm run bench`, using only Node.js built-ins.
 import { spawnSync } from "node:child_process";
 import { existsSync, statSync } from "node:fs";
 import { fileURLToPath } from "node:url";
+import { build } from "./build.mjs";
 
 const root = fileURLToPath(new URL("..", import.meta.url));
 const npm = process.platform === "win32" ? "npm.cmd" : "npm";
-
-function run(command, args) {
-  const result = spawnSync(command, args, { cwd: root, stdio: "inherit" });
-  if (result.status !== 0) {
-    console.error(`setup: '${command} ${args.join(" ")}' failed (exit ${result.status ?? result.signal})`);
-    process.exit(result.status ?? 1);
-  }
-}
 
 const installedMarker = `${root}/node_modules/.package-lock.json`;
 const lockFile = `${root}/package-lock.json`;
@@ -22,6 +16,10 @@ const needsInstall =
   !existsSync(installedMarker) || statSync(lockFile).mtimeMs > statSync(installedMarker).mtimeMs;
 if (needsInstall) {
   console.error("setup: installing dependencies with npm ci");
-  run(npm, ["ci", "--no-audit", "--no-fund"]);
+  const result = spawnSync(npm, ["ci", "--no-audit", "--no-fund"], { cwd: root, stdio: "inherit" });
+  if (result.status !== 0) {
+    console.error(`setup: 'npm ci --no-audit --no-fund' failed (exit ${result.status ?? result.signal})`);
+    process.exit(result.status ?? 1);
+  }
 }
-run(process.execPath, [`${root}/node_modules/typescript/bin/tsc`, "-p", "tsconfig.json"]);
+process.exitCode = build({ incremental: true });

@@ -47,7 +47,20 @@ describe("parseAbsoluteTarget", () => {
       65535,
       "my-app.internal:65535",
     ]);
-    assert.throws(() => parseAbsoluteTarget("http://xn--a/"), { code: "REQUEST_TARGET_INVALID" });
+    // Punycode labels are left to the URL parser, whose verdict differs by Node.js version: 20's
+    // rejects the malformed `xn--a`, 24's (a newer Ada) passes ASCII `xn--` labels through unchecked.
+    const urlParser = (() => {
+      try {
+        return new URL("http://xn--a/").hostname;
+      } catch {
+        return undefined;
+      }
+    })();
+    if (urlParser === undefined) {
+      assert.throws(() => parseAbsoluteTarget("http://xn--a/"), { code: "REQUEST_TARGET_INVALID" });
+    } else {
+      assert.deepEqual(parsed("http://xn--a/"), [urlParser, 80, urlParser]);
+    }
     assert.throws(() => parseAbsoluteTarget("http://256.1.1.1/"), { code: "REQUEST_TARGET_INVALID" });
   });
 
