@@ -4,9 +4,13 @@ import type { Socket } from "node:net";
 import express, { type Express, type Request, type Response } from "express";
 import httpProxy from "http-proxy";
 import { formatLogLine } from "../protocol/index.js";
-import { DEFAULT_COOKIE_NAME, iamAuth } from "../server-middleware/index.js";
+import { DEFAULT_AUTH_PATH, DEFAULT_COOKIE_NAME, iamAuth } from "../server-middleware/index.js";
 import { createAssertionSigner } from "./assertion.js";
-import { createIdentityHeaderStripper, setIdentityHeaders } from "./identity-headers.js";
+import {
+  createIdentityHeaderStripper,
+  identityHeaderValues,
+  setIdentityHeaders,
+} from "./identity-headers.js";
 import { resolveGatewayOptions, type GatewayOptions } from "./options.js";
 import { skipsAuth } from "./skip-auth.js";
 
@@ -60,6 +64,7 @@ export async function createGateway(
   const stripIdentityHeaders = createIdentityHeaderStripper(resolved.identityHeaders);
   const sessionCookie = resolved.iamAuth.cookieName ?? DEFAULT_COOKIE_NAME;
   const upgrades = new WeakMap<IncomingMessage, PendingUpgrade>();
+  const checkPath = `${resolved.iamAuth.authPath ?? DEFAULT_AUTH_PATH}/check`;
 
   const proxy = httpProxy.createProxyServer({
     target: resolved.upstream.origin,
@@ -112,9 +117,30 @@ export async function createGateway(
     if (skipsAuth(resolved.skipAuth, req.method, req.path)) forward(req, res);
     else next();
   });
-  app.use(iamAuth(resolved.iamAuth));
+  // The check path is public to iamAuth (it sets the identity when there is a session and lets
+  // the request through either way) so the gateway decides how a refusal looks, below.
+  const signIn = iamAuth({
+    ...resolved.iamAuth,
+    publicPaths: [...(resolved.iamAuth.publicPaths ?? []), checkPath, `${checkPath}/*`],
+  });
+  app.use(signIn);
   app.use((req, res, next) => {
     const identity = req.iamIdentity;
+    // Envoy's ext_authz appends the request's path to its path_prefix: /auth/check/reports.
+    const isCheck = req.path === checkPath || req.path.startsWith(`${checkPath}/`);
+    if (identity === undefined && isCheck) {
+      if (req.query.challenge === "none") {
+        // nginx's auth_request copies a 401's WWW-Authenticate into the answer that its
+        // error_page then fetches from the gateway: a second challenge whose nonce cookie the
+        // client never gets. nginx asks for a bare 401 and takes the challenge from error_page.
+        sendGatewayError(res, 401, "SESSION_REQUIRED", "No valid session.");
+        return;
+      }
+      // Traefik and Envoy hand the check's own 401 to the client: it must be the challenge.
+      req.url = `${checkPath}-challenge`;
+      signIn(req, res, next);
+      return;
+    }
     // iamAuth answers every request without a valid session itself; this is a second lock.
     if (identity === undefined) {
       sendGatewayError(res, 401, "SESSION_REQUIRED", "Sign in first.");
@@ -122,6 +148,13 @@ export async function createGateway(
     }
     signer.sign(identity).then(
       (assertion) => {
+        if (isCheck) {
+          // Forward-auth (nginx auth_request, Traefik forwardAuth, Envoy ext_authz): the
+          // identity goes back in the answer's headers for the front proxy to pass on.
+          res.set(Object.fromEntries(identityHeaderValues(resolved.identityHeaders, identity, assertion)));
+          res.set({ "Cache-Control": "no-store" }).status(200).end();
+          return;
+        }
         setIdentityHeaders(req.headers, resolved.identityHeaders, identity, assertion);
         removeCookies(req, [sessionCookie, `${sessionCookie}.sig`]);
         forward(req, res);

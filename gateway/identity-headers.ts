@@ -87,17 +87,29 @@ export function createIdentityHeaderStripper(
 }
 
 /**
- * Sets the identity headers for the app (after the stripper ran). `assertion` is the signed JWT.
+ * The identity headers for `identity`, names in lower case: set on the request passed to the app,
+ * or on the answer to a forward-auth check (nginx copies them from there).
  */
+export function identityHeaderValues(
+  names: IdentityHeaderNames,
+  identity: IamIdentity,
+  assertion: string,
+): [name: string, value: string][] {
+  return [
+    [names.user.toLowerCase(), identity.arn],
+    [names.arn.toLowerCase(), identity.arn],
+    [names.account.toLowerCase(), identity.account],
+    [names.userId.toLowerCase(), identity.userId],
+    [names.assertion.toLowerCase(), assertion],
+  ];
+}
+
+/** Sets the identity headers on a request about to be proxied (after the stripper ran). */
 export function setIdentityHeaders(
   headers: IncomingHttpHeaders,
   names: IdentityHeaderNames,
   identity: IamIdentity,
   assertion: string,
 ): void {
-  headers[names.user.toLowerCase()] = identity.arn;
-  headers[names.arn.toLowerCase()] = identity.arn;
-  headers[names.account.toLowerCase()] = identity.account;
-  headers[names.userId.toLowerCase()] = identity.userId;
-  headers[names.assertion.toLowerCase()] = assertion;
+  for (const [name, value] of identityHeaderValues(names, identity, assertion)) headers[name] = value;
 }

@@ -15,6 +15,8 @@ const needed = [
   { command: "setpriv", pkg: "util-linux", why: "connecting as another OS user" },
   // An absolute path: the gateway tests run Debian's Python, not whichever python3 is first on PATH.
   { command: "/usr/bin/python3", pkg: "python3", why: "a plain Python app behind the gateway" },
+  // /usr/sbin is not on every user's PATH.
+  { command: "/usr/sbin/nginx", pkg: "nginx", why: "nginx auth_request in front of the gateway" },
 ];
 
 function onPath(command) {
@@ -26,7 +28,7 @@ function onPath(command) {
 
 if (process.platform !== "linux") {
   console.error(
-    "setup: not Linux; install curl, Chromium (set CHROMIUM_PATH), certutil and microsocks yourself",
+    "setup: not Linux; install curl, Chromium (set CHROMIUM_PATH), certutil, microsocks, nginx and python3 yourself",
   );
   process.exit(0);
 }

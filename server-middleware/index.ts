@@ -5,7 +5,7 @@
 export { iamAuth } from "./iam-auth.js";
 export { IamAuthError, type IamAuthErrorCode } from "./errors.js";
 export type { IamIdentity, IamSession } from "./identity.js";
-export { DEFAULT_COOKIE_NAME } from "./options.js";
+export { DEFAULT_AUTH_PATH, DEFAULT_COOKIE_NAME } from "./options.js";
 export type {
   AuthMethod,
   FailedSignInLimitOptions,
