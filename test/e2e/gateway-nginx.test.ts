@@ -1,6 +1,7 @@
 import assert from "node:assert/strict";
 import { randomBytes } from "node:crypto";
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { createServer, type AddressInfo } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
@@ -21,6 +22,16 @@ import { repoRoot, spawnService, startService, type RunningService } from "../he
 
 const suite = "gateway-nginx";
 const { users, accountId } = demoAccount;
+
+/** A port free on 127.0.0.1 now. */
+function reservePort(): Promise<number> {
+  return new Promise((resolve) => {
+    const probe = createServer().listen(0, "127.0.0.1", () => {
+      const { port } = probe.address() as AddressInfo;
+      probe.close(() => resolve(port));
+    });
+  });
+}
 
 interface EchoedRequest {
   readonly path: string;
@@ -53,18 +64,9 @@ describe("forward-auth: nginx auth_request in front of a plain app, the gateway 
       startTimeoutMs: 15_000,
     });
     services.push(app);
-    // The gateway binds to the server-id of nginx, which it learns once nginx has a port: start
-    // nginx first against the gateway's port-to-be? nginx only proxies on demand, so a port
-    // reserved for the gateway is enough.
-    const gatewayPort = await import("node:net").then(
-      ({ createServer }) =>
-        new Promise<number>((resolve) => {
-          const probe = createServer().listen(0, "127.0.0.1", () => {
-            const { port } = probe.address() as import("node:net").AddressInfo;
-            probe.close(() => resolve(port));
-          });
-        }),
-    );
+    // nginx needs the gateway's address in its configuration, and the gateway needs nginx's
+    // (its server-id): reserve a port for the gateway first; nginx connects only on demand.
+    const gatewayPort = await reservePort();
     const snippet = readFileSync(join(repoRoot, "docs", "forward-auth", "nginx.conf"), "utf8")
       .replaceAll("127.0.0.1:4180", `127.0.0.1:${gatewayPort}`)
       .replaceAll("127.0.0.1:8000", new URL(app.url).host);
