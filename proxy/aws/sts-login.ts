@@ -34,7 +34,8 @@ export async function loginWithSts(challenge: StsChallenge, session: AwsSession)
       nonce: challenge.nonce,
       signingDate: new Date(session.now()),
     });
-    return { outcome: "token", token: formatStsProof({ nonce: challenge.nonce, presignedUrl }), identity };
+    const token = formatStsProof({ nonce: challenge.nonce, presignedUrl });
+    return { outcome: "token", token, identity, source: credentials.source };
   } catch (error) {
     if (error instanceof ProxyError) return { outcome: "denied", error, identity };
     throw error;

@@ -1,5 +1,7 @@
 import type { ServerResponse } from "node:http";
 import { AUTH_PATH } from "../../protocol/index.js";
+import { describeRejectedKey, findRejectedKeyCode } from "../aws/aws-errors.js";
+import type { CredentialSource } from "../aws/types.js";
 import { toOneLine, type ProxyErrorCode } from "../common/errors.js";
 import { sendPlainText, sendProxyError } from "../http/http-messages.js";
 import type { UpstreamResponse } from "../upstream/upstream-response.js";
@@ -68,6 +70,30 @@ export async function readAuthRefusal(response: UpstreamResponse, accept: string
   }
   const page = complete && bytes.length > 0 ? { status, headers, body: bytes, accept } : undefined;
   return { kind: "refused", status, message, page };
+}
+
+/**
+ * The app's refusal, explained when the app's AWS refused the person's own key: the STS method's
+ * proof is checked by the app, so the proxy learns of a wrong secret access key (AWS's
+ * SignatureDoesNotMatch) or an unknown key id (InvalidClientTokenId) only from the app's refusal,
+ * "AWS STS rejected the proof (SignatureDoesNotMatch)" (or the HTML page that says so). The
+ * message then also says what to check of `source` (see describeRejectedKey), and the app's own
+ * page is not relayed: it blames the proof, while the fix is in the person's credentials. Any
+ * other refusal is returned as it is.
+ *
+ * @example explainRejectedKey(refusal, { kind: "profile", profile: "work" }).message
+ * // 'AWS STS rejected the proof (SignatureDoesNotMatch); AWS refused the key the proxy signed with: check the secret access key …'
+ */
+export function explainRejectedKey(
+  refusal: SignInRefusal,
+  source: CredentialSource | undefined,
+): SignInRefusal {
+  const page = refusal.page?.body.toString("utf8") ?? "";
+  const code = findRejectedKeyCode(refusal.message) ?? findRejectedKeyCode(page);
+  const advice = code === undefined ? undefined : describeRejectedKey(code, source);
+  if (code === undefined || advice === undefined) return refusal;
+  const named = refusal.message.includes(code) ? refusal.message : `${refusal.message} (${code})`;
+  return { ...refusal, message: toOneLine(`${named}; ${advice}`, 600), page: undefined };
 }
 
 /**
