@@ -73,11 +73,13 @@ export function findRejectedKeyCode(text: string): string | undefined {
 export function describeRejectedKey(code: string, source: CredentialSource | undefined): string | undefined {
   const kind = rejectedKeyCodes[code];
   if (kind === undefined) return undefined;
-  const [secretKey, keyId] =
-    source?.kind === "environment"
-      ? ["AWS_SECRET_ACCESS_KEY", "AWS_ACCESS_KEY_ID (or AWS_SESSION_TOKEN)"]
-      : ["aws_secret_access_key", "aws_access_key_id (or aws_session_token)"];
-  const what = kind === "secret" ? `the secret access key (${secretKey})` : `the access key id ${keyId}`;
+  const inEnvironment = source?.kind === "environment";
+  const what =
+    kind === "secret"
+      ? `the secret access key (${inEnvironment ? "AWS_SECRET_ACCESS_KEY" : "aws_secret_access_key"})`
+      : inEnvironment
+        ? "the access key id (AWS_ACCESS_KEY_ID; with temporary keys, AWS_SESSION_TOKEN)"
+        : "the access key id (aws_access_key_id; with temporary keys, aws_session_token)";
   const clock = kind === "secret" ? " and that this computer's clock is right" : "";
   // The proxy keeps credentials it found until they expire (long-term keys: until it stops).
   return (
@@ -158,8 +160,8 @@ export function mapAwsError(
   const httpStatusCode = shape.$metadata?.httpStatusCode;
   if (typeof httpStatusCode === "number" && !networkErrorNames.has(name)) {
     const rejectedKey = describeRejectedKey(name, source);
-    const advice = rejectedKey === undefined ? "" : `; ${rejectedKey}`;
-    return new ProxyError("AWS_REQUEST_FAILED", `${failed}: ${name}: ${message}${advice}`, { cause: error });
+    const said = rejectedKey === undefined ? message : `${message.replace(/\.$/, "")}; ${rejectedKey}`;
+    return new ProxyError("AWS_REQUEST_FAILED", `${failed}: ${name}: ${said}`, { cause: error });
   }
   // The SDK's retry layer adds $metadata (attempts, no status) to errors where AWS never answered.
   const isNetworkError =

@@ -88,7 +88,8 @@ export async function loginWithKms(challenge: KmsChallenge, session: AwsSession)
       credentials.source,
     );
     const token = formatKmsToken(encodeBase64(ciphertext), challenge.serverId !== undefined);
-    return { outcome: "token", token, identity, source: credentials.source };
+    const { source } = credentials;
+    return { outcome: "token", token, identity, ...(source === undefined ? {} : { source }) };
   } catch (error) {
     if (error instanceof ProxyError) return { outcome: "denied", error, identity };
     throw error;

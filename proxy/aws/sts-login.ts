@@ -35,7 +35,8 @@ export async function loginWithSts(challenge: StsChallenge, session: AwsSession)
       signingDate: new Date(session.now()),
     });
     const token = formatStsProof({ nonce: challenge.nonce, presignedUrl });
-    return { outcome: "token", token, identity, source: credentials.source };
+    const { source } = credentials;
+    return { outcome: "token", token, identity, ...(source === undefined ? {} : { source }) };
   } catch (error) {
     if (error instanceof ProxyError) return { outcome: "denied", error, identity };
     throw error;

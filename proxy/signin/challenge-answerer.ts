@@ -127,7 +127,7 @@ export function createChallengeAnswerer(options: ChallengeAnswererOptions): Chal
           method: plan.method,
           token: result.token,
           identity: result.identity,
-          source: result.source,
+          ...(result.source === undefined ? {} : { source: result.source }),
         }
       : { action: "deny", method: plan.method, error: result.error, identity: result.identity };
   };
