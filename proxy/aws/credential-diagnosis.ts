@@ -36,6 +36,7 @@ const LOOK_AGAIN = "the proxy looks again on the next request, no restart needed
  * (AWS_CONFIG_FILE, AWS_SHARED_CREDENTIALS_FILE, read again now), the profile's SSO token cache
  * and the credential_process runs. In this order:
  * - a credential_process that failed: its exit code (or signal) and the first line of its stderr;
+ *   one that succeeded but printed no usable credentials: what it must print;
  * - a profile named (`--profile`, AWS_PROFILE) that is in neither file: the files, and the profiles that are;
  * - an SSO profile with no cached token, or an expired one: `aws sso login --profile X`;
  * - a profile with no credentials in it: `aws configure --profile X`;
@@ -98,6 +99,15 @@ export async function diagnoseCredentialFailure(
     return fail(
       `No AWS credentials: ${profileText} is in neither ${inFiles}. ` +
         `Run \`aws configure --profile ${name}\` (or \`aws configure sso --profile ${name}\`)${choice}; ${LOOK_AGAIN}`,
+    );
+  }
+
+  if (profile?.credential_process !== undefined && context.runs.some((run) => run.exitCode === 0)) {
+    // It ran and succeeded, so what it printed was not what the SDK takes (never shown: it may hold keys).
+    return fail(
+      `No AWS credentials: the credential_process of ${profileText} (in ${configPath}) succeeded, but did not print ` +
+        'usable credentials: JSON with "Version": 1, "AccessKeyId" and "SecretAccessKey" (and an "Expiration" in the ' +
+        `future, if any). Run that command yourself to see what it prints; ${LOOK_AGAIN}`,
     );
   }
 

@@ -71,6 +71,8 @@ describe("createCredentialProvider: a failed lookup names the cause and the fix 
         "region = eu-west-1",
         "[profile tool]",
         `credential_process = ${script}`,
+        "[profile tool-junk]",
+        "credential_process = /bin/echo not-json",
         "[profile sso]",
         "sso_session = corp",
         "sso_account_id = 111122223333",
@@ -124,7 +126,7 @@ describe("createCredentialProvider: a failed lookup names the cause and the fix 
       error.message,
       `No AWS credentials: profile "nosuch" is in neither ${configPath} nor ${credentialsPath}. ` +
         "Run `aws configure --profile nosuch` (or `aws configure sso --profile nosuch`), " +
-        `or use one of the profiles there: default, empty, sso, sso-never, tool, work; ${LOOK_AGAIN}`,
+        `or use one of the profiles there: default, empty, sso, sso-never, tool, tool-junk, work; ${LOOK_AGAIN}`,
     );
   });
 
@@ -144,6 +146,17 @@ describe("createCredentialProvider: a failed lookup names the cause and the fix 
         `token expired: run mytool login. Fix what it reports, or run that command yourself to see more; ${LOOK_AGAIN}`,
     );
     assert.doesNotMatch(error.message, /STDOUT-SECRET/);
+  });
+
+  it("a credential_process that succeeds but prints no usable credentials: what it must print", async () => {
+    const error = await failureFor("tool-junk");
+    assert.equal(
+      error.message,
+      `No AWS credentials: the credential_process of profile "tool-junk" (in ${configPath}) succeeded, but did not ` +
+        'print usable credentials: JSON with "Version": 1, "AccessKeyId" and "SecretAccessKey" (and an "Expiration" ' +
+        `in the future, if any). Run that command yourself to see what it prints; ${LOOK_AGAIN}`,
+    );
+    assert.doesNotMatch(error.message, /not-json/);
   });
 
   it("an SSO session whose cached token expired: when, and aws sso login --profile", async () => {
