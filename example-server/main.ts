@@ -19,7 +19,8 @@
  * AWS credentials and AWS_ENDPOINT_URL are the SDK's; STS only with AWS_ACCOUNT_ID needs none.
  *
  * Prints one `<time> listening url=http://<host>:<port>` line once ready, then one line per
- * sign-in; the AWS SDK's warnings as one `<time> node-warning name=… message=…` line each. Exits 2 when the environment is incomplete, 1 when the start-up AWS lookups fail;
+ * sign-in, and the AWS SDK's warnings as one `<time> node-warning name=… message=…` line each.
+ * Exits 2 when the environment is incomplete, 1 when the start-up AWS lookups fail;
  * SIGTERM / SIGINT close the server and exit 0.
  */
 import { createServer } from "node:http";

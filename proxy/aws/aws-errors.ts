@@ -68,7 +68,7 @@ export function findRejectedKeyCode(text: string): string | undefined {
  * its proof (see signin/auth-refusal.ts) get this advice from.
  *
  * @example describeRejectedKey("SignatureDoesNotMatch", { kind: "profile", profile: "work" })
- * // 'check the secret access key (aws_secret_access_key) of profile "work" in the shared credentials file — `aws configure --profile work` sets it — and that this computer\'s clock is right'
+ * // 'AWS refused the key the proxy signed with: check the secret access key (aws_secret_access_key) of profile "work" in the shared credentials file — `aws configure --profile work` sets it — and that this computer\'s clock is right, then restart the proxy (it keeps the credentials it found)'
  */
 export function describeRejectedKey(code: string, source: CredentialSource | undefined): string | undefined {
   const kind = rejectedKeyCodes[code];

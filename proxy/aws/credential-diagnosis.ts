@@ -44,7 +44,7 @@ const LOOK_AGAIN = "the proxy looks again on the next request, no restart needed
  * - else the SDK's own words. Never a key, token, or a value of the files.
  *
  * @example (await diagnoseCredentialFailure(sdkError, { profile: "nosuch", runs: [], now: new Date() })).message
- * // 'No AWS credentials: profile "nosuch" is in neither /home/me/.aws/config nor /home/me/.aws/credentials. Run `aws configure --profile nosuch`, or use one of the profiles there: default, work …'
+ * // 'No AWS credentials: profile "nosuch" is in neither /home/me/.aws/config nor /home/me/.aws/credentials. Run `aws configure --profile nosuch` (or …), or use one of the profiles there: default, work; the proxy looks again …'
  */
 export async function diagnoseCredentialFailure(
   error: unknown,
