@@ -8,7 +8,7 @@ export interface ChildProcessRun {
   /** Its exit code; null when a signal ended it, undefined while it still runs. */
   readonly exitCode: number | null | undefined;
   readonly signal: NodeJS.Signals | null | undefined;
-  /** The first line of its stderr, at most 300 characters; "" when it wrote none. */
+  /** The first line of its stderr, at most 200 characters (the message it goes into stays one line of 500); "" when it wrote none. */
   readonly firstStderrLine: string;
 }
 
@@ -67,5 +67,5 @@ export function watchChildProcesses(): ChildProcessWatch {
 function firstLine(text: string): string {
   const line = text.split(/\r?\n/).find((candidate) => candidate.trim() !== "") ?? "";
   const trimmed = line.trim();
-  return trimmed.length > 300 ? `${trimmed.slice(0, 299)}…` : trimmed;
+  return trimmed.length > 200 ? `${trimmed.slice(0, 199)}…` : trimmed;
 }

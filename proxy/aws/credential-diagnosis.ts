@@ -27,7 +27,7 @@ const credentialKeys = [
   "web_identity_token_file",
   "login_session",
 ];
-const LOOK_AGAIN = "the proxy looks again on the next request, no restart needed";
+const LOOK_AGAIN = "no restart needed, the proxy looks again within a second";
 
 /**
  * Says why the AWS SDK's default chain found no credentials, and what to do, as a 503
@@ -135,14 +135,14 @@ export async function diagnoseCredentialFailure(
     }
   }
 
-  const sdkWords = error instanceof Error ? toOneLine(error.message, 300) : "unknown error";
   if (profile === undefined) {
     return fail(
-      `No AWS credentials found: none in the environment (AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY), ` +
-        `no profile in ${configPath} or ${credentialsPath}, no container or instance role (${sdkWords}). ` +
-        `Run \`aws configure\` (access keys) or \`aws configure sso\`, or name a profile with --profile or AWS_PROFILE; ${LOOK_AGAIN}`,
+      `No AWS credentials found in the environment (AWS_ACCESS_KEY_ID), ${configPath}, ${credentialsPath} ` +
+        "or a container or instance role. Run `aws configure` (access keys) or `aws configure sso`, " +
+        `or name a profile with --profile or AWS_PROFILE; ${LOOK_AGAIN}`,
     );
   }
+  const sdkWords = error instanceof Error ? toOneLine(error.message, 200) : "unknown error";
   return fail(
     `No usable AWS credentials from ${profileText} (${sdkWords}). Check the profile in ${configPath} and ${credentialsPath}; ${LOOK_AGAIN}`,
   );

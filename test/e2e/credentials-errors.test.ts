@@ -20,7 +20,7 @@ import { startStsOnlyApp } from "../helpers/sts-only-app.js";
 
 const suite = "credentials-errors";
 const { users, accountId, region } = demoAccount;
-const LOOK_AGAIN = "the proxy looks again on the next request, no restart needed";
+const LOOK_AGAIN = "no restart needed, the proxy looks again within a second";
 const WRONG_SECRET = "wrong-secret-NOT-REAL-credentials-errors";
 const STDOUT_SECRET = "STDOUT-SECRET-NOT-REAL";
 

@@ -71,14 +71,14 @@ describe("credentials written after the proxy started are used on the next reque
     const awsDir = join(home, ".aws");
     assert.equal(
       before.body,
-      "No AWS credentials found: none in the environment (AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY), " +
-        `no profile in ${join(awsDir, "config")} or ${join(awsDir, "credentials")}, no container or instance role ` +
-        "(Could not load credentials from any providers). Run `aws configure` (access keys) or `aws configure sso`, " +
-        "or name a profile with --profile or AWS_PROFILE; the proxy looks again on the next request, no restart needed\n",
+      `No AWS credentials found in the environment (AWS_ACCESS_KEY_ID), ${join(awsDir, "config")}, ` +
+        `${join(awsDir, "credentials")} or a container or instance role. Run \`aws configure\` (access keys) ` +
+        "or `aws configure sso`, or name a profile with --profile or AWS_PROFILE; no restart needed, " +
+        "the proxy looks again within a second\n",
     );
     const missing = textOf((await httpRequest(`${proxy.url}/`)).body);
     assert.match(missing, /Credentials from None found/);
-    assert.match(missing, /Problem: No AWS credentials found: /);
+    assert.match(missing, /Problem: No AWS credentials found in the environment/);
 
     const pid = proxy.process.pid;
     mkdirSync(awsDir, { recursive: true });

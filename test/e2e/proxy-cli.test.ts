@@ -186,14 +186,14 @@ describe("iam-auth-proxy CLI (real process)", () => {
     it("says what to do, keeps serving, and answers challenges with 503", async () => {
       await waitForOutput(
         proxy,
-        /credentials outcome=missing message="No AWS credentials found: none in the environment .* Run `aws configure` \(access keys\) or `aws configure sso`, or name a profile with --profile or AWS_PROFILE; the proxy looks again on the next request, no restart needed"/,
+        /credentials outcome=missing message="No AWS credentials found in the environment \(AWS_ACCESS_KEY_ID\), .* Run `aws configure` \(access keys\) or `aws configure sso`, or name a profile with --profile or AWS_PROFILE; no restart needed, the proxy looks again within a second"/,
       );
       const response = await httpRequest(`http://${upstreamHost}/private`, { proxy: proxy.url });
       assert.equal(response.status, 503);
       assert.equal(response.headers["content-type"], "text/plain; charset=utf-8");
       assert.match(
         response.body,
-        /^No AWS credentials found: none in the environment .* Run `aws configure` \(access keys\) or `aws configure sso`, or name a profile with --profile or AWS_PROFILE; the proxy looks again on the next request, no restart needed\n$/,
+        /^No AWS credentials found in the environment \(AWS_ACCESS_KEY_ID\), .* Run `aws configure` \(access keys\) or `aws configure sso`, or name a profile with --profile or AWS_PROFILE; no restart needed, the proxy looks again within a second\n$/,
       );
       await waitForOutput(
         proxy,

@@ -19,7 +19,7 @@ const savedEnv = { ...process.env };
 let dir = "";
 let configPath = "";
 let credentialsPath = "";
-const LOOK_AGAIN = "the proxy looks again on the next request, no restart needed";
+const LOOK_AGAIN = "no restart needed, the proxy looks again within a second";
 const ssoStartUrl = "https://example.awsapps.com/start";
 
 function useEnvironment(env: Record<string, string> = {}): void {
@@ -195,9 +195,8 @@ describe("createCredentialProvider: a failed lookup names the cause and the fix 
     const error = await failureFor(undefined);
     assert.equal(
       error.message,
-      "No AWS credentials found: none in the environment (AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY), " +
-        `no profile in ${missing}-config or ${missing}-credentials, no container or instance role ` +
-        "(Could not load credentials from any providers). Run `aws configure` (access keys) or `aws configure sso`, " +
+      `No AWS credentials found in the environment (AWS_ACCESS_KEY_ID), ${missing}-config, ${missing}-credentials ` +
+        "or a container or instance role. Run `aws configure` (access keys) or `aws configure sso`, " +
         `or name a profile with --profile or AWS_PROFILE; ${LOOK_AGAIN}`,
     );
   });

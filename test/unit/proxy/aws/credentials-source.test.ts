@@ -117,7 +117,7 @@ describe("createCredentialProvider: where the credentials come from (the real SD
       `process.stdout.write(JSON.stringify({ Version: 1, AccessKeyId: "AKIAPROCESS000000001", SecretAccessKey: "process-secret-NOT-REAL" }));\n`,
     );
     chmodSync(script, 0o755);
-    // Written once up front: the SDK caches the shared files for the life of the process.
+    // Written once up front, for every test of this file.
     writeFileSync(
       join(dir, "config"),
       [
