@@ -174,7 +174,7 @@ export function createSelfLogin(options: SelfLoginOptions): SelfLogin {
       );
     }
     if ((auth.statusCode ?? 502) >= 400) {
-      const refusal = explainRejectedKey(await readAuthRefusal(auth, accept), decision.source);
+      const refusal = explainRejectedKey(await readAuthRefusal(auth, accept), decision);
       const { status, message } = refusal;
       signInLog.login({ host: target.host, identity, method, outcome: "denied", status, reason: message });
       // 403: the app refused this identity or its proof (NOT_ALLOWED, STS_PROOF_REFUSED, …); a new
