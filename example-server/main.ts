@@ -23,14 +23,15 @@
  * AWS credentials and AWS_ENDPOINT_URL are the SDK's; STS only with AWS_ACCOUNT_ID needs none.
  *
  * Prints one `<time> listening url=http://<host>:<port>` line once ready, then one line per
- * sign-in. Exits 2 when the environment is incomplete, 1 when the start-up AWS lookups fail;
+ * sign-in, and the AWS SDK's warnings as one `<time> node-warning name=… message=…` line each.
+ * Exits 2 when the environment is incomplete, 1 when the start-up AWS lookups fail;
  * SIGTERM / SIGINT close the server and exit 0.
  */
 import { createServer } from "node:http";
 import type { AddressInfo } from "node:net";
 import { KMSClient } from "@aws-sdk/client-kms";
 import { STSClient } from "@aws-sdk/client-sts";
-import { formatLogLine } from "../protocol/index.js";
+import { createSdkWarningLogger, formatLogLine, reportProcessWarnings } from "../protocol/index.js";
 import { createExampleApp } from "./app.js";
 import { ExampleStartError, resolveExampleConfig, type ExampleConfig } from "./config.js";
 import { defaultServerId, ExampleConfigError, readExampleEnv, type ExampleEnv } from "./env.js";
@@ -41,6 +42,8 @@ function exit(code: number, message: string): never {
 }
 
 async function main(): Promise<void> {
+  // The AWS SDK's warnings (its Node.js version notice, "Multiple credential sources") as one line each.
+  reportProcessWarnings((fields) => process.stderr.write(`${formatLogLine("node-warning", fields)}\n`));
   let env: ExampleEnv;
   try {
     env = readExampleEnv(process.env);
@@ -50,8 +53,9 @@ async function main(): Promise<void> {
   }
 
   // Only the clients this configuration calls: STS only with AWS_ACCOUNT_ID makes none.
-  const kms = env.kms === undefined ? undefined : new KMSClient({ region: env.region });
-  const sts = env.accountId === undefined ? new STSClient({ region: env.region }) : undefined;
+  const logger = createSdkWarningLogger();
+  const kms = env.kms === undefined ? undefined : new KMSClient({ region: env.region, logger });
+  const sts = env.accountId === undefined ? new STSClient({ region: env.region, logger }) : undefined;
   let config: ExampleConfig;
   try {
     config = await resolveExampleConfig(env, { kms, sts });

@@ -40,6 +40,13 @@ export {
 } from "./headers.js";
 export { escapeHtml, html, toHtmlString, type SafeHtml, type HtmlValue } from "./html.js";
 export { formatLogLine, type LogValue } from "./log-line.js";
+export {
+  createSdkWarningLogger,
+  describeProcessWarning,
+  reportProcessWarnings,
+  type SdkLogger,
+  type WarningFields,
+} from "./sdk-warnings.js";
 export { checkReturnUrl, MAX_RETURN_URL_LENGTH } from "./return-url.js";
 export {
   serializeSessionCredentials,

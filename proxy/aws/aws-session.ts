@@ -2,7 +2,7 @@ import { SESSION_TOKEN_DURATION_SECONDS, type SessionCredentials } from "../../p
 import { mapAwsError, type AwsOperation } from "./aws-errors.js";
 import type { AwsCredentials } from "./credentials.js";
 import { ProxyError } from "../common/errors.js";
-import type { CallerIdentity, LoginDependencies, StsProofTarget } from "./types.js";
+import type { CallerIdentity, CredentialSource, LoginDependencies, StsProofTarget } from "./types.js";
 
 /**
  * The person's AWS side, as the challenge answerer uses it: credentials, who they are, and the
@@ -61,7 +61,11 @@ export function createAwsSession(deps: LoginDependencies, now: () => number = Da
       if (known !== undefined) return Promise.resolve(known);
       const { accessKeyId } = credentials;
       if (pendingIdentity?.accessKeyId === accessKeyId) return pendingIdentity.value;
-      const value = callAws(getCallerIdentityCall, () => deps.sts.getCallerIdentity()).then((found) => {
+      const value = callAws(
+        getCallerIdentityCall,
+        () => deps.sts.getCallerIdentity(),
+        credentials.source,
+      ).then((found) => {
         identity = { accessKeyId, value: found };
         return found;
       });
@@ -85,13 +89,16 @@ export function createAwsSession(deps: LoginDependencies, now: () => number = Da
         const mfa = deps.sessionTokenMfa;
         // Read the code only now: a code shown earlier may have expired, and AWS refuses a reused one.
         const tokenCode = mfa === undefined ? undefined : await mfa.readCode(mfa.serialNumber);
-        const issued = await callAws(getSessionTokenCall, () =>
-          deps.sts.getSessionToken({
-            durationSeconds: SESSION_TOKEN_DURATION_SECONDS,
-            ...(mfa === undefined || tokenCode === undefined
-              ? {}
-              : { mfa: { serialNumber: mfa.serialNumber, tokenCode } }),
-          }),
+        const issued = await callAws(
+          getSessionTokenCall,
+          () =>
+            deps.sts.getSessionToken({
+              durationSeconds: SESSION_TOKEN_DURATION_SECONDS,
+              ...(mfa === undefined || tokenCode === undefined
+                ? {}
+                : { mfa: { serialNumber: mfa.serialNumber, tokenCode } }),
+            }),
+          credentials.source,
         );
         session = { accessKeyId, value: issued };
         return issued;
@@ -108,14 +115,19 @@ export function createAwsSession(deps: LoginDependencies, now: () => number = Da
 }
 
 /**
- * Runs one AWS call, turning what the SDK throws into the ProxyError the client sees.
+ * Runs one AWS call, turning what the SDK throws into the ProxyError the client sees; `source`,
+ * where the credentials it signs with come from, names what to check when AWS refuses the key.
  * A ProxyError (e.g. from an MFA prompt) passes through; an error that is not from AWS is a bug and is rethrown.
  */
-export async function callAws<T>(call: AwsOperation | undefined, run: () => Promise<T>): Promise<T> {
+export async function callAws<T>(
+  call: AwsOperation | undefined,
+  run: () => Promise<T>,
+  source?: CredentialSource,
+): Promise<T> {
   try {
     return await run();
   } catch (error) {
     if (error instanceof ProxyError) throw error;
-    throw mapAwsError(error, call) ?? error;
+    throw mapAwsError(error, call, source) ?? error;
   }
 }

@@ -1,3 +1,4 @@
+import { createSdkWarningLogger } from "../../protocol/index.js";
 import type {
   AwsClientSettings,
   AwsCredentials,
@@ -5,6 +6,9 @@ import type {
   CredentialProvider,
   MfaSource,
 } from "./types.js";
+import { isCredentialProviderError } from "./aws-errors.js";
+import { watchChildProcesses } from "./child-process-watch.js";
+import { diagnoseCredentialFailure } from "./credential-diagnosis.js";
 
 export type { AwsCredentials, CredentialOrigin, CredentialProvider, CredentialSource } from "./types.js";
 
@@ -33,22 +37,42 @@ export interface CredentialSourceOptions {
 
 // Refresh temporary credentials this long before they expire, as the SDK does.
 const REFRESH_MARGIN_MS = 5 * 60_000;
+// After a failed lookup, challenges in the next second get the same answer instead of another lookup.
+const RETRY_AFTER_FAILURE_MS = 1000;
 
 /**
  * The person's credentials, found the way the AWS CLI finds them: the SDK's default chain
  * (environment, shared config and credentials files, SSO, credential_process, container and
  * instance metadata) for `profile`, then optionally AssumeRole. The SDK is imported on first use
- * so the proxy starts fast. Results are cached until 5 minutes before they expire; a failure is
- * not cached, so the next challenge tries again (e.g. after `aws sso login`). Each result says
- * where it was found in `source` (see describeSdkCredentialOrigin), with the role assumed.
+ * so the proxy starts fast. Results are cached until 5 minutes before they expire.
+ *
+ * A failure is kept for a second, then the next challenge looks again from scratch: a new chain
+ * that reads the shared files again. The SDK caches each file's contents (and a missing file's
+ * absence) for the life of the process, so without `ignoreCache` a `~/.aws/credentials` written
+ * after start (`aws configure`) would never be seen; `aws sso login` and a fixed credential_process
+ * are picked up the same way. A failure says why and what to do (see diagnoseCredentialFailure).
+ * Each result says where it was found in `source` (see describeSdkCredentialOrigin), with the role assumed.
  *
  * @example const credentials = createCredentialProvider({ profile: "work", region, clientSettings }); (await credentials()).source // { kind: "profile", profile: "work" }
  */
 export function createCredentialProvider(options: CredentialSourceOptions): CredentialProvider {
   let chain: CredentialProvider | undefined;
   return memoizeCredentials(async () => {
-    if (chain === undefined) chain = await createChain(options);
-    return chain();
+    const watch = watchChildProcesses();
+    try {
+      chain ??= await createChain(options);
+      return await chain();
+    } catch (error) {
+      chain = undefined;
+      if (!isCredentialProviderError(error)) throw error;
+      throw await diagnoseCredentialFailure(error, {
+        profile: options.profile,
+        runs: watch.stop(),
+        now: new Date(),
+      });
+    } finally {
+      watch.stop();
+    }
   });
 }
 
@@ -57,6 +81,10 @@ async function createChain(options: CredentialSourceOptions): Promise<Credential
   const { requestHandler } = options.clientSettings;
   const chain = fromNodeProviderChain({
     ...(options.profile === undefined ? {} : { profile: options.profile }),
+    // Read the shared files on each lookup (a lookup runs only when nothing fresh is cached).
+    ignoreCache: true,
+    // The SDK's warnings (e.g. "Multiple credential sources") go to the log as one line each.
+    logger: createSdkWarningLogger(),
     // The chain's own clients (SSO, web identity) connect as every other AWS call does.
     ...(requestHandler.httpAgent === undefined
       ? {}
@@ -150,27 +178,40 @@ export function describeSdkCredentialOrigin(
 
 /**
  * Caches a provider's credentials until 5 minutes before their expiration (forever if they have
- * none), shares one resolution between concurrent callers, and never caches a failure.
- * AssumeRole with an MFA code must not be repeated per request: AWS refuses a reused code.
+ * none) and shares one resolution between concurrent callers. A failure is answered again for
+ * `retryAfterFailureMs` (1 s), then the provider is asked again: a burst of challenges without
+ * credentials makes one lookup a second, not one each. AssumeRole with an MFA code must not be
+ * repeated per request: AWS refuses a reused code.
+ *
+ * @example const credentials = memoizeCredentials(lookUp); await credentials(); await credentials() // one lookUp
  */
 export function memoizeCredentials(
   provider: CredentialProvider,
   now: () => number = Date.now,
+  retryAfterFailureMs = RETRY_AFTER_FAILURE_MS,
 ): CredentialProvider {
   let cached: AwsCredentials | undefined;
-  let pending: Promise<AwsCredentials> | undefined;
+  // The last lookup, while it runs, and after it failed (until retryAfterFailureMs has passed).
+  let last: { readonly attempt: Promise<AwsCredentials>; failedAt?: number } | undefined;
   const isFresh = (credentials: AwsCredentials): boolean =>
     credentials.expiration === undefined || credentials.expiration.getTime() - now() > REFRESH_MARGIN_MS;
   return () => {
     if (cached !== undefined && isFresh(cached)) return Promise.resolve(cached);
-    pending ??= provider()
-      .then((credentials) => {
+    if (last !== undefined && (last.failedAt === undefined || now() - last.failedAt < retryAfterFailureMs)) {
+      return last.attempt;
+    }
+    const attempt = provider().then(
+      (credentials) => {
         cached = credentials;
+        last = undefined;
         return credentials;
-      })
-      .finally(() => {
-        pending = undefined;
-      });
-    return pending;
+      },
+      (error: unknown) => {
+        if (last?.attempt === attempt) last.failedAt = now();
+        throw error;
+      },
+    );
+    last = { attempt };
+    return attempt;
   };
 }

@@ -8,7 +8,7 @@ import {
 import type { AwsOperation } from "./aws-errors.js";
 import { callAws, type AwsSession } from "./aws-session.js";
 import { ProxyError } from "../common/errors.js";
-import type { CallerIdentity } from "./types.js";
+import type { CallerIdentity, CredentialSource } from "./types.js";
 
 /** The parts of an IAM challenge the KMS method uses. */
 export interface KmsChallenge {
@@ -25,9 +25,17 @@ export interface KmsChallenge {
   readonly serverId: string | undefined;
 }
 
-/** A token for /auth, or why there is none. `identity` is who signed, when known. */
+/**
+ * A token for /auth, or why there is none. `identity` is who signed, when known; `source`, where
+ * the credentials that signed come from (to say what to check if the app's STS refuses the key).
+ */
 export type LoginResult =
-  | { readonly outcome: "token"; readonly token: string; readonly identity: CallerIdentity | undefined }
+  | {
+      readonly outcome: "token";
+      readonly token: string;
+      readonly identity: CallerIdentity | undefined;
+      readonly source?: CredentialSource | undefined;
+    }
   | { readonly outcome: "denied"; readonly error: ProxyError; readonly identity: CallerIdentity | undefined };
 
 const encryptCall: AwsOperation = { service: "KMS", operation: "Encrypt" };
@@ -66,18 +74,22 @@ export async function loginWithKms(challenge: KmsChallenge, session: AwsSession)
     }
     const sessionCredentials = await session.sessionCredentials(credentials);
     const plaintext = Buffer.from(serializeSessionCredentials(sessionCredentials), "utf8");
-    const ciphertext = await callAws(encryptCall, () =>
-      session.deps.kms.encrypt({
-        keyId: challenge.keyId,
-        plaintext,
-        encryptionContext:
-          challenge.serverId === undefined
-            ? challenge.encryptionContext
-            : bindEncryptionContext(challenge.encryptionContext, challenge.serverId),
-      }),
+    const ciphertext = await callAws(
+      encryptCall,
+      () =>
+        session.deps.kms.encrypt({
+          keyId: challenge.keyId,
+          plaintext,
+          encryptionContext:
+            challenge.serverId === undefined
+              ? challenge.encryptionContext
+              : bindEncryptionContext(challenge.encryptionContext, challenge.serverId),
+        }),
+      credentials.source,
     );
     const token = formatKmsToken(encodeBase64(ciphertext), challenge.serverId !== undefined);
-    return { outcome: "token", token, identity };
+    const { source } = credentials;
+    return { outcome: "token", token, identity, ...(source === undefined ? {} : { source }) };
   } catch (error) {
     if (error instanceof ProxyError) return { outcome: "denied", error, identity };
     throw error;

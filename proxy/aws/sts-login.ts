@@ -34,7 +34,9 @@ export async function loginWithSts(challenge: StsChallenge, session: AwsSession)
       nonce: challenge.nonce,
       signingDate: new Date(session.now()),
     });
-    return { outcome: "token", token: formatStsProof({ nonce: challenge.nonce, presignedUrl }), identity };
+    const token = formatStsProof({ nonce: challenge.nonce, presignedUrl });
+    const { source } = credentials;
+    return { outcome: "token", token, identity, ...(source === undefined ? {} : { source }) };
   } catch (error) {
     if (error instanceof ProxyError) return { outcome: "denied", error, identity };
     throw error;

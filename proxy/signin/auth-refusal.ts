@@ -1,5 +1,7 @@
 import type { ServerResponse } from "node:http";
 import { AUTH_PATH } from "../../protocol/index.js";
+import { describeRejectedKey, findRejectedKeyCode } from "../aws/aws-errors.js";
+import type { CallerIdentity, CredentialSource } from "../aws/types.js";
 import { toOneLine, type ProxyErrorCode } from "../common/errors.js";
 import { sendPlainText, sendProxyError } from "../http/http-messages.js";
 import type { UpstreamResponse } from "../upstream/upstream-response.js";
@@ -68,6 +70,38 @@ export async function readAuthRefusal(response: UpstreamResponse, accept: string
   }
   const page = complete && bytes.length > 0 ? { status, headers, body: bytes, accept } : undefined;
   return { kind: "refused", status, message, page };
+}
+
+/** What the proxy knows of the credentials that signed a proof. */
+export interface SigningCredentials {
+  /** Where they come from (see describeRejectedKey). Default: not known. */
+  readonly source?: CredentialSource | undefined;
+  /** Whose they are, when AWS has already said so to the proxy itself (sts:GetCallerIdentity). */
+  readonly identity: CallerIdentity | undefined;
+}
+
+/**
+ * The app's refusal, explained when the app's AWS refused the person's own key: the STS method's
+ * proof is checked by the app, so the proxy learns of a wrong secret access key (AWS's
+ * SignatureDoesNotMatch) or an unknown key id (InvalidClientTokenId) only from the app's refusal,
+ * "AWS STS rejected the proof (SignatureDoesNotMatch)" (or the HTML page that says so). The
+ * message then also says what to check of the credentials' source (see describeRejectedKey), and
+ * the app's own page is not relayed: it blames the proof, while the fix is in the person's
+ * credentials. Any other refusal is returned as it is — and so is this one when AWS has already
+ * accepted these credentials from the proxy itself (their identity is known): then the key is
+ * right, and the signature differs for another reason (e.g. the app checks another server-id).
+ *
+ * @example explainRejectedKey(refusal, { source: { kind: "profile", profile: "work" }, identity: undefined }).message
+ * // 'AWS STS rejected the proof (SignatureDoesNotMatch); AWS refused the key the proxy signed with: check the secret access key …'
+ */
+export function explainRejectedKey(refusal: SignInRefusal, signer: SigningCredentials): SignInRefusal {
+  if (signer.identity !== undefined) return refusal;
+  const page = refusal.page?.body.toString("utf8") ?? "";
+  const code = findRejectedKeyCode(refusal.message) ?? findRejectedKeyCode(page);
+  const advice = code === undefined ? undefined : describeRejectedKey(code, signer.source);
+  if (code === undefined || advice === undefined) return refusal;
+  const named = refusal.message.includes(code) ? refusal.message : `${refusal.message} (${code})`;
+  return { ...refusal, message: toOneLine(`${named}; ${advice}`, 600), page: undefined };
 }
 
 /**

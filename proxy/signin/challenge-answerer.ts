@@ -13,7 +13,13 @@ import type { AwsSession } from "../aws/aws-session.js";
 import { ProxyError, type ProxyErrorCode } from "../common/errors.js";
 import { loginWithKms, type KmsChallenge, type LoginResult } from "../aws/kms-login.js";
 import { chooseLoginMethod } from "./login-method.js";
-import type { CallerIdentity, LoginMethod, LoginMethodPreference, LoginTarget } from "../aws/types.js";
+import type {
+  CallerIdentity,
+  CredentialSource,
+  LoginMethod,
+  LoginMethodPreference,
+  LoginTarget,
+} from "../aws/types.js";
 import { loginWithSts, type StsChallenge } from "../aws/sts-login.js";
 
 /** The head of the app's response, as http.IncomingMessage has it. */
@@ -47,6 +53,8 @@ export type ChallengeDecision =
       /** The `token` for /auth. Secret: never log it or put it anywhere but the /auth request. */
       readonly token: string;
       readonly identity: CallerIdentity | undefined;
+      /** Where the credentials that signed it come from, if known (named when the app's AWS refuses the key). */
+      readonly source?: CredentialSource | undefined;
     }
   | {
       readonly action: "deny";
@@ -123,7 +131,13 @@ export function createChallengeAnswerer(options: ChallengeAnswererOptions): Chal
         ? await loginWithSts(plan.challenge, session)
         : await loginWithKms(plan.challenge, session);
     return result.outcome === "token"
-      ? { action: "answer", method: plan.method, token: result.token, identity: result.identity }
+      ? {
+          action: "answer",
+          method: plan.method,
+          token: result.token,
+          identity: result.identity,
+          ...(result.source === undefined ? {} : { source: result.source }),
+        }
       : { action: "deny", method: plan.method, error: result.error, identity: result.identity };
   };
 }

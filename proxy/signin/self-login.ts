@@ -1,6 +1,6 @@
 import type { OutgoingHttpHeaders } from "node:http";
 import { buildAuthTarget, checkReturnUrl, ProtocolError } from "../../protocol/index.js";
-import { readAuthRefusal, refusalFor, type SignInRefusal } from "./auth-refusal.js";
+import { explainRejectedKey, readAuthRefusal, refusalFor, type SignInRefusal } from "./auth-refusal.js";
 import { readChallenge, type AppChallenge, type ChallengeAnswerer } from "./challenge-answerer.js";
 import type { CookieJar, StoredCookie } from "../http/cookie-jar.js";
 import { ProxyError } from "../common/errors.js";
@@ -175,7 +175,7 @@ export function createSelfLogin(options: SelfLoginOptions): SelfLogin {
       );
     }
     if ((auth.statusCode ?? 502) >= 400) {
-      const refusal = await readAuthRefusal(auth, accept);
+      const refusal = explainRejectedKey(await readAuthRefusal(auth, accept), decision);
       const { status, message } = refusal;
       signInLog.login({ host: target.host, identity, method, outcome: "denied", status, reason: message });
       // 403: the app refused this identity or its proof (NOT_ALLOWED, STS_PROOF_REFUSED, …); a new

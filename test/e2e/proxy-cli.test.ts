@@ -186,14 +186,14 @@ describe("iam-auth-proxy CLI (real process)", () => {
     it("says what to do, keeps serving, and answers challenges with 503", async () => {
       await waitForOutput(
         proxy,
-        /credentials outcome=missing message="no usable AWS credentials: set AWS_PROFILE or run `aws configure` \/ `aws sso login`; IAM challenges get 503 until then"/,
+        /credentials outcome=missing message="No AWS credentials found in the environment \(AWS_ACCESS_KEY_ID\), .* Run `aws configure` \(access keys\) or `aws configure sso`, or name a profile with --profile or AWS_PROFILE; no restart needed, the proxy looks again within a second"/,
       );
       const response = await httpRequest(`http://${upstreamHost}/private`, { proxy: proxy.url });
       assert.equal(response.status, 503);
       assert.equal(response.headers["content-type"], "text/plain; charset=utf-8");
       assert.match(
         response.body,
-        /^No usable AWS credentials \(.+\): set AWS_PROFILE or run `aws configure` \/ `aws sso login`, then retry \(see --profile, --assume-role-arn\)\n$/,
+        /^No AWS credentials found in the environment \(AWS_ACCESS_KEY_ID\), .* Run `aws configure` \(access keys\) or `aws configure sso`, or name a profile with --profile or AWS_PROFILE; no restart needed, the proxy looks again within a second\n$/,
       );
       await waitForOutput(
         proxy,

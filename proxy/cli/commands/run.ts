@@ -1,4 +1,4 @@
-import { toOneLine } from "../../common/errors.js";
+import { reportProcessWarnings } from "../../../protocol/index.js";
 import { createStreamLogger, type ProxyLogger } from "../../common/log.js";
 import type { CallerIdentity, MfaCodeReader } from "../../aws/types.js";
 import { formatBindAddress } from "../../http/bind-address.js";
@@ -163,12 +163,10 @@ async function prepareReverseProxy(
 }
 
 /**
- * Node prints warnings (e.g. the AWS SDK's NodeVersionSupportWarning) as several free-form lines;
- * log them as one event each instead, so the output stays one event per line.
+ * Node prints warnings (e.g. the AWS SDK's NodeVersionSupportWarning, and the credential chain's
+ * "Multiple credential sources", which createCredentialProvider turns into one) as several
+ * free-form lines; log them as one event each instead, so the output stays one event per line.
  */
 function reportProcessWarningsAsLogLines(logger: ProxyLogger): void {
-  process.removeAllListeners("warning");
-  process.on("warning", (warning: Error) => {
-    logger.warn("node-warning", { name: warning.name, message: toOneLine(warning.message) });
-  });
+  reportProcessWarnings((fields) => logger.warn("node-warning", fields));
 }

@@ -94,6 +94,7 @@ describe("createAwsLoginDependencies with the real AWS SDK", () => {
       outcome: "token",
       token: Buffer.from("ciphertext").toString("base64"),
       identity: { account: REALM, arn: userArn, userId: "AIDATESTDEMOUSER0001" },
+      source: { kind: "environment" },
     });
     assert.deepEqual(
       endpoint.calls.map((call) => [call.action, call.accessKeyId, call.region]),
@@ -346,12 +347,14 @@ describe("createAwsLoginDependencies with the real AWS SDK", () => {
       await login(deps),
       "NO_CREDENTIALS",
       503,
-      /^No usable AWS credentials \(.+\): set AWS_PROFILE or run `aws configure` \/ `aws sso login`, then retry/,
+      /^No AWS credentials found in the environment \(AWS_ACCESS_KEY_ID\), .*Run `aws configure`/,
     );
     assert.equal(endpoint.calls.length, 0);
 
     process.env.AWS_ACCESS_KEY_ID = "AKIATESTLATER0000001";
     process.env.AWS_SECRET_ACCESS_KEY = "test-later-secret-NOT-REAL-0001";
+    // A second after the failed lookup, the next challenge looks again.
+    await new Promise((resolve) => setTimeout(resolve, 1050));
     assert.equal((await login(deps)).outcome, "token");
     assert.equal(endpoint.calls[0]?.accessKeyId, "AKIATESTLATER0000001");
   });

@@ -36,8 +36,8 @@ describe("reportCredentialStatus", () => {
     const session = createAwsSession(createFakeAws({ credentialsError: error }).deps);
     assert.equal(await reportCredentialStatus(session, logger, recorder), undefined);
     const advice =
-      "no usable AWS credentials: set AWS_PROFILE or run `aws configure` / `aws sso login`; " +
-      "IAM challenges get 503 until then";
+      "No usable AWS credentials (Could not load credentials from any providers): set AWS_PROFILE or run " +
+      "`aws configure` / `aws sso login`, then retry (see --profile, --assume-role-arn)";
     assert.deepEqual(logger.lines, [
       `credentials outcome=missing message=${JSON.stringify(advice)} ` +
         'reason="Could not load credentials from any providers"',

@@ -13,6 +13,7 @@ import {
   type AssumeRoleOptions,
   type CredentialSource,
 } from "../../../../proxy/aws/credentials.js";
+import { ProxyError } from "../../../../proxy/common/errors.js";
 import { startLocalAws, type LocalAws } from "../../../helpers/local-aws.js";
 import { listenOnLoopback } from "../fakes.js";
 
@@ -116,7 +117,7 @@ describe("createCredentialProvider: where the credentials come from (the real SD
       `process.stdout.write(JSON.stringify({ Version: 1, AccessKeyId: "AKIAPROCESS000000001", SecretAccessKey: "process-secret-NOT-REAL" }));\n`,
     );
     chmodSync(script, 0o755);
-    // Written once up front: the SDK caches the shared files for the life of the process.
+    // Written once up front, for every test of this file.
     writeFileSync(
       join(dir, "config"),
       [
@@ -256,8 +257,13 @@ describe("createCredentialProvider: where the credentials come from (the real SD
     assert.ok(metadataRequests.includes("GET /latest/meta-data/iam/security-credentials/InstanceRole"));
   });
 
-  it("no credentials: rejects as the SDK does, with no source", async () => {
-    await assert.rejects(sourceOf(), { name: "CredentialsProviderError" });
+  it("no credentials: rejects with 503 NO_CREDENTIALS, the SDK's error as its cause", async () => {
+    await assert.rejects(sourceOf(), (error: unknown) => {
+      assert.ok(error instanceof ProxyError);
+      assert.equal(error.code, "NO_CREDENTIALS");
+      assert.equal((error.cause as Error).name, "CredentialsProviderError");
+      return true;
+    });
   });
 });
 

@@ -43,16 +43,33 @@ describe("memoizeCredentials", () => {
     assert.equal(calls(), 2);
   });
 
-  it("does not cache a failure: the next call tries again (e.g. after aws sso login)", async () => {
+  it("answers a failure again for a second, then looks again (e.g. after aws configure or aws sso login)", async () => {
+    let now = 0;
     const found = { accessKeyId: "AKIATEST", secretAccessKey: "s" };
     const { provider, calls } = countingProvider([
       new Error("Could not load credentials from any providers"),
       found,
     ]);
-    const memoized = memoizeCredentials(provider);
+    const memoized = memoizeCredentials(provider, () => now);
     await assert.rejects(memoized(), { message: "Could not load credentials from any providers" });
+    now = 999;
+    await assert.rejects(memoized(), { message: "Could not load credentials from any providers" });
+    assert.equal(calls(), 1);
+    now = 1000;
+    assert.equal(await memoized(), found);
     assert.equal(await memoized(), found);
     assert.equal(calls(), 2);
+  });
+
+  it("concurrent callers share one failed lookup", async () => {
+    const { provider, calls } = countingProvider([new Error("none")]);
+    const memoized = memoizeCredentials(provider);
+    const results = await Promise.allSettled([memoized(), memoized(), memoized()]);
+    assert.deepEqual(
+      results.map((result) => result.status),
+      ["rejected", "rejected", "rejected"],
+    );
+    assert.equal(calls(), 1);
   });
 
   it("shares one resolution between concurrent callers (an MFA code must not be sent twice)", async () => {

@@ -318,7 +318,7 @@ describe("createChallengeAnswerer: the KMS method and what every method shares",
       );
     });
 
-    it("denies invalid credentials (InvalidClientTokenId from GetCallerIdentity) with 403", async () => {
+    it("denies invalid credentials (InvalidClientTokenId from GetCallerIdentity) with 403, saying to check the key id", async () => {
       const { deps } = createFakeAws({
         getCallerIdentityError: createServiceError(
           "InvalidClientTokenId",
@@ -330,7 +330,10 @@ describe("createChallengeAnswerer: the KMS method and what every method shares",
         decision,
         "AWS_REQUEST_FAILED",
         403,
-        "AWS STS GetCallerIdentity failed: InvalidClientTokenId: The security token included in the request is invalid.",
+        "AWS STS GetCallerIdentity failed: InvalidClientTokenId: The security token included in the request is invalid; " +
+          "AWS refused the key the proxy signed with: check the access key id (aws_access_key_id; with temporary keys, " +
+          "aws_session_token) of the credentials the proxy uses (its status page says where they come from), " +
+          "then restart the proxy (it keeps the credentials it found)",
       );
       assert.equal(decision.action === "deny" && decision.identity, undefined);
     });
