@@ -53,12 +53,13 @@ const flowDescriptions: Readonly<Record<LoginFlow, string>> = {
  */
 const style = [
   "body{max-width:72rem;margin-top:2rem}",
-  "code{overflow-wrap:break-word}",
+  // Short code (a flag, a profile) never breaks; a long value is a .value; a fingerprint breaks at colons.
+  "code{white-space:nowrap}code.fingerprint{white-space:normal;overflow-wrap:break-word}",
   "a:focus-visible{outline:3px solid #1a1a1a;outline-offset:2px}",
   ".value{display:inline-block;max-width:100%;box-sizing:border-box;vertical-align:bottom;white-space:nowrap;overflow:hidden;text-overflow:ellipsis}",
   "table{border-collapse:collapse;width:100%;table-layout:fixed}caption{text-align:left;font-weight:600;padding:.25rem 0}",
   "th,td{text-align:left;vertical-align:top;border-bottom:1px solid #ccc;padding:.3rem .5rem .3rem 0}",
-  "th.time{width:12.5rem}th.method{width:4.5rem}th.outcome{width:11rem}th.app{width:26%}th.host{width:40%}",
+  "th.time{width:13.5rem}th.method{width:4.5rem}th.outcome{width:11rem}th.app{width:32%}th.host{width:40%}td .value{font-size:.9em}",
   "td time{white-space:nowrap}",
   "tr.signin-refused td{border-bottom:0}td.reason{padding-top:0;overflow-wrap:break-word}",
   ".refused{color:#a3001b}",
@@ -283,7 +284,7 @@ function renderSetup(content: StatusPageContent): SafeHtml {
         </li>`
       : html`<li>
           <a href="/ca.pem">The proxy's CA certificate</a> (SHA-256
-          <code>${renderFingerprint(content.ca.fingerprintSha256)}</code>, valid until
+          <code class="fingerprint">${renderFingerprint(content.ca.fingerprintSha256)}</code>, valid until
           ${formatTime(content.ca.notAfter)}): trust it in the browser to identify websites, so it accepts the
           certificates the proxy makes for the <code>--host</code> apps. Compare the fingerprint with the one
           <code>iam-auth-proxy ca</code> prints. Only the certificate is served; its key never leaves this

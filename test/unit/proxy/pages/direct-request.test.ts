@@ -133,7 +133,11 @@ describe("createDirectRequestHandler", () => {
       const response = await requestProxyItself(port, "/");
       assert.ok(response.body.includes(`<a href="/ca.pem">The proxy's CA certificate</a>`));
       // Colons are the only places it may wrap (<wbr>), never inside a byte.
-      assert.ok(response.body.includes(`<code>${ca.fingerprintSha256.replaceAll(":", ":<wbr />")}</code>`));
+      assert.ok(
+        response.body.includes(
+          `<code class="fingerprint">${ca.fingerprintSha256.replaceAll(":", ":<wbr />")}</code>`,
+        ),
+      );
     });
   });
 
