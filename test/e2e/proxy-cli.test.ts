@@ -193,7 +193,7 @@ describe("iam-auth-proxy CLI (real process)", () => {
       assert.equal(response.headers["content-type"], "text/plain; charset=utf-8");
       assert.match(
         response.body,
-        /^No usable AWS credentials \(.+\): set AWS_PROFILE or run `aws configure` \/ `aws sso login`, then retry \(see --profile, --assume-role-arn\)\n$/,
+        /^NO_CREDENTIALS: No usable AWS credentials \(.+\): set AWS_PROFILE or run `aws configure` \/ `aws sso login`, then retry \(see --profile, --assume-role-arn\)\n$/,
       );
       await waitForOutput(
         proxy,

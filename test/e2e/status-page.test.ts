@@ -273,7 +273,7 @@ describe("the status page after a real sign-in lists it and where the credential
       browser = await launchBrowser(suite);
       await browser.page.setViewportSize({ width: 1200, height: 800 });
       await browser.page.goto(`${proxy.url}/`);
-      const layout = (await browser.page.evaluate(measureLayout)) as Layout;
+      const layout = await browser.page.evaluate<Layout>(measureLayout);
       const shot = await browser.screenshot("status-page-1200x800");
       console.log(`screenshot: ${shot}`);
       assert.equal(layout.scrollsSideways, false, "the page does not scroll sideways");
