@@ -154,7 +154,8 @@ export function sendProxyError(
   error: Pick<ProxyError, "status" | "message" | "code">,
   headers: Readonly<Record<string, string>> = {},
 ): void {
-  const fields = { ...headers, [PROXY_ERROR_HEADER]: error.code };
+  // The same URL gets a page when a browser asks and one line of text when curl does.
+  const fields = { ...headers, [PROXY_ERROR_HEADER]: error.code, Vary: "Accept, Sec-Fetch-Dest" };
   // res.req is the request being answered (undefined only for a response made by hand, in tests).
   const request = (res as Partial<Pick<ServerResponse, "req">>).req;
   if (request === undefined || !isBrowserRequest(request.headers)) {
@@ -164,8 +165,6 @@ export function sendProxyError(
   sendOwnAnswer(res, error.status, "text/html; charset=utf-8", renderProxyErrorPage(error), {
     ...fields,
     "Content-Security-Policy": READ_ONLY_PAGE_CONTENT_SECURITY_POLICY,
-    // The same URL gets one line of text when curl asks.
-    Vary: "Accept, Sec-Fetch-Dest",
   });
 }
 
