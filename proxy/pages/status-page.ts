@@ -100,7 +100,8 @@ export function renderStatusPage(content: StatusPageContent): string {
 
 /**
  * A host name, pattern or ARN on one line: never broken mid-word, cut with an ellipsis when it
- * does not fit, its full text in `title` (and in the copied text: the ellipsis is only drawn).
+ * does not fit (the ellipsis is only drawn: copying takes the text shown whole), its full text
+ * in `title`. `shown`: the part to show, when not all of it.
  */
 function renderValue(value: string, shown: string = value): SafeHtml {
   return html`<code class="value" title="${value}">${shown}</code>`;

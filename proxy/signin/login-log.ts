@@ -137,7 +137,7 @@ export function toSignInEvent(entry: LoginLogEntry): SignInEvent {
     reason:
       // The app's denial at its sign-in endpoint: what its status means, then its own words.
       status !== undefined && entry.code === undefined && outcome === "denied"
-        ? describeAppRefusal(status, reason, authPath)
+        ? toOneLine(describeAppRefusal(status, reason, authPath), REASON_MAX_LENGTH)
         : reason,
   };
 }
