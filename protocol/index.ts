@@ -39,6 +39,12 @@ export {
   SESSION_TOKEN_DURATION_SECONDS,
 } from "./headers.js";
 export { escapeHtml, html, toHtmlString, type SafeHtml, type HtmlValue } from "./html.js";
+export {
+  renderHtmlPage,
+  PAGE_CONTENT_SECURITY_POLICY,
+  READ_ONLY_PAGE_CONTENT_SECURITY_POLICY,
+  type HtmlPageContent,
+} from "./html-page.js";
 export { formatLogLine, type LogValue } from "./log-line.js";
 export {
   createSdkWarningLogger,

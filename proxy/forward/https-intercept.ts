@@ -6,7 +6,8 @@ import type { ConnectInterceptor } from "./connect-tunnel.js";
 import { ProxyError } from "../common/errors.js";
 import type { ForwardHandler } from "./forward-http.js";
 import { matchesAnyHost, type HostPattern } from "../http/host-pattern.js";
-import { sendProxyError, writeRawPlainText, writeRawProxyError } from "../http/http-messages.js";
+import { createClientErrorHandler } from "../http/client-error.js";
+import { sendProxyError, writeRawProxyError } from "../http/http-messages.js";
 import type { ProxyLogger } from "../common/log.js";
 import { MitmError } from "../mitm/errors.js";
 import type { LeafIssuer } from "../mitm/leaf-issuer.js";
@@ -73,10 +74,7 @@ export function createHttpsInterceptor(options: HttpsInterceptorOptions): Connec
     if (target instanceof ProxyError) writeRawProxyError(socket, target);
     else options.forwardUpgrade(req, socket, head, target);
   });
-  server.on("clientError", (error: NodeJS.ErrnoException, socket: Duplex) => {
-    if (error.code === "ECONNRESET" || !socket.writable) socket.destroy();
-    else writeRawPlainText(socket, 400, `Bad request: ${error.code ?? "malformed HTTP"}`);
-  });
+  server.on("clientError", createClientErrorHandler(logger));
 
   function serve(socket: Socket, scheme: "http" | "https", tunnel: ConnectTarget): void {
     tunnels.set(socket, { scheme, tunnel });
@@ -134,10 +132,12 @@ export function createHttpsInterceptor(options: HttpsInterceptorOptions): Connec
         (error: unknown) => {
           if (!(error instanceof MitmError)) {
             logger.warn("intercept", { host: tunnel.host, outcome: "internal-error", reason: String(error) });
-            writeRawPlainText(
+            writeRawProxyError(
               client,
-              500,
-              "The proxy failed to intercept this tunnel (internal error; see the proxy log)",
+              new ProxyError(
+                "INTERNAL_ERROR",
+                "The proxy failed to intercept this tunnel (internal error; see the proxy log)",
+              ),
             );
             return;
           }

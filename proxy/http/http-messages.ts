@@ -1,7 +1,9 @@
 import type { IncomingHttpHeaders, IncomingMessage, OutgoingHttpHeaders, ServerResponse } from "node:http";
 import type { Duplex, Readable } from "node:stream";
 import { STATUS_CODES } from "node:http";
+import { READ_ONLY_PAGE_CONTENT_SECURITY_POLICY } from "../../protocol/index.js";
 import type { ProxyError } from "../common/errors.js";
+import { formatProxyErrorLine, isBrowserRequest, renderProxyErrorPage } from "./proxy-error-page.js";
 
 /**
  * The field naming the ProxyError code on every answer the proxy makes itself (never on an
@@ -135,24 +137,15 @@ export function sendPlainText(
   message: string,
   headers: Readonly<Record<string, string>> = {},
 ): void {
-  if (res.headersSent || res.destroyed || res.writableEnded) {
-    if (!res.writableEnded) res.destroy();
-    return;
-  }
-  const body = Buffer.from(`${message}\n`, "utf8");
-  res.writeHead(status, {
-    ...headers,
-    "Content-Type": "text/plain; charset=utf-8",
-    "Content-Length": String(body.length),
-    // These answers come from the proxy, never from the app: do not let anything cache them.
-    "Cache-Control": "no-store",
-  });
-  res.end(body);
+  sendOwnAnswer(res, status, "text/plain; charset=utf-8", `${message}\n`, headers);
 }
 
 /**
- * Answers with a ProxyError: its status, its one-line message, and its code in
- * `Iam-Auth-Proxy-Error`. Does nothing if the client is gone or a response was already started.
+ * Answers with a ProxyError: its status, its code in `Iam-Auth-Proxy-Error`, and a body for who
+ * asked — a browser (isBrowserRequest) a small page saying what happened and what to do
+ * (renderProxyErrorPage), everyone else one line of text with the message and the code. Never
+ * cached, never sniffed, no script may run in it; a HEAD request gets the fields only. Does
+ * nothing if the client is gone or a response was already started.
  *
  * @example sendProxyError(res, new ProxyError("UPSTREAM_TIMEOUT", "app:3000 did not answer within 30 s"))
  */
@@ -161,7 +154,46 @@ export function sendProxyError(
   error: Pick<ProxyError, "status" | "message" | "code">,
   headers: Readonly<Record<string, string>> = {},
 ): void {
-  sendPlainText(res, error.status, error.message, { ...headers, [PROXY_ERROR_HEADER]: error.code });
+  // The same URL gets a page when a browser asks and one line of text when curl does.
+  const fields = { ...headers, [PROXY_ERROR_HEADER]: error.code, Vary: "Accept, Sec-Fetch-Dest" };
+  // res.req is the request being answered (undefined only for a response made by hand, in tests).
+  const request = (res as Partial<Pick<ServerResponse, "req">>).req;
+  if (request === undefined || !isBrowserRequest(request.headers)) {
+    sendPlainText(res, error.status, formatProxyErrorLine(error), fields);
+    return;
+  }
+  sendOwnAnswer(res, error.status, "text/html; charset=utf-8", renderProxyErrorPage(error), {
+    ...fields,
+    "Content-Security-Policy": READ_ONLY_PAGE_CONTENT_SECURITY_POLICY,
+  });
+}
+
+/**
+ * Ends `res` with an answer of the proxy's own: never cached, never sniffed. Node sends no body
+ * for HEAD by itself; Content-Length still says what GET would get. Does nothing if the client
+ * is gone or a response was already started.
+ */
+function sendOwnAnswer(
+  res: ServerResponse,
+  status: number,
+  contentType: string,
+  text: string,
+  headers: Readonly<Record<string, string>>,
+): void {
+  if (res.headersSent || res.destroyed || res.writableEnded) {
+    if (!res.writableEnded) res.destroy();
+    return;
+  }
+  const body = Buffer.from(text, "utf8");
+  res.writeHead(status, {
+    ...headers,
+    "Content-Type": contentType,
+    "Content-Length": String(body.length),
+    // These answers come from the proxy, never from the app: do not let anything cache them.
+    "Cache-Control": "no-store",
+    "X-Content-Type-Options": "nosniff",
+  });
+  res.end(body);
 }
 
 /**
@@ -181,7 +213,11 @@ export function writeRelayedHead(
     return true;
   } catch (error) {
     response.destroy();
-    sendPlainText(res, 502, `The upstream response could not be relayed: ${(error as Error).message}`);
+    sendProxyError(res, {
+      status: 502,
+      code: "UPSTREAM_BAD_RESPONSE",
+      message: `The app's response could not be relayed: ${(error as Error).message}`,
+    });
     return false;
   }
 }
@@ -205,13 +241,17 @@ export function writeRawPlainText(socket: Duplex, status: number, message: strin
       "Content-Type: text/plain; charset=utf-8\r\n" +
       `Content-Length: ${body.length}\r\n` +
       "Cache-Control: no-store\r\n" +
+      "X-Content-Type-Options: nosniff\r\n" +
       "Connection: close\r\n\r\n" +
       body.toString("utf8"),
   );
 }
 
 /**
- * writeRawPlainText for a ProxyError: its status, message and code (see sendProxyError).
+ * writeRawPlainText for a ProxyError: its status, its code in `Iam-Auth-Proxy-Error`, and the one
+ * line with the message and the code (see sendProxyError). Always text: the answers written on a
+ * raw socket (a refused CONNECT or websocket handshake, another OS user's connection refused before
+ * its request is read) are never shown by a browser as a page.
  *
  * @example writeRawProxyError(socket, new ProxyError("UPGRADE_WITH_BODY", "…"))
  */
@@ -219,7 +259,7 @@ export function writeRawProxyError(
   socket: Duplex,
   error: Pick<ProxyError, "status" | "message" | "code">,
 ): void {
-  writeRawPlainText(socket, error.status, error.message, error.code);
+  writeRawPlainText(socket, error.status, formatProxyErrorLine(error), error.code);
 }
 
 /**

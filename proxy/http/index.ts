@@ -13,6 +13,7 @@ export * from "./http-messages.js";
 export * from "./listen.js";
 export * from "./local-peer.js";
 export * from "./proc-net-tcp.js";
+export * from "./proxy-error-page.js";
 export * from "./request-body.js";
 export * from "./request-target.js";
 export * from "./set-cookie.js";

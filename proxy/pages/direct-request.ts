@@ -3,7 +3,7 @@ import { isAllowedLocalHost } from "../http/allowed-local-host.js";
 import { formatHostPort } from "../http/bind-address.js";
 import { ProxyError } from "../common/errors.js";
 import type { HostPattern } from "../http/host-pattern.js";
-import { sendPlainText } from "../http/http-messages.js";
+import { sendPlainText, sendProxyError } from "../http/http-messages.js";
 import type { LoginHistory } from "../signin/login-history.js";
 import type { LoginFlow, LoginMethodPreference } from "../aws/types.js";
 import type { LocalCa } from "../mitm/index.js";
@@ -130,16 +130,18 @@ export function createDirectRequestHandler(
         "NOT_A_PROXY_REQUEST",
         `This is an HTTP proxy: configure it as your proxy (e.g. curl -x http://${self} …)`,
       );
-      sendPlainText(res, error.status, error.message);
+      sendProxyError(res, error);
       return;
     }
     if (!isAllowedLocalHost(req.headers.host, boundHostNames)) {
-      sendPlainText(
+      sendProxyError(
         res,
-        403,
-        `Refusing a request for host ${JSON.stringify((req.headers.host ?? "").slice(0, 200))}: the proxy's own ` +
-          "pages answer only to localhost, *.localhost, IP addresses and the host it is bound to " +
-          "(a web page may be trying to read them through DNS rebinding)",
+        new ProxyError(
+          "HOST_NOT_ALLOWED",
+          `Refusing a request for host ${JSON.stringify((req.headers.host ?? "").slice(0, 200))}: the proxy's own ` +
+            "pages answer only to localhost, *.localhost, IP addresses and the host it is bound to " +
+            "(a web page may be trying to read them through DNS rebinding)",
+        ),
       );
       return;
     }

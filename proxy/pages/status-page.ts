@@ -1,5 +1,11 @@
 import { formatHostPattern, type HostPattern } from "../http/host-pattern.js";
-import { escapeHtml, html, toHtmlString, type SafeHtml } from "../../protocol/index.js";
+import {
+  html,
+  parseArn,
+  READ_ONLY_PAGE_CONTENT_SECURITY_POLICY,
+  renderHtmlPage,
+  type SafeHtml,
+} from "../../protocol/index.js";
 import type { CredentialStatus, LoginRecord } from "../signin/login-history.js";
 import type { LoginFlow, LoginMethodPreference } from "../aws/types.js";
 import { describeCredentialOrigin } from "./credential-source.js";
@@ -25,8 +31,7 @@ export interface StatusPageContent {
  * The status page's Content-Security-Policy: nothing may load or run (inline styles excepted),
  * no form may post, and no other site may frame it.
  */
-export const STATUS_PAGE_CONTENT_SECURITY_POLICY =
-  "default-src 'none'; style-src 'unsafe-inline'; form-action 'none'; frame-ancestors 'none'; base-uri 'none'";
+export const STATUS_PAGE_CONTENT_SECURITY_POLICY = READ_ONLY_PAGE_CONTENT_SECURITY_POLICY;
 
 const methodDescriptions: Readonly<Record<LoginMethodPreference, string>> = {
   auto: "STS when the app offers it, else KMS",
@@ -39,17 +44,25 @@ const flowDescriptions: Readonly<Record<LoginFlow, string>> = {
   redirect: "the browser is sent to the app's /auth with the proof (--login-flow redirect)",
 };
 
-// Colours meet WCAG AA contrast on white, as the middleware's pages do.
+/*
+ * Added to the shared page style (protocol/html-page.ts): a wider page for the tables, laid out
+ * so that a host name or an ARN never breaks mid-word. Such a value is one `.value` box on one
+ * line, cut with an ellipsis when its column is too narrow, its full text in `title`; a
+ * refusal's reason gets a row of its own, as wide as the table. Readable at 1200×800 and without
+ * the CSS.
+ */
 const style = [
-  "body{font:16px/1.5 system-ui,sans-serif;color:#1a1a1a;background:#fff;max-width:60rem;margin:2rem auto;padding:0 1rem}",
-  "code{background:#eee;padding:.1em .3em;border-radius:3px;overflow-wrap:anywhere}",
-  "a{color:#0b4f9c}a:focus-visible{outline:3px solid #1a1a1a;outline-offset:2px}",
-  "dt{font-weight:600}dd{margin:0 0 .75rem}",
-  "table{border-collapse:collapse;width:100%}caption{text-align:left;font-weight:600;padding:.25rem 0}",
+  "body{max-width:72rem;margin-top:2rem}",
+  // Short code (a flag, a profile) never breaks; a long value is a .value; a fingerprint breaks at colons.
+  "code{white-space:nowrap}code.fingerprint{white-space:normal;overflow-wrap:break-word}",
+  "a:focus-visible{outline:3px solid #1a1a1a;outline-offset:2px}",
+  ".value{display:inline-block;max-width:100%;box-sizing:border-box;vertical-align:bottom;white-space:nowrap;overflow:hidden;text-overflow:ellipsis}",
+  "table{border-collapse:collapse;width:100%;table-layout:fixed}caption{text-align:left;font-weight:600;padding:.25rem 0}",
   "th,td{text-align:left;vertical-align:top;border-bottom:1px solid #ccc;padding:.3rem .5rem .3rem 0}",
+  "th.time{width:13.5rem}th.method{width:4.5rem}th.outcome{width:11rem}th.app{width:32%}th.host{width:40%}td .value{font-size:.9em}",
   "td time{white-space:nowrap}",
+  "tr.signin-refused td{border-bottom:0}td.reason{padding-top:0;overflow-wrap:break-word}",
   ".refused{color:#a3001b}",
-  "footer{margin-top:3rem;border-top:1px solid #ccc;padding-top:.5rem;color:#555;font-size:.875rem}",
 ].join("");
 
 /**
@@ -75,24 +88,23 @@ export function renderStatusPage(content: StatusPageContent): string {
     ${renderLogins(content)}
     <h2>Set up a browser</h2>
     ${renderSetup(content)}`;
-  // A plain template, so the formatter leaves the document alone; main is markup from `html`.
-  return `<!doctype html>
-<html lang="en">
-<head>
-<meta charset="utf-8">
-<meta name="viewport" content="width=device-width, initial-scale=1">
-<title>${escapeHtml(title)}</title>
-<style>${style}</style>
-</head>
-<body>
-<main>
-<h1>${escapeHtml(title)}</h1>
-${toHtmlString(main)}
-</main>
-<footer><p>iam-auth-proxy: sign in to web apps with your AWS identity. This page answers only to localhost, IP addresses and the host the proxy is bound to.</p></footer>
-</body>
-</html>
-`;
+  return renderHtmlPage({
+    title,
+    main,
+    style,
+    footer:
+      "iam-auth-proxy: sign in to web apps with your AWS identity. This page answers only to localhost, " +
+      "IP addresses and the host the proxy is bound to.",
+  });
+}
+
+/**
+ * A host name, pattern or ARN on one line: never broken mid-word, cut with an ellipsis when it
+ * does not fit (the ellipsis is only drawn: copying takes the text shown whole), its full text
+ * in `title`. `shown`: the part to show, when not all of it.
+ */
+function renderValue(value: string, shown: string = value): SafeHtml {
+  return html`<code class="value" title="${value}">${shown}</code>`;
 }
 
 function renderCredentials(content: StatusPageContent): SafeHtml {
@@ -104,7 +116,7 @@ function renderCredentials(content: StatusPageContent): SafeHtml {
         ${
           identity === undefined
             ? "Not known yet: it is looked up at start-up and named by each sign-in."
-            : html`<code>${identity.arn}</code>`
+            : renderValue(identity.arn)
         }
       </dd>`,
   ];
@@ -122,7 +134,7 @@ function renderCredentials(content: StatusPageContent): SafeHtml {
   if (assumedRole !== undefined) {
     rows.push(
       html`<dt>Role assumed</dt>
-        <dd><code>${assumedRole}</code> (<code>--assume-role-arn</code>), with the credentials above</dd>`,
+        <dd>${renderValue(assumedRole)} (<code>--assume-role-arn</code>), with the credentials above</dd>`,
     );
   }
   const expiry =
@@ -168,7 +180,7 @@ function renderApps(content: StatusPageContent): SafeHtml {
       : content.hostPatterns.map(
           (pattern) =>
             html`<tr>
-              <td><code>${formatHostPattern(pattern)}</code></td>
+              <td>${renderValue(formatHostPattern(pattern))}</td>
               <td>HTTP, and HTTPS decrypted with the proxy's CA</td>
               <td>${method}</td>
             </tr>`,
@@ -179,7 +191,7 @@ function renderApps(content: StatusPageContent): SafeHtml {
       </caption>
       <thead>
         <tr>
-          <th scope="col">Host</th>
+          <th scope="col" class="host">Host</th>
           <th scope="col">Reached over</th>
           <th scope="col">Proof method</th>
         </tr>
@@ -193,27 +205,35 @@ function renderApps(content: StatusPageContent): SafeHtml {
 
 function renderLogins(content: StatusPageContent): SafeHtml {
   if (content.logins.length === 0) return html`<p>No sign-ins since the proxy started.</p>`;
-  const rows = content.logins.map(
-    (login) =>
-      html`<tr>
-        <td>${formatTime(login.time)}</td>
-        <td><code>${login.host}</code></td>
-        <td>${login.identity === undefined ? "unknown" : html`<code>${login.identity}</code>`}</td>
-        <td>${login.method ?? "none"}</td>
-        <td>${describeOutcome(login)}</td>
-      </tr>`,
-  );
+  const account = content.credentials.identity?.account;
+  const rows = content.logins.map((login) => {
+    const refused = login.outcome === "denied";
+    const row = html`<tr class="${refused ? "signin-refused" : "signin"}">
+      <td>${formatTime(login.time)}</td>
+      <td>${renderValue(login.host)}</td>
+      <td>${login.identity === undefined ? "unknown" : renderIdentity(login.identity, account)}</td>
+      <td>${login.method ?? "none"}</td>
+      <td>${describeOutcome(login)}</td>
+    </tr>`;
+    if (!refused) return row;
+    // The reason as wide as the table, below its row: read as a sentence, not squeezed into a column.
+    return html`${row}
+      <tr class="reason">
+        <td></td>
+        <td class="reason" colspan="4">${describeRefusal(login)}</td>
+      </tr>`;
+  });
   return html`<table>
     <caption>
       ${content.logins.length === 1 ? "The last sign-in" : `The last ${content.logins.length} sign-ins, newest first`}
     </caption>
     <thead>
       <tr>
-        <th scope="col">Time</th>
-        <th scope="col">App</th>
+        <th scope="col" class="time">Time</th>
+        <th scope="col" class="app">App</th>
         <th scope="col">Identity</th>
-        <th scope="col">Method</th>
-        <th scope="col">Outcome</th>
+        <th scope="col" class="method">Method</th>
+        <th scope="col" class="outcome">Outcome</th>
       </tr>
     </thead>
     <tbody>
@@ -222,19 +242,38 @@ function renderLogins(content: StatusPageContent): SafeHtml {
   </table>`;
 }
 
+/**
+ * A sign-in's identity in the table: in the account of the proxy's own identity (shown in full
+ * above) only the part after the account, `assumed-role/Role/session`, which is what tells
+ * sign-ins apart; the full ARN is in `title`. Another account's ARN is shown whole.
+ */
+function renderIdentity(arn: string, account: string | undefined): SafeHtml {
+  try {
+    const parsed = parseArn(arn);
+    if (account !== undefined && parsed.account === account) return renderValue(arn, parsed.resource);
+  } catch {
+    // Not an ARN the parser knows (the sign-in log keeps only ARNs): shown whole.
+  }
+  return renderValue(arn);
+}
+
 function describeOutcome(login: LoginRecord): SafeHtml {
   if (login.outcome === "signed-in") return html`signed in`;
   if (login.outcome === "redirected") return html`sent to the app's /auth`;
   if (login.outcome !== "denied") return html`${login.outcome}`;
   const by =
-    login.status !== undefined
-      ? `the app refused (HTTP ${login.status})`
-      : login.code !== undefined
-        ? `the proxy refused (${login.code})`
+    login.code !== undefined
+      ? "refused by the proxy"
+      : login.status !== undefined
+        ? "refused by the app"
         : "refused";
-  return html`<span class="refused"
-    ><strong>${by}</strong>${login.reason === undefined ? "" : `: ${login.reason}`}</span
-  >`;
+  return html`<strong class="refused">${by}</strong>`;
+}
+
+/** Why a sign-in was refused: the proxy's code and message, or what the app's answer means (see describeAppRefusal). */
+function describeRefusal(login: LoginRecord): SafeHtml {
+  const reason = login.reason ?? "no reason was given";
+  return login.code === undefined ? html`${reason}` : html`<code>${login.code}</code>: ${reason}`;
 }
 
 function renderSetup(content: StatusPageContent): SafeHtml {
@@ -246,21 +285,26 @@ function renderSetup(content: StatusPageContent): SafeHtml {
         </li>`
       : html`<li>
           <a href="/ca.pem">The proxy's CA certificate</a> (SHA-256
-          <code>${content.ca.fingerprintSha256}</code>, valid until ${formatTime(content.ca.notAfter)}): trust
-          it in the browser to identify websites, so it accepts the certificates the proxy makes for the
-          <code>--host</code> apps. Compare the fingerprint with the one
+          <code class="fingerprint">${renderFingerprint(content.ca.fingerprintSha256)}</code>, valid until
+          ${formatTime(content.ca.notAfter)}): trust it in the browser to identify websites, so it accepts the
+          certificates the proxy makes for the <code>--host</code> apps. Compare the fingerprint with the one
           <code>iam-auth-proxy ca</code> prints. Only the certificate is served; its key never leaves this
           machine.
         </li>`;
   return html`<ul>
     <li>
       <a href="/proxy.pac">The proxy auto-config (PAC) file</a>: set
-      <code>http://${content.proxyAddress}/proxy.pac</code> as the browser's automatic proxy configuration URL
-      to send ${content.hostPatterns.length === 0 ? "every http:// URL" : "the apps above"} through this proxy
-      and everything else directly.
+      <code class="value">http://${content.proxyAddress}/proxy.pac</code> as the browser's automatic proxy
+      configuration URL to send ${content.hostPatterns.length === 0 ? "every http:// URL" : "the apps above"}
+      through this proxy and everything else directly.
     </li>
     ${ca}
   </ul>`;
+}
+
+/** A fingerprint (`AB:CD:…`) that may wrap only after a colon, never inside a byte. */
+function renderFingerprint(fingerprint: string): SafeHtml[] {
+  return fingerprint.split(":").map((part, index) => (index === 0 ? html`${part}` : html`:<wbr />${part}`));
 }
 
 /** `<time>` in UTC, readable without a script: "2030-01-01 01:00:00 UTC". */

@@ -1,4 +1,5 @@
-import { parseArn } from "../../protocol/index.js";
+import { STATUS_CODES } from "node:http";
+import { AUTH_PATH, parseArn } from "../../protocol/index.js";
 import type { CallerIdentity, LoginMethod } from "../aws/types.js";
 import { toOneLine, type ProxyErrorCode } from "../common/errors.js";
 import type { ProxyLogger } from "../common/log.js";
@@ -20,6 +21,8 @@ export interface LoginLogEntry {
   readonly status?: number | undefined;
   /** Why it was refused: a ProxyError message or the app's one-line reason. */
   readonly reason?: string | undefined;
+  /** Where the app's sign-in endpoint is, for the reason of a denial at it. Default AUTH_PATH (`/auth`). */
+  readonly authPath?: string | undefined;
 }
 
 /**
@@ -34,6 +37,7 @@ export interface SignInEvent {
   readonly outcome: LoginOutcome;
   readonly code: ProxyErrorCode | undefined;
   readonly status: number | undefined;
+  /** The ProxyError message, or for the app's denial what it means (see describeAppRefusal). */
   readonly reason: string | undefined;
 }
 
@@ -112,19 +116,76 @@ const REASON_MAX_LENGTH = 500;
  */
 export function toSignInEvent(entry: LoginLogEntry): SignInEvent {
   const arn = entry.identity?.arn;
+  const status = isHttpStatus(entry.status) ? entry.status : undefined;
+  const outcome = outcomes.includes(entry.outcome) ? entry.outcome : "denied";
+  const reason =
+    entry.reason === undefined
+      ? undefined
+      : toOneLine(redactSecrets(String(entry.reason)), REASON_MAX_LENGTH);
+  const authPath =
+    typeof entry.authPath === "string" && /^\/[\x21-\x7e]{0,200}$/.test(entry.authPath)
+      ? entry.authPath
+      : AUTH_PATH;
   return {
     host: toOneLine(redactSecrets(String(entry.host)), REASON_MAX_LENGTH),
     identity: typeof arn === "string" && isPlainArn(arn) ? arn : undefined,
     method: methods.includes(entry.method as string) ? entry.method : undefined,
-    outcome: outcomes.includes(entry.outcome) ? entry.outcome : "denied",
+    outcome,
     code:
       typeof entry.code === "string" && /^[A-Z][A-Z0-9_]{1,63}$/.test(entry.code) ? entry.code : undefined,
-    status: isHttpStatus(entry.status) ? entry.status : undefined,
+    status,
     reason:
-      entry.reason === undefined
-        ? undefined
-        : toOneLine(redactSecrets(String(entry.reason)), REASON_MAX_LENGTH),
+      // The app's denial at its sign-in endpoint: what its status means, then its own words.
+      status !== undefined && entry.code === undefined && outcome === "denied"
+        ? toOneLine(describeAppRefusal(status, reason, authPath), REASON_MAX_LENGTH)
+        : reason,
   };
+}
+
+/**
+ * What the app's refusal of a sign-in at its endpoint means, in one line a person can act on:
+ * the status explained, then the app's own words when they add something (a page titled
+ * "Error", or "Not Found" for a 404, says nothing the status does not).
+ *
+ * @example describeAppRefusal(404, "Error") // "the app has no sign-in endpoint at /auth (HTTP 404)"
+ * @example describeAppRefusal(403, "You are not allowed to use this app") // "the app refused the sign-in (HTTP 403): You are not allowed to use this app"
+ */
+export function describeAppRefusal(
+  status: number,
+  appReason: string | undefined,
+  authPath = AUTH_PATH,
+): string {
+  const meaning = describeAppStatus(status, authPath);
+  const words = appReason?.trim() ?? "";
+  return isGenericReason(words, status)
+    ? `${meaning} (HTTP ${status})`
+    : `${meaning} (HTTP ${status}): ${words}`;
+}
+
+function describeAppStatus(status: number, authPath: string): string {
+  if (status === 404) return `the app has no sign-in endpoint at ${authPath}`;
+  if (status === 405) return `the app's ${authPath} does not accept the sign-in's GET`;
+  if (status === 400) return "the app found the sign-in request malformed";
+  if (status === 429) return "the app is limiting sign-ins, try again in a minute";
+  if (status === 502 || status === 503 || status === 504) {
+    return "the app or a gateway in front of it is unavailable, try again later";
+  }
+  if (status >= 500) return "the app failed during the sign-in, tell its owners";
+  return "the app refused the sign-in";
+}
+
+/** Words that only repeat the status: empty, "Error", the status text, Express's "Cannot GET /auth", or readAuthRefusal's own fallback. */
+function isGenericReason(words: string, status: number): boolean {
+  const text = words.toLowerCase().replace(/[.!]+$/, "");
+  const statusText = (STATUS_CODES[status] ?? "").toLowerCase();
+  const withoutNumber = text.replace(new RegExp(`^(?:http\\s*)?${status}\\s*[:-]?\\s*`), "");
+  return (
+    withoutNumber === "" ||
+    withoutNumber === "error" ||
+    withoutNumber === statusText ||
+    /^cannot [a-z]+ \//.test(text) ||
+    /^the app refused the sign-in at \S+ \(http \d{3}\)$/.test(text)
+  );
 }
 
 // A token, key, signature or session token is a long run of base64 (`+/=`) or base64url (`-_`)

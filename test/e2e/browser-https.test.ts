@@ -136,7 +136,12 @@ describe("Chromium, an HTTPS app and the proxy's CA trusted in NSS (real process
     const cells = (await logins.getByRole("row").nth(1).getByRole("cell").allInnerTexts()).map((cell) =>
       cell.trim(),
     );
-    assert.deepEqual(cells.slice(1), [app.authority, DEMO_ARN, "sts", "signed in"]);
+    // The identity is in the proxy's own account: shown after the account, whole in its title.
+    assert.deepEqual(cells.slice(1), [app.authority, "user/demo", "sts", "signed in"]);
+    assert.equal(
+      await logins.getByRole("row").nth(1).getByRole("cell").nth(2).locator("code").getAttribute("title"),
+      DEMO_ARN,
+    );
     assert.match(cells[0] ?? "", /^\d{4}-\d\d-\d\d \d\d:\d\d:\d\d UTC$/);
 
     const caLink = page.getByRole("link", { name: "The proxy's CA certificate" });

@@ -101,7 +101,7 @@ describe("Chromium, as an identity the app does not allow (real processes: local
           const host = new URL(app.url).host;
           const logins = (): string[] => proxy.output().match(/ login host=[^\n]*/g) ?? [];
           await new Promise((resolve) => setTimeout(resolve, 1_000));
-          const refused = ` login host=${host} identity=${DEMO_ARN} method=sts outcome=denied status=403 reason="${PAGE_TITLE}"`;
+          const refused = ` login host=${host} identity=${DEMO_ARN} method=sts outcome=denied status=403 reason="the app refused the sign-in (HTTP 403): ${PAGE_TITLE}"`;
           assert.deepEqual(logins(), [refused]);
 
           const { page } = browser;
@@ -128,12 +128,20 @@ describe("Chromium, as an identity the app does not allow (real processes: local
             await page.goto(`${proxy.url}/`);
             const row = page.getByRole("table", { name: "The last sign-in" }).getByRole("row").nth(1);
             const cells = (await row.getByRole("cell").allInnerTexts()).map((cell) => cell.trim());
+            // The identity is in the proxy's own account: shown after the account, whole in its title.
             assert.deepEqual(cells.slice(1), [
               new URL(app.url).host,
-              DEMO_ARN,
+              "user/demo",
               "sts",
-              `the app refused (HTTP 403): ${PAGE_TITLE}`,
+              "refused by the app",
             ]);
+            assert.equal(await row.getByRole("cell").nth(2).locator("code").getAttribute("title"), DEMO_ARN);
+            // Why, in a row of its own below.
+            const why = page.getByRole("table", { name: "The last sign-in" }).getByRole("row").nth(2);
+            assert.deepEqual(
+              (await why.getByRole("cell").allInnerTexts()).map((cell) => cell.trim()),
+              ["", `the app refused the sign-in (HTTP 403): ${PAGE_TITLE}`],
+            );
             await direct.screenshot(`${loginFlow}-3-status-page-after-the-refusal`);
           } finally {
             await direct.close();

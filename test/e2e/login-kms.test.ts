@@ -276,7 +276,7 @@ describe("KMS login through the proxy (local AWS, example server and proxy as re
       );
       assert.equal(
         refused.body,
-        `Refusing to sign in: the app at ${fakeHost} asked for a proof for server-id ${new URL(app.url).host} ` +
+        `SERVER_ID_MISMATCH: Refusing to sign in: the app at ${fakeHost} asked for a proof for server-id ${new URL(app.url).host} ` +
           "(a proof for another server would let this app sign in there as you)\n",
       );
       assert.equal((await aws.calls())["kms:Encrypt"] ?? 0, 0);
@@ -307,7 +307,7 @@ describe("KMS login through the proxy (local AWS, example server and proxy as re
       assert.deepEqual([refused.status, refused.headers["iam-auth-proxy-error"]], [403, "KMS_APP_NOT_NAMED"]);
       assert.match(
         refused.body,
-        new RegExp(`^Refusing to give ${fakeHost.replace(/\./g, "\\.")} a KMS proof: `),
+        new RegExp(`^KMS_APP_NOT_NAMED: Refusing to give ${fakeHost.replace(/\./g, "\\.")} a KMS proof: `),
       );
       assert.equal((await aws.calls())["kms:Encrypt"] ?? 0, 0);
       const page = await httpRequest(`${app.url}/`, { proxy: named.url });
@@ -390,14 +390,16 @@ describe("KMS login through the proxy (local AWS, example server and proxy as re
     const denied = async (
       challenge: Record<string, string>,
       status: number,
+      code: string,
       message: string,
       through: RunningService = proxy,
     ) => {
       fakeChallenge = challenge;
       const response = await viaProxy(`${fakeAppUrl}/private`, {}, through);
       assert.equal(response.status, status);
+      assert.equal(response.headers["iam-auth-proxy-error"], code);
       assert.match(response.headers["content-type"] ?? "", /^text\/plain/);
-      assert.equal(response.body, `${message}\n`);
+      assert.equal(response.body, `${code}: ${message}\n`);
     };
 
     it("passes a 401 of another scheme through untouched", async () => {
@@ -412,6 +414,7 @@ describe("KMS login through the proxy (local AWS, example server and proxy as re
       denied(
         { "www-authenticate": `IAM realm="${accountId}"`, "iam-auth-kms-encryption-context": context },
         403,
+        "KMS_KEY_ID_MISSING",
         "Invalid IAM challenge from the server: Iam-Auth-Kms-Key-Id: the header is missing",
       ));
 
@@ -423,6 +426,7 @@ describe("KMS login through the proxy (local AWS, example server and proxy as re
           "iam-auth-kms-encryption-context": Buffer.from('{"salt": 1}').toString("base64"),
         },
         403,
+        "ENCRYPTION_CONTEXT_INVALID",
         'Invalid IAM challenge from the server: Iam-Auth-Kms-Encryption-Context: The KMS encryption context value for "salt" must be a string',
       ));
 
@@ -434,6 +438,7 @@ describe("KMS login through the proxy (local AWS, example server and proxy as re
           "iam-auth-kms-encryption-context": context,
         },
         403,
+        "REALM_MISMATCH",
         "The IAM identity does not match the server realm (expected: 444455556666)",
       ));
 
@@ -445,6 +450,7 @@ describe("KMS login through the proxy (local AWS, example server and proxy as re
           "iam-auth-kms-encryption-context": context,
         },
         403,
+        "AWS_REQUEST_FAILED",
         `AWS KMS Encrypt failed: AccessDeniedException: User: ${users.demo.arn} is not authorized to perform: kms:Encrypt on resource: ${keys.outsiderKey.arn}`,
       ));
 
@@ -463,6 +469,7 @@ describe("KMS login through the proxy (local AWS, example server and proxy as re
           "iam-auth-kms-encryption-context": context,
         },
         403,
+        "AWS_REQUEST_FAILED",
         "AWS STS GetSessionToken failed: AccessDenied: Denied by test",
         fresh,
       );
@@ -490,7 +497,7 @@ describe("KMS login through the proxy (local AWS, example server and proxy as re
       assert.equal(response.status, 502);
       assert.match(
         response.body,
-        /^AWS STS is unreachable: ECONNREFUSED \(connect ECONNREFUSED 127\.0\.0\.1:\d+\)\n$/,
+        /^AWS_UNREACHABLE: AWS STS is unreachable: ECONNREFUSED \(connect ECONNREFUSED 127\.0\.0\.1:\d+\)\n$/,
       );
     });
   });

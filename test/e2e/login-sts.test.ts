@@ -246,7 +246,7 @@ describe("credential-free sign-in: the STS method, the proxy completing the logi
     const response = await httpRequest(`${kmsOnly.url}/`, { proxy: roleProxy.url });
     assert.equal(response.status, 403);
     assert.equal(response.headers["content-type"], "text/plain; charset=utf-8");
-    assert.equal(response.body, `${kmsNeedsUserCredentials}\n`);
+    assert.equal(response.body, `KMS_NEEDS_USER_CREDENTIALS: ${kmsNeedsUserCredentials}\n`);
     assert.deepEqual(await aws.calls(), {}, "refused before any AWS call");
     await waitForOutput(
       roleProxy,
@@ -287,7 +287,7 @@ describe("credential-free sign-in: the STS method, the proxy completing the logi
     assert.equal(response.status, 403);
     assert.equal(
       response.body,
-      `Refusing to sign in: the app at ${hostOf(fakeAppUrl)} asked for a proof for server-id bank.internal.example ` +
+      `SERVER_ID_MISMATCH: Refusing to sign in: the app at ${hostOf(fakeAppUrl)} asked for a proof for server-id bank.internal.example ` +
         "(a proof for another server would let this app sign in there as you)\n",
     );
     assert.equal(fakeAppRequests, 1, "no /auth request");
@@ -318,7 +318,7 @@ describe("credential-free sign-in: the STS method, the proxy completing the logi
     assert.equal(refused.status, 403);
     assert.equal(
       refused.body,
-      `Refusing to sign in with --method sts: the app at ${hostOf(kmsOnly.url)} does not offer the STS method (it offers: kms)\n`,
+      `METHOD_NOT_OFFERED: Refusing to sign in with --method sts: the app at ${hostOf(kmsOnly.url)} does not offer the STS method (it offers: kms)\n`,
     );
     const kmsProxy = await startProxy("proxy-method-kms", awsEnvFor(aws.url, users.demo), [
       "--method",
@@ -340,7 +340,7 @@ describe("credential-free sign-in: the STS method, the proxy completing the logi
     assert.equal(response.status, 503);
     assert.equal(
       response.body,
-      `An MFA code for ${users.mfaUser.mfaSerialNumber} is needed, but the proxy has no terminal to ask for it: ` +
+      `MFA_CODE_UNAVAILABLE: An MFA code for ${users.mfaUser.mfaSerialNumber} is needed, but the proxy has no terminal to ask for it: ` +
         "run it in a terminal, or pass --mfa-token-code\n",
     );
   });

@@ -87,7 +87,7 @@ describe("a proxy on loopback serves only its own OS user", { skip: skipReason ?
       status: 403,
       code: "OTHER_USER_REFUSED",
       body:
-        "This proxy acts for OS user uid 0, not for uid 65534: run your own proxy " +
+        "OTHER_USER_REFUSED: This proxy acts for OS user uid 0, not for uid 65534: run your own proxy " +
         "(or start this one with --allow-other-users)\n",
     });
     await waitForOutput(running.service, /^\S+ client outcome=refused code=OTHER_USER_REFUSED uid=65534$/m);

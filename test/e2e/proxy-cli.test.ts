@@ -193,7 +193,7 @@ describe("iam-auth-proxy CLI (real process)", () => {
       assert.equal(response.headers["content-type"], "text/plain; charset=utf-8");
       assert.match(
         response.body,
-        /^No AWS credentials found in the environment \(AWS_ACCESS_KEY_ID\), .* Run `aws configure` \(access keys\) or `aws configure sso`, or name a profile with --profile or AWS_PROFILE; no restart needed, the proxy looks again within a second\n$/,
+        /^NO_CREDENTIALS: No AWS credentials found in the environment \(AWS_ACCESS_KEY_ID\), .* Run `aws configure` \(access keys\) or `aws configure sso`, or name a profile with --profile or AWS_PROFILE; no restart needed, the proxy looks again within a second\n$/,
       );
       await waitForOutput(
         proxy,

@@ -168,7 +168,7 @@ describe("HTTPS apps: --host, the local CA, --upstream-ca (real proxy process)",
     assert.equal(page.status, 502);
     assert.equal(
       page.body,
-      `The certificate of localhost:${portOf(untrusted)} is not trusted: UNABLE_TO_VERIFY_LEAF_SIGNATURE (pass its CA with --upstream-ca)\n`,
+      `UPSTREAM_CERTIFICATE_INVALID: The certificate of localhost:${portOf(untrusted)} is not trusted: UNABLE_TO_VERIFY_LEAF_SIGNATURE (pass its CA with --upstream-ca)\n`,
     );
   });
 
@@ -179,7 +179,7 @@ describe("HTTPS apps: --host, the local CA, --upstream-ca (real proxy process)",
     assert.equal(page.status, 502);
     assert.equal(
       page.body,
-      `The certificate of localhost:${portOf(misnamed)} is not valid for localhost: ERR_TLS_CERT_ALTNAME_INVALID (it names DNS:other.test)\n`,
+      `UPSTREAM_CERTIFICATE_INVALID: The certificate of localhost:${portOf(misnamed)} is not valid for localhost: ERR_TLS_CERT_ALTNAME_INVALID (it names DNS:other.test)\n`,
     );
   });
 

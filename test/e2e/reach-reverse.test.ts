@@ -312,7 +312,7 @@ describe("reverse mode: an https app at http://127.0.0.1, no proxy settings (loc
       assert.equal(result.status, 403);
       assert.equal(
         result.body,
-        `Refusing a request for host "attacker.example:${port}": this proxy for ${app.origin} answers only to ` +
+        `HOST_NOT_ALLOWED: Refusing a request for host "attacker.example:${port}": this proxy for ${app.origin} answers only to ` +
           "localhost, *.localhost, IP addresses and the host it is bound to (a web page may be trying to reach it through DNS rebinding)\n",
       );
       assert.equal(seen.length, before);
@@ -383,7 +383,7 @@ describe("reverse mode: an https app at http://127.0.0.1, no proxy settings (loc
       assert.equal(result.status, 502);
       assert.equal(
         result.body,
-        `The certificate of ${untrusted.authority} is not trusted: UNABLE_TO_VERIFY_LEAF_SIGNATURE (pass its CA with --upstream-ca)\n`,
+        `UPSTREAM_CERTIFICATE_INVALID: The certificate of ${untrusted.authority} is not trusted: UNABLE_TO_VERIFY_LEAF_SIGNATURE (pass its CA with --upstream-ca)\n`,
       );
       assert.equal(result.headers["iam-auth-proxy-error"], "UPSTREAM_CERTIFICATE_INVALID");
       assert.match(

@@ -264,18 +264,24 @@ describe(
       assert.equal(unknown.status, 502);
       assert.equal(
         unknown.body,
-        "The SOCKS proxy refused the connection to nope.vpc.internal:80: general SOCKS server failure (for a host name: it may not resolve there)\n",
+        "SOCKS_REFUSED: The SOCKS proxy refused the connection to nope.vpc.internal:80: general SOCKS server failure (for a host name: it may not resolve there)\n",
       );
       const closed = await httpRequest(`http://${app}:81/`, { proxy: direct.url });
       assert.equal(closed.status, 502);
-      assert.equal(closed.body, `The SOCKS proxy refused the connection to ${app}:81: connection refused\n`);
+      assert.equal(
+        closed.body,
+        `SOCKS_REFUSED: The SOCKS proxy refused the connection to ${app}:81: connection refused\n`,
+      );
     });
 
     it("answers 502 while the SOCKS server is down, and serves again once it is back", async () => {
       await socks.stop();
       const down = await httpRequest(`http://${app}/`, { proxy: direct.url });
       assert.equal(down.status, 502);
-      assert.equal(down.body, `Cannot reach the SOCKS proxy ${socksAddress}: ECONNREFUSED\n`);
+      assert.equal(
+        down.body,
+        `SOCKS_UNREACHABLE: Cannot reach the SOCKS proxy ${socksAddress}: ECONNREFUSED\n`,
+      );
       await waitForOutput(
         direct,
         new RegExp(`forward host=${app} outcome=upstream-failed code=SOCKS_UNREACHABLE`),

@@ -85,7 +85,7 @@ describe("CONNECT tunnels", () => {
     const body = await readAll(socket, rest);
     assert.match(head, /^HTTP\/1\.1 502 Bad Gateway\r\n/);
     assert.match(head, /\r\nContent-Type: text\/plain; charset=utf-8\r\n/);
-    assert.equal(body, `Cannot reach 127.0.0.1:${port}: ECONNREFUSED\n`);
+    assert.equal(body, `UPSTREAM_UNREACHABLE: Cannot reach 127.0.0.1:${port}: ECONNREFUSED\n`);
     assert.deepEqual(logger.lines, [
       `tunnel host=127.0.0.1:${port} outcome=upstream-failed code=UPSTREAM_UNREACHABLE cause=ECONNREFUSED reason="Cannot reach 127.0.0.1:${port}: ECONNREFUSED"`,
     ]);
@@ -96,7 +96,7 @@ describe("CONNECT tunnels", () => {
     assert.match(head, /^HTTP\/1\.1 400 Bad Request\r\n/);
     assert.equal(
       await readAll(socket, rest),
-      'CONNECT needs a host:port target with a port from 1 to 65535 (got "app.internal")\n',
+      'REQUEST_TARGET_INVALID: CONNECT needs a host:port target with a port from 1 to 65535 (got "app.internal")\n',
     );
   });
 

@@ -277,7 +277,7 @@ describe("HTTP forwarding", () => {
       const message =
         "No usable AWS credentials (Could not load credentials from any providers): set AWS_PROFILE or run " +
         "`aws configure` / `aws sso login`, then retry (see --profile, --assume-role-arn)";
-      assert.equal(response.body, `${message}\n`);
+      assert.equal(response.body, `NO_CREDENTIALS: ${message}\n`);
       assert.deepEqual(logger.lines, [
         `login host=${upstreamHost} identity=unknown method=kms outcome=denied code=NO_CREDENTIALS reason=${JSON.stringify(message)}`,
       ]);
@@ -301,7 +301,7 @@ describe("HTTP forwarding", () => {
       const response = await requestThroughProxy(proxyPort, `http://127.0.0.1:${port}/`);
       assert.equal(response.status, 502);
       assert.equal(response.headers["content-type"], "text/plain; charset=utf-8");
-      assert.equal(response.body, `Cannot reach 127.0.0.1:${port}: ECONNREFUSED\n`);
+      assert.equal(response.body, `UPSTREAM_UNREACHABLE: Cannot reach 127.0.0.1:${port}: ECONNREFUSED\n`);
       assert.deepEqual(logger.lines, [
         `forward host=127.0.0.1:${port} outcome=upstream-failed code=UPSTREAM_UNREACHABLE cause=ECONNREFUSED reason="Cannot reach 127.0.0.1:${port}: ECONNREFUSED"`,
       ]);
@@ -328,7 +328,7 @@ describe("HTTP forwarding", () => {
       assert.equal(response.status, 400);
       assert.equal(
         response.body,
-        `This is an HTTP proxy: configure it as your proxy (e.g. curl -x http://127.0.0.1:${proxyPort} …)\n`,
+        `NOT_A_PROXY_REQUEST: This is an HTTP proxy: configure it as your proxy (e.g. curl -x http://127.0.0.1:${proxyPort} …)\n`,
       );
     });
 
@@ -337,7 +337,7 @@ describe("HTTP forwarding", () => {
       assert.equal(response.status, 400);
       assert.equal(
         response.body,
-        'https:// URLs must be tunnelled with CONNECT, not sent to the proxy as requests (got "https://app.internal/")\n',
+        'REQUEST_TARGET_INVALID: https:// URLs must be tunnelled with CONNECT, not sent to the proxy as requests (got "https://app.internal/")\n',
       );
     });
 
@@ -350,7 +350,8 @@ describe("HTTP forwarding", () => {
       socket.on("data", (chunk: Buffer) => (reply += chunk.toString("latin1")));
       await once(socket, "close");
       assert.match(reply, /^HTTP\/1\.1 400 Bad Request\r\n/);
-      assert.match(reply, /\r\n\r\nBad request: HPE_INVALID_METHOD\n$/);
+      assert.match(reply, /\r\nIam-Auth-Proxy-Error: REQUEST_INVALID\r\n/);
+      assert.match(reply, /\r\n\r\nREQUEST_INVALID: Bad request: HPE_INVALID_METHOD\n$/);
 
       const next = await requestThroughProxy(proxyPort, `http://${upstreamHost}/after`);
       assert.equal(next.status, 200);

@@ -133,7 +133,7 @@ describe("HTTPS interception (--host)", () => {
     assert.equal(result.status, 502);
     assert.equal(
       result.body,
-      `The certificate of localhost:${untrustedApp.port} is not trusted: UNABLE_TO_VERIFY_LEAF_SIGNATURE (pass its CA with --upstream-ca)\n`,
+      `UPSTREAM_CERTIFICATE_INVALID: The certificate of localhost:${untrustedApp.port} is not trusted: UNABLE_TO_VERIFY_LEAF_SIGNATURE (pass its CA with --upstream-ca)\n`,
     );
     assert.equal(untrustedApp.seen.length, 0);
   });
@@ -145,7 +145,7 @@ describe("HTTPS interception (--host)", () => {
     assert.equal(result.status, 502);
     assert.equal(
       result.body,
-      `The certificate of localhost:${misnamedApp.port} is not valid for localhost: ERR_TLS_CERT_ALTNAME_INVALID (it names DNS:other.test)\n`,
+      `UPSTREAM_CERTIFICATE_INVALID: The certificate of localhost:${misnamedApp.port} is not valid for localhost: ERR_TLS_CERT_ALTNAME_INVALID (it names DNS:other.test)\n`,
     );
   });
 
@@ -211,7 +211,7 @@ describe("HTTPS interception (--host)", () => {
     assert.equal(reply.status, 502);
     assert.equal(
       await readRest(reply),
-      'Cannot intercept bad_name.corp.example.com:443: Cannot issue a certificate for "bad_name.corp.example.com": not a DNS name or IP address\n',
+      'INTERCEPT_FAILED: Cannot intercept bad_name.corp.example.com:443: Cannot issue a certificate for "bad_name.corp.example.com": not a DNS name or IP address\n',
     );
   });
 });

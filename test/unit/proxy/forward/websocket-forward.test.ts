@@ -110,7 +110,7 @@ describe("websockets through the forward proxy (absolute-form Upgrade requests)"
     assert.deepEqual(outcome, {
       kind: "refused",
       status: 502,
-      body: `Cannot reach 127.0.0.1:${closedPort}: ECONNREFUSED\n`,
+      body: `UPSTREAM_UNREACHABLE: Cannot reach 127.0.0.1:${closedPort}: ECONNREFUSED\n`,
     });
     refusingApp = await startProtectedApp({ refuseUpgrades: 403 });
     const next = await exchange(`ws://127.0.0.1:${app.port}/ws`, proxyUrl);

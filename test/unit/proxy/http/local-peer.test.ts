@@ -165,7 +165,7 @@ describe("createLocalUserGuard", () => {
       status: 403,
       code: "OTHER_USER_REFUSED",
       body:
-        `This proxy acts for OS user uid ${ownUid + 1}, not for uid ${ownUid}: run your own proxy ` +
+        `OTHER_USER_REFUSED: This proxy acts for OS user uid ${ownUid + 1}, not for uid ${ownUid}: run your own proxy ` +
         "(or start this one with --allow-other-users)\n",
     });
     assert.equal(handled.count, 0);

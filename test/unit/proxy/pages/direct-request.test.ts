@@ -88,9 +88,10 @@ describe("requests addressed to the proxy itself (createProxyServer)", () => {
   it("answers any other path with 400 NOT_A_PROXY_REQUEST, as before", async () => {
     const response = await requestProxyItself(port, "/reports");
     assert.equal(response.status, 400);
+    assert.equal(response.headers["iam-auth-proxy-error"], "NOT_A_PROXY_REQUEST");
     assert.equal(
       response.body,
-      `This is an HTTP proxy: configure it as your proxy (e.g. curl -x http://127.0.0.1:${port} …)\n`,
+      `NOT_A_PROXY_REQUEST: This is an HTTP proxy: configure it as your proxy (e.g. curl -x http://127.0.0.1:${port} …)\n`,
     );
   });
 });
@@ -131,7 +132,12 @@ describe("createDirectRequestHandler", () => {
     it("links it from the status page with its fingerprint", async () => {
       const response = await requestProxyItself(port, "/");
       assert.ok(response.body.includes(`<a href="/ca.pem">The proxy's CA certificate</a>`));
-      assert.ok(response.body.includes(`<code>${ca.fingerprintSha256}</code>`));
+      // Colons are the only places it may wrap (<wbr>), never inside a byte.
+      assert.ok(
+        response.body.includes(
+          `<code class="fingerprint">${ca.fingerprintSha256.replaceAll(":", ":<wbr />")}</code>`,
+        ),
+      );
     });
   });
 
@@ -159,7 +165,7 @@ describe("createDirectRequestHandler", () => {
       assert.equal(response.headers["referrer-policy"], "no-referrer");
       assert.equal(response.headers["content-length"], String(Buffer.byteLength(response.body)));
       assert.ok(response.body.includes("<td>STS only (--method sts)</td>"));
-      assert.ok(response.body.includes(`<code>http://127.0.0.1:${port}/proxy.pac</code>`));
+      assert.ok(response.body.includes(`<code class="value">http://127.0.0.1:${port}/proxy.pac</code>`));
       assert.ok(response.body.includes("<p>No sign-ins since the proxy started.</p>"));
     });
 
@@ -188,9 +194,10 @@ describe("createDirectRequestHandler", () => {
       for (const path of ["/", "/proxy.pac", "/ca.pem"]) {
         const response = await requestProxyItself(port, path, { host: `attacker.example:${port}` });
         assert.equal(response.status, 403, path);
+        assert.equal(response.headers["iam-auth-proxy-error"], "HOST_NOT_ALLOWED", path);
         assert.equal(
           response.body,
-          `Refusing a request for host "attacker.example:${port}": the proxy's own pages answer only to ` +
+          `HOST_NOT_ALLOWED: Refusing a request for host "attacker.example:${port}": the proxy's own pages answer only to ` +
             "localhost, *.localhost, IP addresses and the host it is bound to " +
             "(a web page may be trying to read them through DNS rebinding)\n",
         );

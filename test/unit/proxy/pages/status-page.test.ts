@@ -65,7 +65,7 @@ function render(overrides: Partial<StatusPageContent> = {}): string {
 const textOf = (page: string): string =>
   page
     .replace(/<style>.*?<\/style>/s, "")
-    .replace(/<\/?(?:code|a|strong|span|time)\b[^>]*>/g, "")
+    .replace(/<\/?(?:code|a|strong|span|time|wbr)\b[^>]*>/g, "")
     .replace(/<[^>]+>/g, " ")
     .replace(/\s+/g, " ")
     .replace(/&(lt|gt|quot|#39|amp);/g, (_, name: string) =>
@@ -108,7 +108,8 @@ describe("renderStatusPage", () => {
     );
     assert.ok(
       page.includes(
-        "<dd><code>arn:aws:iam::111122223333:role/Developer</code> (<code>--assume-role-arn</code>), with the credentials above</dd>",
+        '<dd><code class="value" title="arn:aws:iam::111122223333:role/Developer">arn:aws:iam::111122223333:role/Developer</code> ' +
+          "(<code>--assume-role-arn</code>), with the credentials above</dd>",
       ),
       page,
     );
@@ -253,11 +254,13 @@ describe("renderStatusPage", () => {
     assert.ok(text.includes("The last 4 sign-ins, newest first"), text);
     assert.ok(
       text.includes(
-        `2030-01-02 02:20:00 UTC app.internal:3000 ${DEMO_IDENTITY.arn} sts the app refused (HTTP 403): ` +
+        // An identity in the proxy's own account is shown without the account (user/demo); a refusal's
+        // reason is a row of its own, below its sign-in.
+        "2030-01-02 02:20:00 UTC app.internal:3000 user/demo sts refused by the app " +
           `The identity ${DEMO_IDENTITY.arn} is not allowed to use this app ` +
-          "2030-01-02 02:20:00 UTC app.internal:3000 unknown none the proxy refused (NO_CREDENTIALS): No usable AWS credentials " +
-          `2030-01-02 02:20:00 UTC old.internal ${DEMO_IDENTITY.arn} kms sent to the app's /auth ` +
-          `2030-01-02 02:20:00 UTC app.internal:3000 ${DEMO_IDENTITY.arn} sts signed in`,
+          "2030-01-02 02:20:00 UTC app.internal:3000 unknown none refused by the proxy NO_CREDENTIALS: No usable AWS credentials " +
+          "2030-01-02 02:20:00 UTC old.internal user/demo kms sent to the app's /auth " +
+          "2030-01-02 02:20:00 UTC app.internal:3000 user/demo sts signed in",
       ),
       text,
     );
@@ -285,7 +288,13 @@ describe("renderStatusPage", () => {
     assert.ok(page.includes("&quot;&gt;&lt;script&gt;alert(1)&lt;/script&gt;"));
     assert.ok(page.includes("&lt;b&gt;bold&lt;/b&gt; &amp; &#39;quoted&#39;"));
     assert.ok(page.includes("<code>&quot;&gt;&lt;script&gt;x&lt;/script&gt;</code>"));
-    assert.ok(page.includes("<code>&lt;i&gt;role&lt;/i&gt;</code>"));
+    assert.ok(
+      page.includes('<code class="value" title="&lt;i&gt;role&lt;/i&gt;">&lt;i&gt;role&lt;/i&gt;</code>'),
+    );
+    assert.ok(
+      page.includes('title="&lt;img src=x onerror=alert(1)&gt;"'),
+      "the title attribute is escaped too",
+    );
   });
 
   it("links the PAC file, and the CA certificate with its fingerprint when interception is on", () => {
@@ -365,7 +374,7 @@ describe("the status page of a running proxy", () => {
       ),
       text,
     );
-    assert.ok(text.includes(`2030-01-02 02:21:05 UTC ${app.host} ${DEMO_IDENTITY.arn} sts signed in`), text);
+    assert.ok(text.includes(`2030-01-02 02:21:05 UTC ${app.host} user/demo sts signed in`), text);
   });
 
   it("never shows a secret of the credentials", async () => {
@@ -427,7 +436,7 @@ describe("the status page of a running proxy with the redirect flow", () => {
     assert.ok(text.includes("The last 2 sign-ins, newest first"), text);
     assert.ok(
       text.includes(
-        `2030-01-02 02:21:05 UTC ${app.host} unknown none the proxy refused (SERVER_ID_MISMATCH): ` +
+        `2030-01-02 02:21:05 UTC ${app.host} unknown none refused by the proxy SERVER_ID_MISMATCH: ` +
           `Refusing to sign in: the app at ${app.host} asked for a proof for server-id elsewhere.internal:443 ` +
           "(a proof for another server would let this app sign in there as you) " +
           // No credential check ran, and the STS method calls no AWS: whose proof it was is not known.

@@ -105,7 +105,7 @@ describe("createReverseProxy with a plain-http upstream (fake AWS)", () => {
     assert.equal(result.status, 403);
     assert.equal(
       result.body,
-      `Refusing to sign in: the app at ${app.host} asked for a proof for server-id ${localHost} ` +
+      `SERVER_ID_MISMATCH: Refusing to sign in: the app at ${app.host} asked for a proof for server-id ${localHost} ` +
         "(a proof for another server would let this app sign in there as you)\n",
     );
     assert.deepEqual(
@@ -136,7 +136,7 @@ describe("createReverseProxy with a plain-http upstream (fake AWS)", () => {
     const reason =
       `Refusing a request for host "attacker.example:${port}": this proxy for http://${app.host} answers only to ` +
       "localhost, *.localhost, IP addresses and the host it is bound to (a web page may be trying to reach it through DNS rebinding)";
-    assert.deepEqual([result.status, result.body], [403, `${reason}\n`]);
+    assert.deepEqual([result.status, result.body], [403, `HOST_NOT_ALLOWED: ${reason}\n`]);
     assert.ok(
       logger.lines.includes(
         `reverse-refused host=${app.host} code=HOST_NOT_ALLOWED status=403 reason=${JSON.stringify(reason)}`,
@@ -282,7 +282,10 @@ describe("createReverseProxy listening", () => {
     try {
       const [listener] = await proxy.listen();
       const result = await get(`${listener?.urls[0] ?? ""}/`);
-      assert.deepEqual([result.status, result.body], [502, `Cannot reach 127.0.0.1:${port}: ECONNREFUSED\n`]);
+      assert.deepEqual(
+        [result.status, result.body],
+        [502, `UPSTREAM_UNREACHABLE: Cannot reach 127.0.0.1:${port}: ECONNREFUSED\n`],
+      );
     } finally {
       await proxy.close();
     }

@@ -60,7 +60,8 @@ describe("createLoginHistory", () => {
           method: "kms",
           outcome: "denied",
           status: 403,
-          reason: "not allowed",
+          // What the app's 403 means, then its own words (see describeAppRefusal).
+          reason: "the app refused the sign-in (HTTP 403): not allowed",
         }),
         record(t0 + 1000, {
           host: "b:2",

@@ -5,6 +5,7 @@ import { formatStsProof } from "../../../../protocol/index.js";
 import { presignCallerIdentity, ProxyError } from "../../../../proxy/index.js";
 import {
   createSignInLog,
+  describeAppRefusal,
   redactSecrets,
   type SignInEvent,
   type SignInRecorder,
@@ -49,7 +50,7 @@ describe("createSignInLog", () => {
     assert.deepEqual(logger.lines, [
       `login host=app:3000 identity=${DEMO_IDENTITY.arn} method=sts outcome=signed-in`,
       `login host=app:3000 identity=${DEMO_IDENTITY.arn} method=kms outcome=redirected`,
-      'login host=app:3000 identity=unknown method=sts outcome=denied status=403 reason="You are not allowed to use this app"',
+      'login host=app:3000 identity=unknown method=sts outcome=denied status=403 reason="the app refused the sign-in (HTTP 403): You are not allowed to use this app"',
       `login host=app:3000 identity=${DEMO_IDENTITY.arn} method=kms outcome=denied code=REALM_MISMATCH ` +
         'reason="The IAM identity does not match the server realm (expected: 444455556666)"',
       `login host=app:3000 identity=unknown outcome=denied code=AWS_REQUEST_FAILED reason=${JSON.stringify(awsDenial)}`,
@@ -205,5 +206,76 @@ describe("redactSecrets", () => {
     );
     assert.equal(redactSecrets("key wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY9 end"), "key [secret] end");
     assert.equal(redactSecrets(`a ${"A1_b-".repeat(10)} b`), "a [secret] b");
+  });
+});
+
+describe("describeAppRefusal", () => {
+  const cases: readonly (readonly [number, string | undefined, string])[] = [
+    // An Express app without the middleware: its 404 page is titled "Error", its text "Cannot GET /auth".
+    [404, "Error", "the app has no sign-in endpoint at /auth (HTTP 404)"],
+    [404, "Cannot GET /auth?return_url=%2F", "the app has no sign-in endpoint at /auth (HTTP 404)"],
+    [404, "Not Found", "the app has no sign-in endpoint at /auth (HTTP 404)"],
+    [404, "404 Not Found", "the app has no sign-in endpoint at /auth (HTTP 404)"],
+    [
+      404,
+      "The app refused the sign-in at /auth (HTTP 404)",
+      "the app has no sign-in endpoint at /auth (HTTP 404)",
+    ],
+    [405, "Method Not Allowed", "the app's /auth does not accept the sign-in's GET (HTTP 405)"],
+    [
+      403,
+      "You are not allowed to use this app",
+      "the app refused the sign-in (HTTP 403): You are not allowed to use this app",
+    ],
+    [403, "Forbidden", "the app refused the sign-in (HTTP 403)"],
+    [400, "", "the app found the sign-in request malformed (HTTP 400)"],
+    [429, undefined, "the app is limiting sign-ins, try again in a minute (HTTP 429)"],
+    [500, "Error", "the app failed during the sign-in, tell its owners (HTTP 500)"],
+    [
+      503,
+      "STS is unavailable",
+      "the app or a gateway in front of it is unavailable, try again later (HTTP 503): STS is unavailable",
+    ],
+  ];
+  for (const [status, words, expected] of cases) {
+    it(`${status} ${JSON.stringify(words)}: ${expected}`, () => {
+      assert.equal(describeAppRefusal(status, words), expected);
+    });
+  }
+
+  it("names the app's own sign-in path when it has another", () => {
+    assert.equal(
+      describeAppRefusal(404, "Error", "/login/iam"),
+      "the app has no sign-in endpoint at /login/iam (HTTP 404)",
+    );
+  });
+
+  it("is the reason the sign-in log records and writes for the app's refusal at /auth, never for the proxy's", () => {
+    const logger = createMemoryLogger();
+    const recorder = createListRecorder();
+    const signInLog = createSignInLog({ logger, recorder });
+    signInLog.login({
+      host: "app:3000",
+      identity: undefined,
+      method: "sts",
+      outcome: "denied",
+      status: 404,
+      reason: "Error",
+    });
+    signInLog.denied(
+      { host: "app:3000", identity: undefined, method: "sts" },
+      new ProxyError("UPSTREAM_UNREACHABLE", "app:3000 did not answer the sign-in at /auth within 30 s"),
+    );
+    assert.deepEqual(
+      recorder.events.map((event) => event.reason),
+      [
+        "the app has no sign-in endpoint at /auth (HTTP 404)",
+        "app:3000 did not answer the sign-in at /auth within 30 s",
+      ],
+    );
+    assert.equal(
+      logger.lines[0],
+      'login host=app:3000 identity=unknown method=sts outcome=denied status=404 reason="the app has no sign-in endpoint at /auth (HTTP 404)"',
+    );
   });
 });

@@ -150,7 +150,7 @@ describe("a sign-in the app refuses (createSelfLogin, sendSignInRefusal)", () =>
       ]);
       assert.equal(result.page.body.toString("utf8"), PAGE);
       assert.deepEqual(logger.lines, [
-        `login host=${app.host} identity=unknown method=sts outcome=denied status=403 reason="You are not allowed to use this app"`,
+        `login host=${app.host} identity=unknown method=sts outcome=denied status=403 reason="the app refused the sign-in (HTTP 403): You are not allowed to use this app"`,
       ]);
     });
 

@@ -340,7 +340,7 @@ describe("signing in on the client's behalf (loginFlow: proxy, the default)", ()
       assert.equal(response.headers["set-cookie"], undefined);
       assert.equal(response.body, "The identity is not allowed to use this app\nsecond line");
       assert.deepEqual(logger.lines, [
-        `login host=${app.host} identity=${demoArn} method=kms outcome=denied status=403 reason="The identity is not allowed to use this app"`,
+        `login host=${app.host} identity=${demoArn} method=kms outcome=denied status=403 reason="the app refused the sign-in (HTTP 403): The identity is not allowed to use this app"`,
       ]);
     });
 
@@ -356,7 +356,7 @@ describe("signing in on the client's behalf (loginFlow: proxy, the default)", ()
       assert.equal(response.headers["content-type"], "text/html; charset=utf-8");
       assert.equal(response.body, page);
       assert.deepEqual(logger.lines, [
-        `login host=${app.host} identity=${demoArn} method=kms outcome=denied status=403 reason="You are not allowed to use this app"`,
+        `login host=${app.host} identity=${demoArn} method=kms outcome=denied status=403 reason="the app refused the sign-in (HTTP 403): You are not allowed to use this app"`,
       ]);
     });
 
@@ -372,7 +372,10 @@ describe("signing in on the client's behalf (loginFlow: proxy, the default)", ()
       protectedApp(app, { auth: () => undefined });
       const response = await get("/");
       assert.equal(response.status, 502);
-      assert.equal(response.body, `${app.host} did not answer the sign-in at /auth within 0.1 s\n`);
+      assert.equal(
+        response.body,
+        `UPSTREAM_UNREACHABLE: ${app.host} did not answer the sign-in at /auth within 0.1 s\n`,
+      );
     });
 
     it("never loops: a replay challenged again ends in 403 LOGIN_LOOP after one sign-in", async () => {
@@ -381,7 +384,7 @@ describe("signing in on the client's behalf (loginFlow: proxy, the default)", ()
       assert.equal(response.status, 403);
       assert.equal(
         response.body,
-        `Signed in to ${app.host}, but the app challenged the request again with the new session; ` +
+        `LOGIN_LOOP: Signed in to ${app.host}, but the app challenged the request again with the new session; ` +
           "not retrying, to avoid a login loop (does the app accept its session cookie over plain http?)\n",
       );
       assert.deepEqual(
@@ -398,7 +401,7 @@ describe("signing in on the client's behalf (loginFlow: proxy, the default)", ()
       assert.equal(response.status, 503);
       assert.match(
         response.body,
-        /^No usable AWS credentials \(Could not load credentials from any providers\): /,
+        /^NO_CREDENTIALS: No usable AWS credentials \(Could not load credentials from any providers\): /,
       );
       assert.equal(authRequests().length, 0);
     });
@@ -409,7 +412,7 @@ describe("signing in on the client's behalf (loginFlow: proxy, the default)", ()
       assert.equal(response.status, 500);
       assert.equal(
         response.body,
-        "The proxy failed to handle this request (internal error; see the proxy log)\n",
+        "INTERNAL_ERROR: The proxy failed to handle this request (internal error; see the proxy log)\n",
       );
       assert.deepEqual(logger.lines, [
         `forward host=${app.host} outcome=internal-error reason="TypeError: x is not a function"`,
@@ -437,7 +440,7 @@ describe("signing in on the client's behalf (loginFlow: proxy, the default)", ()
         "(or --host); an app that offers the STS method needs neither";
       assert.deepEqual(
         [response.status, response.headers["iam-auth-proxy-error"], response.body],
-        [403, "KMS_APP_NOT_NAMED", `${message}\n`],
+        [403, "KMS_APP_NOT_NAMED", `KMS_APP_NOT_NAMED: ${message}\n`],
       );
       assert.equal(authRequests().length, 0);
       assert.equal(fake.calls.resolveCredentials + fake.calls.encrypt.length, 0);
@@ -460,7 +463,7 @@ describe("signing in on the client's behalf (loginFlow: proxy, the default)", ()
       assert.equal(response.status, 403);
       assert.equal(
         response.body,
-        `Refusing to sign in: the app at ${app.host} asked for a proof for server-id bank.internal ` +
+        `SERVER_ID_MISMATCH: Refusing to sign in: the app at ${app.host} asked for a proof for server-id bank.internal ` +
           "(a proof for another server would let this app sign in there as you)\n",
       );
       assert.equal(app.seen.length, 1);

@@ -187,13 +187,13 @@ describe("the proxy with socks", () => {
     assert.equal(response.status, 502);
     assert.equal(
       response.body,
-      "The SOCKS proxy refused the connection to nowhere.vpc.internal:80: host unreachable\n",
+      "SOCKS_REFUSED: The SOCKS proxy refused the connection to nowhere.vpc.internal:80: host unreachable\n",
     );
     const reply = await sendConnect(proxyUrl, "nowhere.vpc.internal:443");
     assert.equal(reply.status, 502);
     assert.equal(
       await readRest(reply),
-      "The SOCKS proxy refused the connection to nowhere.vpc.internal:443: host unreachable\n",
+      "SOCKS_REFUSED: The SOCKS proxy refused the connection to nowhere.vpc.internal:443: host unreachable\n",
     );
     assert.ok(
       logger.lines.some((line) =>
@@ -216,7 +216,10 @@ describe("the proxy with socks", () => {
       for (let attempt = 0; attempt < 2; attempt++) {
         const response = await requestThroughProxy(downPort, "http://app.vpc.internal/");
         assert.equal(response.status, 502);
-        assert.equal(response.body, `Cannot reach the SOCKS proxy 127.0.0.1:${port}: ECONNREFUSED\n`);
+        assert.equal(
+          response.body,
+          `SOCKS_UNREACHABLE: Cannot reach the SOCKS proxy 127.0.0.1:${port}: ECONNREFUSED\n`,
+        );
       }
     } finally {
       await down.close();
