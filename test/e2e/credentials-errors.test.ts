@@ -117,7 +117,7 @@ describe("credential errors name the cause and the fix, to the client and in the
       `No AWS credentials: profile "nosuch" is in neither ${configPath} nor ${credentialsPath}. ` +
       "Run `aws configure --profile nosuch` (or `aws configure sso --profile nosuch`), " +
       `or use one of the profiles there: sso, tool, wrong; ${LOOK_AGAIN}`;
-    assert.equal(await noCredentials(proxy), `${expected}\n`);
+    assert.equal(await noCredentials(proxy), `NO_CREDENTIALS: ${expected}\n`);
     assert.ok(proxy.output().includes(`credentials outcome=missing message=${JSON.stringify(expected)}`));
     assert.ok(proxy.output().includes(`code=NO_CREDENTIALS reason=${JSON.stringify(expected)}`));
   });
@@ -128,7 +128,7 @@ describe("credential errors name the cause and the fix, to the client and in the
       `No AWS credentials: the credential_process of profile "tool" (in ${configPath}) exited with code 3: ` +
       `token expired: run mytool login. Fix what it reports, or run that command yourself to see more; ${LOOK_AGAIN}`;
     const body = await noCredentials(proxy);
-    assert.equal(body, `${expected}\n`);
+    assert.equal(body, `NO_CREDENTIALS: ${expected}\n`);
     assert.ok(proxy.output().includes(`message=${JSON.stringify(expected)}`));
     assert.ok(!proxy.output().includes(STDOUT_SECRET) && !body.includes(STDOUT_SECRET));
   });
@@ -138,7 +138,7 @@ describe("credential errors name the cause and the fix, to the client and in the
     const expected =
       'No AWS credentials: the SSO session of profile "sso" expired at 2021-06-01T00:00:00.000Z. ' +
       `Run \`aws sso login --profile sso\`; ${LOOK_AGAIN}`;
-    assert.equal(await noCredentials(proxy), `${expected}\n`);
+    assert.equal(await noCredentials(proxy), `NO_CREDENTIALS: ${expected}\n`);
     assert.ok(proxy.output().includes(`message=${JSON.stringify(expected)}`));
     assert.ok(!proxy.output().includes("sso-token-NOT-REAL"));
   });
@@ -155,7 +155,9 @@ describe("credential errors name the cause and the fix, to the client and in the
     // The log's sign-in line says the same; the start-up check (the proxy's own GetCallerIdentity) too.
     const login = new RegExp(
       `\\blogin host=\\S+ identity=unknown method=sts outcome=denied status=403 reason=${escapeRegExp(
-        JSON.stringify(`AWS STS rejected the proof (SignatureDoesNotMatch); ${advice}`),
+        JSON.stringify(
+          `the app refused the sign-in (HTTP 403): AWS STS rejected the proof (SignatureDoesNotMatch); ${advice}`,
+        ),
       )}`,
     );
     assert.match(proxy.output(), login);

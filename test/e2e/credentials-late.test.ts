@@ -71,7 +71,7 @@ describe("credentials written after the proxy started are used on the next reque
     const awsDir = join(home, ".aws");
     assert.equal(
       before.body,
-      `No AWS credentials found in the environment (AWS_ACCESS_KEY_ID), ${join(awsDir, "config")}, ` +
+      `NO_CREDENTIALS: No AWS credentials found in the environment (AWS_ACCESS_KEY_ID), ${join(awsDir, "config")}, ` +
         `${join(awsDir, "credentials")} or a container or instance role. Run \`aws configure\` (access keys) ` +
         "or `aws configure sso`, or name a profile with --profile or AWS_PROFILE; no restart needed, " +
         "the proxy looks again within a second\n",

@@ -323,7 +323,7 @@ describe("an auth-path that is not a plain path on the app: the real proxy refus
       assert.equal(response.headers["iam-auth-proxy-error"], "CHALLENGE_INVALID");
       assert.equal(
         response.body,
-        `Invalid IAM challenge from the server: auth-path must be a path on the app's own site: ${why} (got ${JSON.stringify(value)})\n`,
+        `CHALLENGE_INVALID: Invalid IAM challenge from the server: auth-path must be a path on the app's own site: ${why} (got ${JSON.stringify(value)})\n`,
       );
       assert.deepEqual(requests, ["/reports"], "no hand-over anywhere");
     });

@@ -143,7 +143,7 @@ describe("the npm package: packed, installed into a fresh app and globally", () 
 
   it("holds the compiled product only: no tests, benchmarks, local AWS or build records", () => {
     const allowed =
-      /^(package\.json|README\.md|LICENSE)$|^dist\/(protocol|proxy|server-middleware|example-server)\//;
+      /^(package\.json|README\.md|LICENSE)$|^dist\/(protocol|proxy|server-middleware|gateway|example-server)\//;
     assert.deepEqual(
       packedFiles.filter((path) => !allowed.test(path)),
       [],
@@ -154,6 +154,8 @@ describe("the npm package: packed, installed into a fresh app and globally", () 
     );
     for (const needed of [
       "dist/proxy/cli/main.js",
+      "dist/gateway/cli/main.js",
+      "dist/gateway/index.d.ts",
       "dist/server-middleware/index.js",
       "dist/server-middleware/index.d.ts",
       "dist/server-middleware/identity.d.ts",

@@ -172,7 +172,7 @@ describe("the proxy's own refusals: a page for browsers, one line for curl, the 
       title: "The proxy has no AWS credentials to sign you in with",
       proxy: "forward",
       request: () => ({ target: `http://127.0.0.1:${namedApp.port}/reports` }),
-      names: () => "No usable AWS credentials",
+      names: () => "No AWS credentials found",
     },
     {
       code: "KMS_APP_NOT_NAMED",

@@ -45,7 +45,14 @@ describe("the challenge page", () => {
 
   it("installs the way the README says, so the page and the README never disagree", () => {
     const readme = readFileSync(join(repoRoot, "README.md"), "utf8");
-    assert.ok(readme.includes(`${PROXY_INSTALL_COMMAND}    # from a clone`), "README's install line changed");
+    const install = readme.slice(
+      readme.indexOf("\n## Install\n"),
+      readme.indexOf("\n## ", readme.indexOf("\n## Install\n") + 1),
+    );
+    assert.ok(
+      install.includes(`from the clone, without a tarball: \`${PROXY_INSTALL_COMMAND}\``),
+      "README's install line changed",
+    );
     // Not on the npm registry: the page must never send people to whatever takes that name there.
     assert.doesNotMatch(page, /npm install -g/);
   });

@@ -165,7 +165,7 @@ describe("the challenge's auth-path", () => {
         };
         const response = await get("/admin/x");
         const shown = JSON.stringify(value);
-        const message = `Invalid IAM challenge from the server: auth-path must be a path on the app's own site: ${why}`;
+        const message = `CHALLENGE_INVALID: Invalid IAM challenge from the server: auth-path must be a path on the app's own site: ${why}`;
         assert.equal(response.status, 403);
         assert.equal(response.headers["iam-auth-proxy-error"], "CHALLENGE_INVALID");
         assert.ok(response.body.startsWith(message), response.body);
