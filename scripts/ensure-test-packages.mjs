@@ -15,6 +15,12 @@ const needed = [
   { command: "setpriv", pkg: "util-linux", why: "connecting as another OS user" },
   // An absolute path: the gateway tests run Debian's Python, not whichever python3 is first on PATH.
   { command: "/usr/bin/python3", pkg: "python3", why: "a plain Python app behind the gateway" },
+  // A file of the package, not a command: `iam-auth-proxy exec -- python3` is tested with requests.
+  {
+    command: "/usr/lib/python3/dist-packages/requests/__init__.py",
+    pkg: "python3-requests",
+    why: "a Python client run under iam-auth-proxy exec",
+  },
   // /usr/sbin is not on every user's PATH.
   { command: "/usr/sbin/nginx", pkg: "nginx", why: "nginx auth_request in front of the gateway" },
 ];

@@ -45,6 +45,16 @@ export async function readCommandLine(
 
   if (word !== undefined && named === undefined) problems.push(describeUnknownCommand(word, commands));
   for (const extra of rest) problems.push(`Unknown argument ${extra}`);
+  if (command.takesCommand === true && line.afterDoubleDash.length === 0) {
+    problems.push(
+      `${command.name ?? "this"} needs a command after --, e.g. exec -- curl https://app.example.com/`,
+    );
+  }
+  if (command.takesCommand !== true && line.afterDoubleDash.length > 0) {
+    problems.push(
+      `Unknown argument -- ${line.afterDoubleDash.join(" ")}: only exec runs a command given after --`,
+    );
+  }
   const takes = new Set([...command.flags, ...globalFlags]);
   for (const flag of line.unknown) problems.push(describeUnknownFlag(flag, [...takes]));
   for (const name of line.values.keys()) {
@@ -55,7 +65,7 @@ export async function readCommandLine(
   const configFile = await readConfig(mergeFlagValues([line.values, environment.values]), problems);
 
   const flags = createFlagReader(mergeFlagValues([line.values, environment.values, configFile]), problems);
-  const prepared = command.prepare(flags, env);
+  const prepared = command.prepare(flags, env, line.afterDoubleDash);
   if (problems.length > 0) return { kind: "usage error", problems };
   return { kind: "ready", command, prepared };
 }

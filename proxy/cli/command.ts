@@ -23,10 +23,15 @@ export interface CliCommand {
   /** The flags it takes (names in the flag table), besides --config, --help and --version. */
   readonly flags: readonly string[];
   /**
+   * Whether it runs a command given after `--` (`exec -- curl …`); the words reach `prepare`.
+   * Other commands refuse words after `--`.
+   */
+  readonly takesCommand?: boolean;
+  /**
    * Turns its flags into typed options, reporting every problem to `flags` (each naming the
    * flag as it was given); returns them with how to run with them. Runs only if nothing was reported.
    */
-  prepare(flags: FlagReader, env: CliEnvironment): PreparedCommand;
+  prepare(flags: FlagReader, env: CliEnvironment, commandWords: readonly string[]): PreparedCommand;
 }
 
 /** A command with its options read. */

@@ -8,7 +8,8 @@ const sources = [
     "file given with --config (its keys are the flag names). A flag on the command line wins over the " +
     "environment, which wins over the file, which wins over the default.",
   "Exit codes: 0 after --help, --version, ca or Ctrl-C; 1 when the proxy cannot listen or cannot use its " +
-    "local CA; 2 for a bad flag, variable or config file.",
+    "local CA; 2 for a bad flag, variable or config file. exec exits with its command's code (128 + the " +
+    "signal's number when a signal ended it, 127 when the command was not found).",
 ].join("\n\n");
 
 /**

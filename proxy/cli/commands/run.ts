@@ -15,14 +15,14 @@ import { readRunOptions, type RunOptions } from "../run/run-options.js";
  */
 
 /** What the run command needs of either mode's proxy. */
-interface RunnableProxy {
+export interface RunnableProxy {
   listen(): Promise<unknown>;
   checkCredentials(): Promise<CallerIdentity | undefined>;
   close(): Promise<void>;
 }
 
 /** A proxy ready to listen, or the exit code after its reason was printed. */
-type Prepared =
+export type Prepared =
   | { readonly kind: "ready"; readonly proxy: RunnableProxy; readonly where: string; dispose(): void }
   | { readonly kind: "failed"; readonly code: number };
 
@@ -82,12 +82,17 @@ export async function runProxy(options: RunOptions, output: CliOutput): Promise<
   return 0;
 }
 
-/** Forward mode: the HTTP proxy browsers and tools are configured to use (--host, --socks-proxy). */
-async function prepareForwardProxy(
+/**
+ * Forward mode: the HTTP proxy browsers and tools are configured to use (--host, --socks-proxy).
+ * `exec` runs one too, on a private port. With `caCertPath`, the local CA's certificate path is
+ * handed over once loaded (for --host).
+ */
+export async function prepareForwardProxy(
   options: RunOptions,
   logger: ProxyLogger,
   readMfaCode: MfaCodeReader | undefined,
   output: CliOutput,
+  onCa?: (certPath: string) => void,
 ): Promise<Prepared> {
   const [{ createAwsLoginDependencies }, { createProxyServer }] = await Promise.all([
     import("../../aws/aws-login.js"),
@@ -103,6 +108,7 @@ async function prepareForwardProxy(
       return { kind: "failed", code: 1 };
     }
     ca = loaded.ca;
+    onCa?.(ca.certPath);
     logger.info("ca", { cert: ca.certPath, fingerprint: ca.fingerprintSha256, created: ca.created });
     if (ca.created) {
       logger.warn("ca-created", {

@@ -6,6 +6,8 @@ import type { FlagValue, FlagValues } from "./flag-values.js";
 export interface CommandLineFlags {
   /** The arguments that are not flags, in order: the command's name first, if any. */
   readonly positionals: readonly string[];
+  /** Everything after a `--`, untouched: the command `exec` runs. Empty without `--`. */
+  readonly afterDoubleDash: readonly string[];
   /** The known flags given, except --help and --version. */
   readonly values: FlagValues;
   /** The flags given that are not ours, as typed: `--bnd`, `-x`, or `--no-bind` (only on/off flags turn off). */
@@ -36,6 +38,8 @@ const parserOptions: parseArgv.Options = {
     // A once-only flag given twice keeps both values, to be reported rather than one silently winning.
     "duplicate-arguments-array": true,
     "flatten-duplicate-arrays": true,
+    // Words after `--` belong to the command `exec` runs, never to us.
+    "populate--": true,
   },
 };
 
@@ -53,7 +57,7 @@ export function readCommandLineFlags(argv: readonly string[]): CommandLineFlags 
   let help = false;
   let version = false;
   for (const [name, value] of Object.entries(parsed)) {
-    if (name === "_") continue;
+    if (name === "_" || name === "--") continue;
     const flag = findFlag(name);
     if (flag === undefined) unknown.push(name.length === 1 ? `-${name}` : `--${name}`);
     // yargs-parser reads `--no-bind` as bind = false (in a list for `--no-host`): no value to use.
@@ -64,7 +68,8 @@ export function readCommandLineFlags(argv: readonly string[]): CommandLineFlags 
     else values.set(name, { value: readValue(value), source: fromCommandLine });
   }
   const positionals = parsed._.map(String);
-  return { positionals, values, unknown, help, version };
+  const afterDoubleDash = ((parsed["--"] as unknown[] | undefined) ?? []).map(String);
+  return { positionals, afterDoubleDash, values, unknown, help, version };
 }
 
 function readValue(value: unknown): FlagValue["value"] {
