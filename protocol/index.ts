@@ -75,3 +75,13 @@ export {
   type PresignedCallRules,
   type CheckedPresignedCall,
 } from "./sts-proof.js";
+export {
+  buildPolicies,
+  describeKeyArnProblem,
+  formatPolicies,
+  KEY_ARN_PLACEHOLDER,
+  type NoPolicyNeeded,
+  type PolicyDocument,
+  type PolicyRequest,
+  type PolicyStatement,
+} from "./iam-policies.js";

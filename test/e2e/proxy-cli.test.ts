@@ -287,8 +287,8 @@ describe("iam-auth-proxy CLI (real process)", () => {
         "A local HTTP proxy that signs you in to IAM-protected web apps with your AWS identity.",
         "",
         "Commands:",
-        "  iam-auth-proxy     Run the proxy: forward mode, or reverse mode with --upstream          [default]",
-        "  iam-auth-proxy ca  Create the local CA if needed, and print where it is and how to trust it in",
+        "  iam-auth-proxy         Run the proxy: forward mode, or reverse mode with --upstream      [default]",
+        "  iam-auth-proxy ca      Create the local CA if needed, and print where it is and how to trust it in",
       ]);
       assert.deepEqual(run(["-h"]), help);
     });

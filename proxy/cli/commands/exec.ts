@@ -32,7 +32,7 @@ export const execCommand: CliCommand = {
   name: "exec",
   describe: "Run a command with a private proxy as its HTTP_PROXY/HTTPS_PROXY: exec -- curl https://app/",
   flags: allFlags
-    .filter((flag) => flag.only === undefined && !notForExec.has(flag.name))
+    .filter((flag) => flag.only === undefined && flag.command === undefined && !notForExec.has(flag.name))
     .map((flag) => flag.name),
   takesCommand: true,
   prepare(flags, env, commandWords) {

@@ -33,7 +33,9 @@ export type Prepared =
 export const runCommand: CliCommand = {
   name: undefined,
   describe: "Run the proxy: forward mode, or reverse mode with --upstream",
-  flags: allFlags.filter((flag) => flag.only === undefined).map((flag) => flag.name),
+  flags: allFlags
+    .filter((flag) => flag.only === undefined && flag.command === undefined)
+    .map((flag) => flag.name),
   prepare(flags, env) {
     const options = readRunOptions(flags, env);
     return { options, run: (output) => runProxy(options, output) };

@@ -22,6 +22,8 @@ export interface FlagSpec {
   readonly secret?: boolean;
   /** Only on the command line (--help, --version), or also from the environment but not a file (--config). */
   readonly only?: "command line" | "not in a file";
+  /** The one command that takes it (e.g. `policy`); the proxy itself does not. */
+  readonly command?: string;
 }
 
 export const PROGRAM_NAME = "iam-auth-proxy";
@@ -209,6 +211,28 @@ export const allFlags: readonly FlagSpec[] = [
     group: options,
     only: "command line",
     describe: "Show this help",
+  },
+  {
+    name: "key-arn",
+    kind: "text",
+    group: options,
+    command: "policy",
+    describe: "ARN of the app's KMS key (a key, not an alias), for the KMS method's policies",
+    defaultDescription: "a placeholder to fill in",
+  },
+  {
+    name: "people-account",
+    kind: "text",
+    group: options,
+    command: "policy",
+    describe: "ACCOUNT the people sign in from, when it is not the key's (adds the key policy statement)",
+  },
+  {
+    name: "server",
+    kind: "boolean",
+    group: options,
+    command: "policy",
+    describe: "print the app server's side (its IAM policy, the key policy) instead of the person's",
   },
 ];
 

@@ -34,9 +34,11 @@ describe("main (the iam-auth-proxy command line, in process)", () => {
       ]);
       assert.match(
         lines[5] ?? "",
-        /^ {2}iam-auth-proxy {5}Run the proxy: forward mode, or reverse mode with --upstream +\[default\]$/,
+        /^ {2}iam-auth-proxy {9}Run the proxy: forward mode, or reverse mode with --upstream +\[default\]$/,
       );
-      assert.match(lines[6] ?? "", /^ {2}iam-auth-proxy ca {2}Create the local CA if needed/);
+      assert.match(lines[6] ?? "", /^ {2}iam-auth-proxy ca {6}Create the local CA if needed/);
+      assert.ok(lines.some((line) => /^ {2}iam-auth-proxy exec {4}Run a command with a private proxy/.test(line)));
+      assert.ok(lines.some((line) => /^ {2}iam-auth-proxy policy {2}Print the IAM and KMS key policies/.test(line)));
       for (const flag of [
         "--bind",
         "--upstream",
