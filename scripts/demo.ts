@@ -119,7 +119,9 @@ function start(
     child.once("error", (error: NodeJS.ErrnoException) =>
       reject(
         new Error(
-          error.code === "ENOENT" ? `${name}: ${file} is not installed` : `${name}: ${error.message}`,
+          error.code === "ENOENT"
+            ? `${name}: ${file} is not installed${file === PYTHON ? " (apt-get install python3)" : ""}`
+            : `${name}: ${error.message}`,
         ),
       ),
     );
