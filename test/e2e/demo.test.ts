@@ -70,7 +70,7 @@ describe("npm run demo (scripts/demo.ts as a real process)", () => {
       demo.output(),
     );
     assert.equal(urls.gateway, undefined);
-    assert.doesNotMatch(demo.output(), /gateway|python-app/i);
+    assert.doesNotMatch(demo.output(), /\[(gateway|python-app)\]|The gateway at/);
   });
 
   it("the README's curl line prints the demo user's ARN", async () => {
