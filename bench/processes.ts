@@ -14,12 +14,17 @@ export interface StartOptions {
   readonly env?: Readonly<Record<string, string | undefined>>;
 }
 
+/** Anything the runner can stop. */
+export interface Stoppable {
+  stop(): Promise<void>;
+}
+
 /**
  * The processes one benchmark started. The runner stops them all when the benchmark ends,
  * however it ends, so a benchmark never has to clean up after itself.
  */
 export class ProcessGroup {
-  private readonly running = new Set<RunningService>();
+  private readonly running = new Set<Stoppable>();
 
   constructor(private readonly benchmark: string) {}
 
@@ -46,6 +51,12 @@ export class ProcessGroup {
     const service = await spawnCommand({ ...command, logName: `bench/${this.benchmark}/${name}.log` });
     this.running.add(service);
     return service;
+  }
+
+  /** Stops `started` (a program started some other way, e.g. nginx) with the others. */
+  track<T extends Stoppable>(started: T): T {
+    this.running.add(started);
+    return started;
   }
 
   /** Stops one process (SIGTERM, SIGKILL after 3 s). */

@@ -22,6 +22,8 @@ export function findNginx(): string | undefined {
 export interface RunningNginx {
   readonly url: string;
   readonly port: number;
+  /** The master process's pid; its workers are the processes whose parent it is. */
+  readonly pid: number;
   output(): string;
   stop(): Promise<void>;
 }
@@ -53,12 +55,23 @@ async function waitForPort(port: number, child: ChildProcess, output: () => stri
   }
 }
 
+export interface NginxOptions {
+  /** Directives of the http block outside the server, e.g. an `upstream app { … }` block. Default none. */
+  readonly httpBlock?: string;
+}
+
 /**
  * Starts a real nginx in the foreground with `serverBlock` (a `server { … }` body without the
  * listen line) inside a minimal http block, everything it writes under a temporary prefix, its
- * error log to stderr and test-logs/<logName>.
+ * error log to stderr and test-logs/<logName>. One worker process.
+ *
+ * @example await startNginx("location / { proxy_pass http://app; }", "bench/nginx.log", { httpBlock: "upstream app { server 127.0.0.1:8000; }" })
  */
-export async function startNginx(serverBlock: string, logName: string): Promise<RunningNginx> {
+export async function startNginx(
+  serverBlock: string,
+  logName: string,
+  options: NginxOptions = {},
+): Promise<RunningNginx> {
   const nginx = findNginx();
   if (nginx === undefined) throw new Error("nginx is not installed (apt-get install nginx)");
   const prefix = mkdtempSync(join(tmpdir(), "iam-auth-nginx-"));
@@ -79,6 +92,7 @@ http {
   fastcgi_temp_path ${prefix}/fastcgi;
   uwsgi_temp_path ${prefix}/uwsgi;
   scgi_temp_path ${prefix}/scgi;
+${options.httpBlock ?? ""}
   server {
     listen 127.0.0.1:${port};
 ${serverBlock}
@@ -113,5 +127,7 @@ ${serverBlock}
     await stop();
     throw error;
   }
-  return { url: `http://127.0.0.1:${port}`, port, output: () => text, stop };
+  const { pid } = child;
+  if (pid === undefined) throw new Error("nginx started without a pid");
+  return { url: `http://127.0.0.1:${port}`, port, pid, output: () => text, stop };
 }
