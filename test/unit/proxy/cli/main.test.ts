@@ -37,8 +37,12 @@ describe("main (the iam-auth-proxy command line, in process)", () => {
         /^ {2}iam-auth-proxy {9}Run the proxy: forward mode, or reverse mode with --upstream +\[default\]$/,
       );
       assert.match(lines[6] ?? "", /^ {2}iam-auth-proxy ca {6}Create the local CA if needed/);
-      assert.ok(lines.some((line) => /^ {2}iam-auth-proxy exec {4}Run a command with a private proxy/.test(line)));
-      assert.ok(lines.some((line) => /^ {2}iam-auth-proxy policy {2}Print the IAM and KMS key policies/.test(line)));
+      assert.ok(
+        lines.some((line) => /^ {2}iam-auth-proxy exec {4}Run a command with a private proxy/.test(line)),
+      );
+      assert.ok(
+        lines.some((line) => /^ {2}iam-auth-proxy policy {2}Print the IAM and KMS key policies/.test(line)),
+      );
       for (const flag of [
         "--bind",
         "--upstream",
