@@ -44,7 +44,8 @@ export async function readCommandLine(
   if (line.version) return { kind: "version" };
 
   if (word !== undefined && named === undefined) problems.push(describeUnknownCommand(word, commands));
-  for (const extra of rest) problems.push(`Unknown argument ${extra}`);
+  const args = rest.slice(0, command.maxArguments ?? 0);
+  for (const extra of rest.slice(args.length)) problems.push(`Unknown argument ${extra}`);
   if (command.takesCommand === true && line.afterDoubleDash.length === 0) {
     problems.push(
       `${command.name ?? "this"} needs a command after --, e.g. exec -- curl https://app.example.com/`,
@@ -65,7 +66,7 @@ export async function readCommandLine(
   const configFile = await readConfig(mergeFlagValues([line.values, environment.values]), problems);
 
   const flags = createFlagReader(mergeFlagValues([line.values, environment.values, configFile]), problems);
-  const prepared = command.prepare(flags, env, line.afterDoubleDash);
+  const prepared = command.prepare(flags, env, line.afterDoubleDash, args);
   if (problems.length > 0) return { kind: "usage error", problems };
   return { kind: "ready", command, prepared };
 }

@@ -27,11 +27,18 @@ export interface CliCommand {
    * Other commands refuse words after `--`.
    */
   readonly takesCommand?: boolean;
+  /** How many words it takes after its name (`doctor URL`: 1). Default 0: any word is refused. */
+  readonly maxArguments?: number;
   /**
    * Turns its flags into typed options, reporting every problem to `flags` (each naming the
    * flag as it was given); returns them with how to run with them. Runs only if nothing was reported.
    */
-  prepare(flags: FlagReader, env: CliEnvironment, commandWords: readonly string[]): PreparedCommand;
+  prepare(
+    flags: FlagReader,
+    env: CliEnvironment,
+    commandWords: readonly string[],
+    args: readonly string[],
+  ): PreparedCommand;
 }
 
 /** A command with its options read. */

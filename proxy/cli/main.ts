@@ -4,13 +4,20 @@ import { fileURLToPath } from "node:url";
 import type { CliCommand, CliEnvironment, CliOutput } from "./command.js";
 import { readCommandLine } from "./command-line.js";
 import { caCommand } from "./commands/ca.js";
+import { doctorCommand } from "./commands/doctor.js";
 import { execCommand } from "./commands/exec.js";
 import { policyCommand } from "./commands/policy.js";
 import { runCommand } from "./commands/run.js";
 import { PROGRAM_NAME } from "./flags/flag-table.js";
 
 /** The commands of `iam-auth-proxy`, one file each under commands/; the one without a name runs by default. */
-export const commands: readonly CliCommand[] = [runCommand, caCommand, execCommand, policyCommand];
+export const commands: readonly CliCommand[] = [
+  runCommand,
+  caCommand,
+  execCommand,
+  policyCommand,
+  doctorCommand,
+];
 
 /** The widest --help is drawn, in columns; a narrower terminal gets its own width. */
 const HELP_WIDTH = 100;
