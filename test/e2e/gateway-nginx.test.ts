@@ -1,17 +1,21 @@
 import assert from "node:assert/strict";
-import { randomBytes } from "node:crypto";
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { readFileSync, rmSync } from "node:fs";
 import { createServer, type AddressInfo } from "node:net";
-import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
 import { createRemoteJWKSet, jwtVerify } from "jose";
 import { JWKS_PATH } from "../../gateway/index.js";
 import { demoAccount } from "../../local-aws/demo-account.js";
 import { httpRequest } from "../helpers/http-client.js";
+import {
+  startHeaderEchoApp,
+  valuesOf,
+  writeSessionSecret,
+  type EchoedRequest,
+} from "../helpers/header-echo-app.js";
 import { awsEnvFor, startLocalAws, type LocalAws } from "../helpers/local-aws.js";
 import { startNginx, type RunningNginx } from "../helpers/nginx.js";
-import { repoRoot, spawnService, startService, type RunningService } from "../helpers/service.js";
+import { repoRoot, startService, type RunningService } from "../helpers/service.js";
 
 /*
  * Forward-auth with a real nginx (Debian's): nginx in front of a plain Python app asks the
@@ -33,13 +37,6 @@ function reservePort(): Promise<number> {
   });
 }
 
-interface EchoedRequest {
-  readonly path: string;
-  readonly headers: [string, string][];
-}
-const valuesOf = (seen: EchoedRequest, name: string): string[] =>
-  seen.headers.filter(([n]) => n.toLowerCase() === name.toLowerCase()).map(([, v]) => v);
-
 describe("forward-auth: nginx auth_request in front of a plain app, the gateway deciding (real nginx)", () => {
   let aws: LocalAws;
   let app: RunningService;
@@ -51,18 +48,10 @@ describe("forward-auth: nginx auth_request in front of a plain app, the gateway 
 
   before(async () => {
     aws = await startLocalAws(suite);
-    secretDir = mkdtempSync(join(tmpdir(), "iam-auth-gateway-nginx-"));
-    const secretFile = join(secretDir, "session-secret");
-    writeFileSync(secretFile, randomBytes(32).toString("hex"), { mode: 0o600 });
-    app = await spawnService({
-      command: "/usr/bin/python3",
-      args: [join(repoRoot, "test", "fixtures", "gateway", "header-echo-app.py")],
-      logName: `${suite}/python-app.log`,
-      name: "the Python app",
-      listening: /listening url=(\S+)/,
-      toUrl: (url) => url,
-      startTimeoutMs: 15_000,
-    });
+    const secret = writeSessionSecret();
+    secretDir = secret.dir;
+    const secretFile = secret.file;
+    app = await startHeaderEchoApp(suite);
     services.push(app);
     // nginx needs the gateway's address in its configuration, and the gateway needs nginx's
     // (its server-id): reserve a port for the gateway first; nginx connects only on demand.

@@ -1,19 +1,22 @@
 import assert from "node:assert/strict";
-import { randomBytes } from "node:crypto";
-import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { rmSync } from "node:fs";
 import { createServer, request, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
 import { createRemoteJWKSet, decodeJwt, jwtVerify } from "jose";
 import { WebSocketServer } from "ws";
 import { JWKS_PATH } from "../../gateway/index.js";
 import { demoAccount } from "../../local-aws/demo-account.js";
 import { httpRequest, type HttpResult } from "../helpers/http-client.js";
+import {
+  startHeaderEchoApp,
+  valuesOf,
+  writeSessionSecret,
+  type EchoedRequest,
+} from "../helpers/header-echo-app.js";
 import { awsEnvFor, startLocalAws, type LocalAws } from "../helpers/local-aws.js";
 import { exchange } from "../helpers/mode-clients.js";
-import { repoRoot, spawnService, startService, type RunningService } from "../helpers/service.js";
+import { startService, type RunningService } from "../helpers/service.js";
 
 /*
  * The IAM gateway in front of apps that know nothing of this project, end to end with real
@@ -23,17 +26,6 @@ import { repoRoot, spawnService, startService, type RunningService } from "../he
 
 const suite = "gateway";
 const { users, accountId } = demoAccount;
-const pythonApp = join(repoRoot, "test", "fixtures", "gateway", "header-echo-app.py");
-
-interface EchoedRequest {
-  readonly method: string;
-  readonly path: string;
-  readonly headers: [string, string][];
-}
-
-/** The values of a header the app received, matched without case. */
-const valuesOf = (seen: EchoedRequest, name: string): string[] =>
-  seen.headers.filter(([n]) => n.toLowerCase() === name.toLowerCase()).map(([, v]) => v);
 
 /** A GET with the path sent exactly as written (no URL normalisation of dot segments or escapes). */
 function rawGet(origin: string, path: string, headers: Record<string, string> = {}): Promise<HttpResult> {
@@ -62,18 +54,10 @@ describe("the IAM gateway in front of a plain Python app and a websocket app (re
 
   before(async () => {
     aws = await startLocalAws(suite);
-    secretDir = mkdtempSync(join(tmpdir(), "iam-auth-gateway-test-"));
-    const secretFile = join(secretDir, "session-secret");
-    writeFileSync(secretFile, randomBytes(32).toString("hex"), { mode: 0o600 });
-    app = await spawnService({
-      command: "/usr/bin/python3",
-      args: [pythonApp],
-      logName: `${suite}/python-app.log`,
-      name: "the Python app",
-      listening: /listening url=(\S+)/,
-      toUrl: (url) => url,
-      startTimeoutMs: 15_000,
-    });
+    const secret = writeSessionSecret();
+    secretDir = secret.dir;
+    const secretFile = secret.file;
+    app = await startHeaderEchoApp(suite);
     services.push(app);
     // The websocket app sends each new connection the handshake headers it received.
     wsApp = createServer((_req, res) => res.end("websocket app"));
