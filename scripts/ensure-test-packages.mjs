@@ -21,6 +21,11 @@ const needed = [
     pkg: "python3-requests",
     why: "a Python client run under iam-auth-proxy exec",
   },
+  {
+    command: "/usr/lib/python3/dist-packages/botocore/__init__.py",
+    pkg: "python3-botocore",
+    why: "docs/clients.md's Python snippet, signed by botocore",
+  },
   // /usr/sbin is not on every user's PATH.
   { command: "/usr/sbin/nginx", pkg: "nginx", why: "nginx auth_request in front of the gateway" },
 ];
