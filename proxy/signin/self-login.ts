@@ -286,11 +286,16 @@ function loginLoop(target: Pick<ForwardTarget, "scheme" | "host">): ProxyError {
 }
 
 /** The return_url of the hand-over: the request's path when the app would accept it. */
-function returnUrlFor(requestPath: string): string {
+/**
+ * The return_url for a request being signed in and replayed: its path, or "/" when that path
+ * is not one return_url may hold (the request is replayed whatever return_url says).
+ *
+ * @example returnUrlFor("/reports?q=1") // "/reports?q=1"
+ */
+export function returnUrlFor(requestPath: string): string {
   try {
     return checkReturnUrl(requestPath);
   } catch (error) {
-    // The request is replayed whatever return_url says; "/" keeps an odd path from failing the sign-in.
     if (!(error instanceof ProtocolError)) throw error;
     return "/";
   }

@@ -143,7 +143,7 @@ describe("the npm package: packed, installed into a fresh app and globally", () 
 
   it("holds the compiled product only: no tests, benchmarks, local AWS or build records", () => {
     const allowed =
-      /^(package\.json|README\.md|LICENSE)$|^dist\/(protocol|proxy|server-middleware|gateway|example-server)\//;
+      /^(package\.json|README\.md|LICENSE)$|^dist\/(protocol|proxy|server-middleware|gateway|client|example-server)\//;
     assert.deepEqual(
       packedFiles.filter((path) => !allowed.test(path)),
       [],
