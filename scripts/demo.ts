@@ -13,7 +13,7 @@ import { parseArgs } from "node:util";
 import { demoAccount } from "../local-aws/demo-account.js";
 
 const dist = fileURLToPath(new URL("..", import.meta.url));
-const listening = /\blisten(?:ing)? url=(\S+)/;
+const listening = /\blisten(?:ing)? url=([^\s"]+)/;
 const children: ChildProcess[] = [];
 let stopping = false;
 
