@@ -28,14 +28,14 @@ export function createHealth(options: { readonly replayStore?: ReplayStore | und
   let draining = false;
   const readiness = async (): Promise<string | undefined> => {
     if (draining) return "shutting down";
-    const check = options.replayStore?.check;
-    if (check === undefined) return undefined;
+    const store = options.replayStore;
+    if (store?.check === undefined) return undefined;
     let timer: NodeJS.Timeout | undefined;
     const timeout = new Promise<never>((_, reject) => {
       timer = setTimeout(() => reject(new Error("timed out")), CHECK_TIMEOUT_MS);
     });
     try {
-      await Promise.race([check.call(options.replayStore), timeout]);
+      await Promise.race([store.check(), timeout]);
       return undefined;
     } catch {
       return "replay store unavailable";

@@ -35,11 +35,14 @@ export function countReplayStoreErrors(store: ReplayStore, metrics: IamAuthMetri
       metrics.replayStoreErrors.inc({ operation });
       throw error;
     });
-  const check = store.check;
-  return {
+  const counting: ReplayStore = {
     claim: (key, expiresAt) => counted("claim", () => store.claim(key, expiresAt)),
-    ...(check === undefined ? {} : { check: () => counted("check", () => check.call(store)) }),
   };
+  // Only when the store has one: a store without check() counts as ready.
+  if (store.check !== undefined)
+    counting.check = () => counted("check", () => store.check?.() ?? Promise.resolve());
+  if (store.close !== undefined) counting.close = () => store.close?.() ?? Promise.resolve();
+  return counting;
 }
 
 // The caller's client is left as it is (it may be shared with the app): a view of it replaces `send`.

@@ -113,12 +113,12 @@ export async function timeAwsCall<T>(
 
 function counter<T extends string>(registry: Registry, config: CounterConfiguration<T>): Counter<T> {
   const existing = registry.getSingleMetric(config.name);
-  if (existing instanceof Counter) return existing as Counter<T>;
+  if (existing instanceof Counter) return existing;
   return new Counter({ ...config, registers: [registry] });
 }
 
 function histogram<T extends string>(registry: Registry, config: HistogramConfiguration<T>): Histogram<T> {
   const existing = registry.getSingleMetric(config.name);
-  if (existing instanceof Histogram) return existing as Histogram<T>;
+  if (existing instanceof Histogram) return existing;
   return new Histogram({ ...config, registers: [registry] });
 }

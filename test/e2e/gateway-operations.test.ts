@@ -7,6 +7,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
 import { demoAccount } from "../../local-aws/demo-account.js";
+import { readJsonLines } from "../helpers/audit-log.js";
 import { httpRequest } from "../helpers/http-client.js";
 import { awsEnvFor, startLocalAws, type LocalAws } from "../helpers/local-aws.js";
 import { startService, type RunningService } from "../helpers/service.js";
@@ -22,26 +23,8 @@ const suite = "gateway-operations";
 const { users, accountId } = demoAccount;
 const SHUTDOWN_TIMEOUT_SECONDS = 5;
 
-/** One JSON log line of the gateway. */
-interface LogRecord {
-  readonly event?: string;
-  readonly [field: string]: unknown;
-}
-
 /** The gateway's JSON log lines so far; a line that is not JSON fails the test. */
-function readLog(service: RunningService): LogRecord[] {
-  return service
-    .output()
-    .split("\n")
-    .filter((line) => line.trim() !== "")
-    .map((line) => {
-      try {
-        return JSON.parse(line) as LogRecord;
-      } catch {
-        throw new Error(`not a JSON log line: ${line}`);
-      }
-    });
-}
+const readLog = (service: RunningService): Record<string, unknown>[] => readJsonLines(service.output());
 
 /** The value of one series in Prometheus text format (0 when the series does not exist yet). */
 function seriesValue(metrics: string, name: string, labels: Record<string, string>): number {

@@ -37,3 +37,17 @@ export function findAuditEvents(output: string, fields: AuditFields): AuditField
     Object.entries(fields).every(([key, value]) => String(event[key]) === String(value)),
   );
 }
+
+/** Every non-empty line of a JSON-logging process's output, parsed; a line that is not JSON throws, naming it. */
+export function readJsonLines(output: string): Record<string, unknown>[] {
+  return output
+    .split("\n")
+    .filter((line) => line.trim() !== "")
+    .map((line) => {
+      try {
+        return JSON.parse(line) as Record<string, unknown>;
+      } catch {
+        throw new Error(`not a JSON log line: ${line}`);
+      }
+    });
+}
