@@ -27,7 +27,7 @@ export interface GatewayOptions {
     /** EC P-256 private key, PKCS #8 PEM: the same for every instance so apps see one key. Default a new key at each start. */
     readonly privateKeyPem?: string;
   };
-  /** Requests let through without a session, e.g. `"GET /healthz"`, `"/static/*"`. Matched on method and path only. Default none. */
+  /** Requests let through without a session, e.g. `"GET /status"`, `"/static/*"` (`/healthz` and `/readyz` are the gateway's own). Matched on method and path only. Default none. */
   readonly skipAuth?: readonly string[];
   /**
    * Express's `trust proxy`: which load balancer's `X-Forwarded-*` to believe. Default false:

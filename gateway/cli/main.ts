@@ -68,7 +68,7 @@ function buildParser() {
         type: "array",
         string: true,
         describe:
-          'requests passed without a session, e.g. "GET /healthz" or "/static/*" (repeatable; path only)',
+          'requests passed without a session, e.g. "GET /status" or "/static/*" (repeatable; path only)',
       },
       "trust-proxy": {
         type: "string",
