@@ -1,6 +1,13 @@
 import type { KMSClient } from "@aws-sdk/client-kms";
 import express, { type Express } from "express";
-import { iamAuth, prefersHtml, type StsClientFactory } from "../server-middleware/index.js";
+import type { Health } from "../gateway/index.js";
+import {
+  iamAuth,
+  prefersHtml,
+  type IamAuthMetricsOptions,
+  type LoggerOption,
+  type StsClientFactory,
+} from "../server-middleware/index.js";
 import type { ExampleConfig } from "./config.js";
 import { HOME_PAGE_CONTENT_SECURITY_POLICY, renderHomePage } from "./home-page.js";
 
@@ -11,7 +18,11 @@ export interface ExampleAppDependencies {
   /** KMS method only. */
   readonly createStsClient?: StsClientFactory;
   readonly clock?: () => Date;
-  readonly logger?: (line: string) => void;
+  readonly logger?: LoggerOption;
+  /** Where the middleware's metrics go. */
+  readonly metrics?: IamAuthMetricsOptions;
+  /** /healthz and /readyz, answered before sign-in. */
+  readonly health?: Health;
 }
 
 /**
@@ -28,6 +39,8 @@ export function createExampleApp(config: ExampleConfig, dependencies: ExampleApp
   const app = express();
   app.disable("x-powered-by");
   const { kms, sts } = config;
+  const { health, ...middlewareDependencies } = dependencies;
+  if (health !== undefined) app.use((req, res, next) => void (health.answer(req, res) || next()));
   app.use(
     iamAuth({
       accountId: config.accountId,
@@ -58,7 +71,7 @@ export function createExampleApp(config: ExampleConfig, dependencies: ExampleApp
       ...(config.authPath === undefined ? {} : { authPath: config.authPath }),
       ...(config.helpUrl === undefined ? {} : { helpUrl: config.helpUrl }),
       ...(config.proxyAddress === undefined ? {} : { proxyAddress: config.proxyAddress }),
-      ...dependencies,
+      ...middlewareDependencies,
     }),
   );
 

@@ -1,4 +1,5 @@
 import { normalizeAuthority } from "../protocol/index.js";
+import { LOG_FORMATS, parseBindAddress, type BindAddress, type LogFormat } from "../gateway/index.js";
 import { describeOptionProblem, type AuthMethod, type TextOptionName } from "../server-middleware/index.js";
 
 /** The example server's settings as read from the environment, before any AWS call. */
@@ -54,6 +55,12 @@ export interface ExampleEnv {
   readonly host: string;
   /** PORT, default 3000; 0 picks a free port. */
   readonly port: number;
+  /** METRICS_BIND: host:port of the /metrics, /healthz and /readyz server; undefined: none. */
+  readonly metricsBind: BindAddress | undefined;
+  /** LOG_FORMAT: json (default) or text. */
+  readonly logFormat: LogFormat;
+  /** SHUTDOWN_TIMEOUT (seconds, default 10), in ms: how long SIGTERM waits for requests in flight. */
+  readonly shutdownTimeoutMs: number;
 }
 
 /** The environment is incomplete or invalid; `problems` has one line per variable, saying what to set. */
@@ -144,6 +151,23 @@ export function readExampleEnv(env: Env): ExampleEnv {
     problems.push(`PORT: must be an integer from 0 to 65535 (got ${quote(portText)})`);
   }
 
+  const metricsBindText = read("METRICS_BIND");
+  const metricsBind = metricsBindText === undefined ? undefined : parseBindAddress(metricsBindText);
+  if (metricsBindText !== undefined && metricsBind === undefined) {
+    problems.push(`METRICS_BIND: must be host:port, e.g. 127.0.0.1:9090 (got ${quote(metricsBindText)})`);
+  }
+  const logFormat = read("LOG_FORMAT") ?? "json";
+  if (!(LOG_FORMATS as readonly string[]).includes(logFormat)) {
+    problems.push(`LOG_FORMAT: must be json or text (got ${quote(logFormat)})`);
+  }
+  const shutdownText = read("SHUTDOWN_TIMEOUT") ?? "10";
+  const shutdownSeconds = /^\d+(?:\.\d+)?$/.test(shutdownText) ? Number(shutdownText) : NaN;
+  if (!(shutdownSeconds > 0 && shutdownSeconds <= 3600)) {
+    problems.push(
+      `SHUTDOWN_TIMEOUT: must be seconds, more than 0 and at most 3600 (got ${quote(shutdownText)})`,
+    );
+  }
+
   if (problems.length > 0) throw new ExampleConfigError(problems);
   return Object.freeze({
     accountId,
@@ -160,6 +184,9 @@ export function readExampleEnv(env: Env): ExampleEnv {
     proxyAddress,
     host,
     port,
+    metricsBind,
+    logFormat: logFormat as LogFormat,
+    shutdownTimeoutMs: Math.round(shutdownSeconds * 1000),
   });
 }
 

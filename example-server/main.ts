@@ -20,17 +20,31 @@
  *   HELP_URL                    the challenge page's "how to sign in" link: an http(s) URL or a path on the app (default: none)
  *   PROXY_ADDRESS               the HOST:PORT the challenge page tells people to run the proxy on (default 127.0.0.1:8080)
  *   HOST (127.0.0.1), PORT (3000; 0 picks a free port)
+ *   METRICS_BIND                host:port of a separate server for /metrics (Prometheus), /healthz and /readyz (default: none)
+ *   LOG_FORMAT                  json (default: one JSON object per line, pino) or text
+ *   SHUTDOWN_TIMEOUT            seconds SIGTERM waits for requests in flight (default 10)
  * AWS credentials and AWS_ENDPOINT_URL are the SDK's; STS only with AWS_ACCOUNT_ID needs none.
  *
- * Prints one `<time> listening url=http://<host>:<port>` line once ready, then one line per
- * sign-in, and the AWS SDK's warnings as one `<time> node-warning name=… message=…` line each.
- * Exits 2 when the environment is incomplete, 1 when the start-up AWS lookups fail;
- * SIGTERM / SIGINT close the server and exit 0.
+ * Logs `listening url=http://<host>:<port>` once ready, then one audit event per sign-in,
+ * refusal and sign-out (JSON lines on stdout, or text with LOG_FORMAT=text), and the AWS SDK's
+ * warnings as one `<time> node-warning name=… message=…` line each on stderr. /healthz and
+ * /readyz are answered on PORT before sign-in. Exits 2 when the environment is incomplete, 1
+ * when the start-up AWS lookups fail; SIGTERM / SIGINT stop accepting, let requests in flight
+ * finish (up to SHUTDOWN_TIMEOUT) and exit 0.
  */
 import { createServer } from "node:http";
 import type { AddressInfo } from "node:net";
 import { KMSClient } from "@aws-sdk/client-kms";
 import { STSClient } from "@aws-sdk/client-sts";
+import { Registry, collectDefaultMetrics } from "prom-client";
+import {
+  createHealth,
+  createJsonLogger,
+  logCommandEvent,
+  startMetricsServer,
+  watchConnections,
+  type MetricsServer,
+} from "../gateway/index.js";
 import { createSdkWarningLogger, formatLogLine, reportProcessWarnings } from "../protocol/index.js";
 import { createExampleApp } from "./app.js";
 import { ExampleStartError, resolveExampleConfig, type ExampleConfig } from "./config.js";
@@ -66,7 +80,21 @@ async function main(): Promise<void> {
     sts?.destroy();
   }
 
+  const eventLogger = createJsonLogger(env.logFormat, 1);
+  const registry = new Registry();
+  collectDefaultMetrics({ register: registry });
+  // The example uses the in-memory replay store, which is always ready; a shared store's check() would go here.
+  const health = createHealth({});
+  let metricsServer: MetricsServer | undefined;
+  if (env.metricsBind !== undefined) {
+    try {
+      metricsServer = await startMetricsServer(env.metricsBind, registry, health);
+    } catch (error) {
+      exit(1, formatLogLine("start-failed", { reason: `METRICS_BIND: ${(error as Error).message}` }));
+    }
+  }
   const server = createServer();
+  const connections = watchConnections(server);
   server.on("error", (error) => exit(1, formatLogLine("start-failed", { reason: error.message })));
   server.listen(config.port, config.host, () => {
     const { port } = server.address() as AddressInfo;
@@ -80,23 +108,32 @@ async function main(): Promise<void> {
       listening = { ...listening, kms: { ...listening.kms, serverId } };
     }
     try {
-      server.on("request", createExampleApp(listening, kms === undefined ? {} : { kmsClient: kms }));
+      server.on(
+        "request",
+        createExampleApp(listening, {
+          ...(kms === undefined ? {} : { kmsClient: kms }),
+          logger: eventLogger,
+          metrics: { registry },
+          health,
+        }),
+      );
     } catch (error) {
       if (error instanceof TypeError) exit(2, `example-server: cannot start: ${error.message}`);
       throw error;
     }
-    process.stdout.write(
-      `${formatLogLine("listening", { url: `http://${defaultServerId(config.host, port)}` })}\n`,
-    );
+    const url = `http://${defaultServerId(config.host, port)}`;
+    logCommandEvent(eventLogger, "listening", { url, metrics: metricsServer?.url }, `listening url=${url}`);
   });
 
-  const stop = (): void => {
-    server.close(() => {
+  const stop = (signal: string): void => {
+    logCommandEvent(eventLogger, "shutdown", { signal, timeoutMs: env.shutdownTimeoutMs });
+    health.setDraining();
+    void connections.close(env.shutdownTimeoutMs).then(async (finished) => {
+      await metricsServer?.close();
       kms?.destroy();
+      logCommandEvent(eventLogger, "stopped", { finished });
       process.exit(0);
     });
-    // Keep-alive connections would hold close() open; nothing is in flight that matters for an example.
-    server.closeAllConnections();
   };
   process.once("SIGTERM", stop);
   process.once("SIGINT", stop);

@@ -10,14 +10,24 @@ import type { Duplex } from "node:stream";
 import type { Socket } from "node:net";
 import express, { type Express, type Request, type Response } from "express";
 import httpProxy from "http-proxy";
-import { formatLogLine } from "../protocol/index.js";
-import { DEFAULT_AUTH_PATH, DEFAULT_COOKIE_NAME, iamAuth } from "../server-middleware/index.js";
+import { Registry } from "prom-client";
+import {
+  createEventLogger,
+  DEFAULT_AUTH_PATH,
+  DEFAULT_COOKIE_NAME,
+  iamAuth,
+  REQUEST_ID_HEADER,
+  requestIdOf,
+} from "../server-middleware/index.js";
 import { createAssertionSigner } from "./assertion.js";
+import { watchConnections } from "./graceful-close.js";
+import { createHealth, type Health } from "./health.js";
 import {
   createIdentityHeaderStripper,
   identityHeaderValues,
   setIdentityHeaders,
 } from "./identity-headers.js";
+import { createGatewayMetrics, statusClassOf, upstreamErrorLabel } from "./metrics.js";
 import { resolveGatewayOptions, type GatewayOptions } from "./options.js";
 import { skipsAuth } from "./skip-auth.js";
 
@@ -30,8 +40,18 @@ export interface Gateway {
   readonly server: Server;
   /** The Express app behind `server`, for tests and for mounting extra routes before use. */
   readonly app: Express;
+  /** The gateway's and its sign-in's metrics (Prometheus): serve with startMetricsServer. */
+  readonly registry: Registry;
+  /** /healthz and /readyz (answered on `server` too, before sign-in). */
+  readonly health: Health;
   /** Stops listening, closes client connections and websockets, frees upstream connections. */
   close(): Promise<void>;
+  /**
+   * SIGTERM's close: /readyz turns 503, no new connections, requests in flight finish (at most
+   * `timeoutMs`, then what is left is cut), then the replay store is closed (`close()`, when it
+   * has one). Resolves true when everything finished in time.
+   */
+  shutdown(timeoutMs: number): Promise<boolean>;
 }
 
 interface PendingUpgrade {
@@ -65,8 +85,11 @@ export async function createGateway(
   server: Server = createServer(),
 ): Promise<Gateway> {
   const resolved = resolveGatewayOptions(options);
-  const log = (event: string, fields: Record<string, string | number | undefined>): void =>
-    resolved.logger(formatLogLine(event, fields));
+  const log = createEventLogger(resolved.logger, () => new Date());
+  const registry = resolved.metrics?.registry ?? new Registry();
+  const metrics = createGatewayMetrics(registry);
+  const health = createHealth({ replayStore: resolved.iamAuth.replayStore });
+  const connections = watchConnections(server);
   const signer = await createAssertionSigner({ ...resolved.assertion, clock: () => new Date() });
   const stripIdentityHeaders = createIdentityHeaderStripper(resolved.identityHeaders);
   const sessionCookie = resolved.iamAuth.cookieName ?? DEFAULT_COOKIE_NAME;
@@ -87,8 +110,17 @@ export async function createGateway(
     // The app sees the Host the client used, as behind any reverse proxy.
     changeOrigin: false,
   });
+  proxy.on("proxyRes", (proxyRes) =>
+    metrics.proxied.inc({ status_class: statusClassOf(proxyRes.statusCode ?? 0) }),
+  );
   proxy.on("error", (error: NodeJS.ErrnoException, req, target) => {
-    log("upstream", { outcome: "failed", code: error.code ?? "ERROR", path: req.url?.split("?")[0] });
+    metrics.upstreamErrors.inc({ code: upstreamErrorLabel(error.code) });
+    log("upstream", {
+      outcome: "failed",
+      code: error.code ?? "ERROR",
+      path: req.url?.split("?")[0],
+      requestId: req.headers[REQUEST_ID_HEADER] as string | undefined,
+    });
     const message = `The app at ${resolved.upstream.origin} could not be reached (${error.code ?? error.message}).`;
     if (target instanceof ServerResponse) {
       if (target.headersSent) target.destroy();
@@ -107,6 +139,18 @@ export async function createGateway(
   const app = express();
   app.disable("x-powered-by");
   app.set("trust proxy", resolved.trustProxy);
+  // Before sign-in and never passed to the app: load balancers and orchestrators ask these.
+  app.use((req, res, next) => {
+    if (!health.answer(req, res)) next();
+  });
+  // One id per request, for the logs here and in the app: the app receives it in X-Request-Id,
+  // the client in the answer. An incoming one is kept only from a trusted proxy (requestIdOf).
+  app.use((req, res, next) => {
+    const id = requestIdOf(req);
+    req.headers[REQUEST_ID_HEADER] = id;
+    res.setHeader("X-Request-Id", id);
+    next();
+  });
   app.get(JWKS_PATH, (_req, res) => {
     res.set("Cache-Control", "public, max-age=300").json(signer.jwks);
   });
@@ -134,6 +178,8 @@ export async function createGateway(
   // The check path is public to iamAuth (it sets the identity when there is a session and lets
   // the request through either way) so the gateway decides how a refusal looks, below.
   const signIn = iamAuth({
+    logger: resolved.logger,
+    metrics: { registry },
     ...resolved.iamAuth,
     publicPaths: [...(resolved.iamAuth.publicPaths ?? []), checkPath, `${checkPath}/*`],
   });
@@ -189,23 +235,26 @@ export async function createGateway(
     res.on("finish", () => socket.end());
     app(req, res);
   });
-  const sockets = new Set<Duplex>();
-  server.on("connection", (socket: Socket) => {
-    sockets.add(socket);
-    socket.on("close", () => sockets.delete(socket));
-  });
 
   return {
     server,
     app,
+    registry,
+    health,
     close: () =>
       new Promise<void>((resolve) => {
         server.close(() => resolve());
-        server.closeAllConnections();
-        for (const socket of sockets) socket.destroy();
+        connections.closeNow();
         proxy.close();
         upstreamAgent.destroy();
       }),
+    shutdown: async (timeoutMs) => {
+      health.setDraining();
+      const finished = await connections.close(timeoutMs);
+      proxy.close();
+      await resolved.iamAuth.replayStore?.close?.();
+      return finished;
+    },
   };
 }
 

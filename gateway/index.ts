@@ -6,3 +6,8 @@ export { createGateway, JWKS_PATH, type Gateway } from "./gateway.js";
 export type { GatewayOptions } from "./options.js";
 export { DEFAULT_IDENTITY_HEADERS, type IdentityHeaderNames } from "./identity-headers.js";
 export { MAX_ASSERTION_TTL_SECONDS } from "./assertion.js";
+export { createHealth, HEALTH_PATH, READY_PATH, type Health } from "./health.js";
+export { startMetricsServer, METRICS_PATH, type MetricsServer } from "./metrics.js";
+export { watchConnections, type GracefulCloser } from "./graceful-close.js";
+export { parseBindAddress, formatHostPort, type BindAddress } from "./bind-address.js";
+export { createJsonLogger, logCommandEvent, LOG_FORMATS, type LogFormat } from "./json-logger.js";

@@ -1,4 +1,5 @@
-import type { IamAuthOptions } from "../server-middleware/index.js";
+import type { Registry } from "prom-client";
+import { isLoggerOption, type IamAuthOptions, type LoggerOption } from "../server-middleware/index.js";
 import { MAX_ASSERTION_TTL_SECONDS } from "./assertion.js";
 import {
   checkIdentityHeaderNames,
@@ -26,7 +27,7 @@ export interface GatewayOptions {
     /** EC P-256 private key, PKCS #8 PEM: the same for every instance so apps see one key. Default a new key at each start. */
     readonly privateKeyPem?: string;
   };
-  /** Requests let through without a session, e.g. `"GET /healthz"`, `"/static/*"`. Matched on method and path only. Default none. */
+  /** Requests let through without a session, e.g. `"GET /status"`, `"/static/*"` (`/healthz` and `/readyz` are the gateway's own). Matched on method and path only. Default none. */
   readonly skipAuth?: readonly string[];
   /**
    * Express's `trust proxy`: which load balancer's `X-Forwarded-*` to believe. Default false:
@@ -35,8 +36,13 @@ export interface GatewayOptions {
   readonly trustProxy?: boolean | string;
   /** How long the app may take to answer, ms. Default 60,000. */
   readonly upstreamTimeoutMs?: number;
-  /** One line per event (without secrets). Default: stderr. */
-  readonly logger?: (line: string) => void;
+  /**
+   * Where events go, the sign-in's too unless `iamAuth.logger` is set: a function gets one text
+   * line per event, a pino-compatible logger one object per event. Default: text lines to stderr.
+   */
+  readonly logger?: LoggerOption;
+  /** Prometheus metrics: the registry the gateway's and its sign-in's metrics go in. Default: one of this gateway's own (`gateway.registry`). */
+  readonly metrics?: { readonly registry: Registry };
 }
 
 /** GatewayOptions with every default applied, checked. */
@@ -53,7 +59,8 @@ export interface ResolvedGatewayOptions {
   readonly skipAuth: readonly SkipAuthRule[];
   readonly trustProxy: boolean | string;
   readonly upstreamTimeoutMs: number;
-  readonly logger: (line: string) => void;
+  readonly logger: LoggerOption;
+  readonly metrics: { readonly registry: Registry } | undefined;
 }
 
 const knownOptions = new Set([
@@ -65,6 +72,7 @@ const knownOptions = new Set([
   "trustProxy",
   "upstreamTimeoutMs",
   "logger",
+  "metrics",
 ]);
 
 /**
@@ -125,8 +133,11 @@ export function resolveGatewayOptions(options: GatewayOptions): ResolvedGatewayO
   if (!Number.isInteger(upstreamTimeoutMs) || upstreamTimeoutMs < 1) {
     problems.push(`upstreamTimeoutMs: must be a positive integer (got ${JSON.stringify(upstreamTimeoutMs)})`);
   }
-  if (options.logger !== undefined && typeof options.logger !== "function")
-    problems.push("logger: must be a function");
+  if (options.logger !== undefined && !isLoggerOption(options.logger))
+    problems.push("logger: must be a function taking one line, or a pino-compatible logger");
+  const registry = options.metrics?.registry as Partial<Registry> | undefined;
+  if (options.metrics !== undefined && typeof registry?.registerMetric !== "function")
+    problems.push("metrics: must be { registry } with a prom-client Registry");
   if (problems.length > 0 || upstream === undefined) {
     throw new TypeError(`createGateway: invalid options:\n- ${problems.join("\n- ")}`);
   }
@@ -139,6 +150,7 @@ export function resolveGatewayOptions(options: GatewayOptions): ResolvedGatewayO
     trustProxy,
     upstreamTimeoutMs,
     logger: options.logger ?? ((line: string) => void process.stderr.write(`${line}\n`)),
+    metrics: options.metrics,
   });
 }
 

@@ -22,7 +22,8 @@ const dist = fileURLToPath(new URL("..", import.meta.url));
 const gatewayApp = fileURLToPath(new URL("../../scripts/demo-gateway-app.py", import.meta.url));
 /** Debian's Python, as the gateway's end-to-end tests use: the point is an app that is not Node. */
 const PYTHON = "/usr/bin/python3";
-const listening = /\blisten(?:ing)? url=(\S+)/;
+// A JSON log line ends the URL with its closing quote.
+const listening = /\blisten(?:ing)? url=([^\s"]+)/;
 const children: ChildProcess[] = [];
 const cleanups: (() => void)[] = [];
 let stopping = false;

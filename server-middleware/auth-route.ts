@@ -1,11 +1,11 @@
 import type { Request, RequestHandler, Response } from "express";
 import { isStsProofToken, ProtocolError, readAuthQuery, type AuthQuery } from "../protocol/index.js";
+import type { AuditRecorder } from "./audit.js";
 import { checkIdentityAllowed, type AccessRules } from "./authorization.js";
 import { labelError } from "./aws-errors.js";
 import { sendErrorLine, sendIamAuthError } from "./error-response.js";
 import { IamAuthError, type IamAuthErrorCode } from "./errors.js";
 import type { IamIdentity } from "./identity.js";
-import type { EventLogger } from "./log.js";
 import type { AuthMethod } from "./options.js";
 import { homePathOf, isUnderMount } from "./mount-path.js";
 import { startSession } from "./session.js";
@@ -36,7 +36,8 @@ export interface AuthRouteContext {
   readonly verifiers: Readonly<Partial<Record<AuthMethod, TokenVerifier>>>;
   readonly access: AccessRules;
   readonly clock: () => Date;
-  readonly log: EventLogger;
+  /** Records the outcome: one audit event and the sign-in metrics. */
+  readonly audit: AuditRecorder;
 }
 
 const protocolCodes: Readonly<Partial<Record<ProtocolError["code"], IamAuthErrorCode>>> = {
@@ -55,13 +56,13 @@ const protocolCodes: Readonly<Partial<Record<ProtocolError["code"], IamAuthError
  * checked before anything else), picks the method from the token (`sts1.` prefix: STS;
  * otherwise KMS, whose base64 never contains "."), verifies it, checks the identity against
  * allowedAccounts / allowedPrincipals, starts a session and redirects (302) to return_url.
- * Every outcome is one log line and one response: 302, a 4xx with a one-line reason (never a
+ * Every outcome is one audit event and one response: 302, a 4xx with a one-line reason (never a
  * session), or a 5xx when AWS or the replay store fails. It never rejects.
  */
 export function createAuthRoute(context: AuthRouteContext): RequestHandler {
-  const { log } = context;
+  const { audit } = context;
   return async (req, res) => {
-    const remote = req.ip;
+    const started = process.hrtime.bigint();
     let method: AuthMethod | undefined;
     try {
       if (req.method !== "GET" && req.method !== "HEAD") {
@@ -88,25 +89,45 @@ export function createAuthRoute(context: AuthRouteContext): RequestHandler {
       checkIdentityAllowed(identity, context.access);
       startSession(req, identity, now, mountPath);
       proof.onSignedIn?.(res);
-      log("auth", { outcome: "signed-in", arn: identity.arn, remote, method });
+      // Recorded before the answer goes out, so whoever has the answer finds the event logged.
+      audit(
+        req,
+        { action: "sign-in", outcome: "success", status: 302, method, identity: identity.arn },
+        started,
+      );
       res.set("Cache-Control", "no-store");
       res.redirect(302, returnUrl);
     } catch (error) {
       if (error instanceof IamAuthError) {
-        log("auth", {
-          outcome: error.status >= 500 ? "failed" : "denied",
-          code: error.code,
-          status: error.status,
-          reason: error.message,
-          cause: error.cause === undefined ? undefined : labelError(error.cause),
-          remote,
-          method,
-        });
+        audit(
+          req,
+          {
+            action: "sign-in",
+            outcome: error.status >= 500 ? "failed" : "refused",
+            status: error.status,
+            reason: error.code,
+            method,
+            message: error.message,
+            cause: error.cause === undefined ? undefined : labelError(error.cause),
+          },
+          started,
+        );
         sendIamAuthError(req, res, error);
         return;
       }
       // A bug, not a bad request: no details to the client, the error's kind to the log.
-      log("auth", { outcome: "error", status: 500, cause: labelError(error), remote, method });
+      audit(
+        req,
+        {
+          action: "sign-in",
+          outcome: "failed",
+          status: 500,
+          reason: "INTERNAL_ERROR",
+          method,
+          cause: labelError(error),
+        },
+        started,
+      );
       sendErrorLine(res, 500, "internal error");
     }
   };

@@ -1,10 +1,10 @@
 import type { RequestHandler } from "express";
 import { rateLimit, type RateLimitInfo } from "express-rate-limit";
+import type { AuditRecorder } from "./audit.js";
 import { sendIamAuthError } from "./error-response.js";
 import { IamAuthError } from "./errors.js";
-import type { EventLogger } from "./log.js";
 
-/** What createFailedSignInLimiter needs: the limit (validated) and the log. */
+/** What createFailedSignInLimiter needs: the limit (validated). */
 export interface FailedSignInLimitSettings {
   readonly maxFailures: number;
   readonly windowSeconds: number;
@@ -32,7 +32,7 @@ export interface FailedSignInLimitSettings {
  */
 export function createFailedSignInLimiter(
   settings: FailedSignInLimitSettings,
-  log: EventLogger,
+  audit: AuditRecorder,
 ): RequestHandler {
   return rateLimit({
     windowMs: settings.windowSeconds * 1000,
@@ -50,12 +50,12 @@ export function createFailedSignInLimiter(
         "SIGN_IN_RATE_LIMITED",
         `Too many failed sign-ins from this address; try again in ${seconds} seconds`,
       );
-      log("auth", {
-        outcome: "denied",
-        code: error.code,
+      audit(req, {
+        action: "sign-in",
+        outcome: "refused",
         status: error.status,
-        reason: error.message,
-        remote: req.ip,
+        reason: error.code,
+        message: error.message,
       });
       res.set("Retry-After", String(seconds));
       sendIamAuthError(req, res, error);

@@ -1,6 +1,7 @@
 import { KMSClient } from "@aws-sdk/client-kms";
 import { STSClient } from "@aws-sdk/client-sts";
 import express, { type RequestHandler, type Router } from "express";
+import { createAuditRecorder } from "./audit.js";
 import { createAuthRoute, type TokenVerifier } from "./auth-route.js";
 import { createChallengeFactory, sendChallenge } from "./challenge-response.js";
 import { createErrorHandler, sendErrorLine } from "./error-response.js";
@@ -9,6 +10,8 @@ import { createFailedSignInLimiter } from "./failure-limit.js";
 import { verifyKmsToken } from "./kms-proof.js";
 import { createEventLogger } from "./log.js";
 import { MemoryReplayStore } from "./memory-replay-store.js";
+import { createIamAuthMetrics, type IamAuthMetrics } from "./metrics.js";
+import { countReplayStoreErrors, timeKmsClient, timeStsClientFactory, timeStsFetch } from "./metrics-aws.js";
 import { describeUnsafePath } from "./mount-path.js";
 import { createNonceIssuer, type NonceIssuer } from "./nonce.js";
 import { createNonceCookies, type NonceCookies } from "./nonce-cookie.js";
@@ -48,7 +51,12 @@ import { verifyStsProof } from "./sts-proof.js";
 export function iamAuth(options: IamAuthOptions): Router {
   const resolved = resolveOptions(options);
   const log = createEventLogger(resolved.logger, resolved.clock);
-  const replayStore = resolved.replayStore ?? new MemoryReplayStore({ clock: resolved.clock });
+  const metrics = createIamAuthMetrics(resolved.metrics?.registry);
+  const audit = createAuditRecorder(log, metrics);
+  const replayStore = countReplayStoreErrors(
+    resolved.replayStore ?? new MemoryReplayStore({ clock: resolved.clock }),
+    metrics,
+  );
   const nonces =
     resolved.sts === undefined
       ? undefined
@@ -73,16 +81,16 @@ export function iamAuth(options: IamAuthOptions): Router {
     sendChallenge(req, res, headers, resolved);
   };
   const authRoute = createAuthRoute({
-    verifiers: createVerifiers(resolved, replayStore, nonces, nonceCookies),
+    verifiers: createVerifiers(resolved, replayStore, nonces, nonceCookies, metrics),
     access: resolved,
     clock: resolved.clock,
-    log,
+    audit,
   });
   const limitFailures =
     resolved.failedSignInLimit === false
       ? undefined
-      : createFailedSignInLimiter(resolved.failedSignInLimit, log);
-  const signOutRoute = createSignOutRoute(log);
+      : createFailedSignInLimiter(resolved.failedSignInLimit, audit);
+  const signOutRoute = createSignOutRoute(audit);
   const whoamiRoute = createWhoamiRoute(challenge);
 
   const router = express.Router();
@@ -125,9 +133,14 @@ function createVerifiers(
   replayStore: ReplayStore,
   nonces: NonceIssuer | undefined,
   nonceCookies: NonceCookies | undefined,
+  metrics: IamAuthMetrics,
 ): Partial<Record<AuthMethod, TokenVerifier>> {
   const verifiers: Partial<Record<AuthMethod, TokenVerifier>> = {};
-  const { sts, kms } = resolved;
+  const { kms } = resolved;
+  const sts =
+    resolved.sts === undefined
+      ? undefined
+      : { ...resolved.sts, fetch: timeStsFetch(resolved.sts.fetch, metrics) };
   if (sts !== undefined && nonces !== undefined && nonceCookies !== undefined) {
     verifiers.sts = async (token, now, request) => {
       const { identity, nonce } = await verifyStsProof(token, {
@@ -146,9 +159,11 @@ function createVerifiers(
   }
   if (kms !== undefined) {
     const region = resolved.region === undefined ? {} : { region: resolved.region };
-    const kmsClient = resolved.kmsClient ?? new KMSClient(region);
-    const createStsClient: StsClientFactory =
-      resolved.createStsClient ?? ((credentials) => new STSClient({ ...region, credentials }));
+    const kmsClient = timeKmsClient(resolved.kmsClient ?? new KMSClient(region), metrics);
+    const createStsClient: StsClientFactory = timeStsClientFactory(
+      resolved.createStsClient ?? ((credentials) => new STSClient({ ...region, credentials })),
+      metrics,
+    );
     verifiers.kms = async (token, now) => ({
       identity: await verifyKmsToken(token, { ...kms, kmsClient, createStsClient, replayStore, now }),
     });

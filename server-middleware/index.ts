@@ -18,6 +18,10 @@ export type {
 } from "./options.js";
 export { describeOptionProblem, type TextOptionName } from "./options.js";
 export type { ReplayStore } from "./replay-store.js";
+export { createEventLogger, isLoggerOption, type LoggerOption, type StructuredLogger } from "./log.js";
+export { createIamAuthMetrics, type IamAuthMetrics, type IamAuthMetricsOptions } from "./metrics.js";
+export { AUDIT_EVENT, type AuditAction, type AuditOutcome, type AuditReason } from "./audit.js";
+export { REQUEST_ID_HEADER, requestIdOf } from "./request-id.js";
 export {
   MemoryReplayStore,
   DEFAULT_MAX_REPLAY_ENTRIES,

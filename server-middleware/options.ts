@@ -12,6 +12,8 @@ import { bindKmsServerId, readKmsOptions, readRegion, type ResolvedKmsOptions } 
 import { readStsOptions, type ResolvedStsOptions, type StsMethodOptions } from "./options-sts.js";
 import { describeUnsafePath } from "./mount-path.js";
 import { isExactPath, isPathPattern } from "./public-paths.js";
+import { isLoggerOption, type LoggerOption } from "./log.js";
+import type { IamAuthMetricsOptions } from "./metrics.js";
 import type { ReplayStore } from "./replay-store.js";
 
 /**
@@ -138,8 +140,14 @@ export interface IamAuthOptions {
   readonly failedSignInLimit?: false | FailedSignInLimitOptions;
   /** The current time, for session lifetimes, nonces and credential expiry. Default `() => new Date()`. */
   readonly clock?: () => Date;
-  /** Receives one formatted line per event (sign-ins, refusals, rejected cookies). Default: writes to stdout. */
-  readonly logger?: (line: string) => void;
+  /**
+   * Where events go (one audit event per sign-in, refusal and sign-out; rejected cookies): a
+   * function receives one `<ISO time> <event> key=value …` line per event; a pino-compatible
+   * logger (`pino()`) one object per event. Default: lines to stdout.
+   */
+  readonly logger?: LoggerOption;
+  /** Prometheus metrics (prom-client): `{ registry }` to serve them from the app's own registry. Default: a registry of this instance's own. */
+  readonly metrics?: IamAuthMetricsOptions;
 }
 
 /** The options after validation, with defaults filled in; frozen. */
@@ -169,7 +177,8 @@ export interface ResolvedIamAuthOptions {
   readonly replayStore: ReplayStore | undefined;
   readonly failedSignInLimit: ResolvedFailedSignInLimit;
   readonly clock: () => Date;
-  readonly logger: (line: string) => void;
+  readonly logger: LoggerOption;
+  readonly metrics: IamAuthMetricsOptions | undefined;
 }
 
 export const DEFAULT_SESSION_MAX_AGE_SECONDS = 3600;
@@ -204,6 +213,7 @@ const knownOptions = [
   "failedSignInLimit",
   "clock",
   "logger",
+  "metrics",
 ];
 
 const accountIdPattern = /^\d{12}$/;
@@ -288,11 +298,24 @@ export function resolveOptions(options: IamAuthOptions): ResolvedIamAuthOptions 
     );
   }
   const failedSignInLimit = readFailedSignInLimit(input.failedSignInLimit, problems);
-  for (const name of ["clock", "logger"] as const) {
-    const value = input[name];
-    if (value !== undefined && typeof value !== "function") {
-      problems.push(`${name}: must be a function (got ${describe(value)})`);
-    }
+  if (input.clock !== undefined && typeof input.clock !== "function") {
+    problems.push(`clock: must be a function (got ${describe(input.clock)})`);
+  }
+  if (input.logger !== undefined && !isLoggerOption(input.logger)) {
+    problems.push(
+      `logger: must be a function taking one line, or a pino-compatible logger with info(fields, message) (got ${describe(input.logger)})`,
+    );
+  }
+  const metrics = input.metrics;
+  if (
+    metrics !== undefined &&
+    !(
+      isRecord(metrics) &&
+      isRecord(metrics.registry) &&
+      typeof metrics.registry.registerMetric === "function"
+    )
+  ) {
+    problems.push(`metrics: must be { registry } with a prom-client Registry (got ${describe(metrics)})`);
   }
 
   if (problems.length > 0) throw new TypeError(`iamAuth: invalid options:\n  - ${problems.join("\n  - ")}`);
@@ -319,7 +342,8 @@ export function resolveOptions(options: IamAuthOptions): ResolvedIamAuthOptions 
     replayStore: replayStore as ReplayStore | undefined,
     failedSignInLimit: failedSignInLimit as ResolvedFailedSignInLimit,
     clock: (input.clock as (() => Date) | undefined) ?? (() => new Date()),
-    logger: (input.logger as ((line: string) => void) | undefined) ?? writeLineToStdout,
+    logger: (input.logger as LoggerOption | undefined) ?? writeLineToStdout,
+    metrics: metrics as IamAuthMetricsOptions | undefined,
   });
 }
 

@@ -20,4 +20,11 @@ export interface ReplayStore {
    * (this caller may go on), false when it was (a replay). Rejects when the store fails.
    */
   claim(key: string, expiresAt: Date): Promise<boolean>;
+  /**
+   * Resolves when the store can take claims now, rejects when it cannot (e.g. Redis is
+   * unreachable): `/readyz` calls it. Optional: a store without it counts as ready.
+   */
+  check?(): Promise<void>;
+  /** Frees the store's connections at shutdown. Optional. */
+  close?(): Promise<void>;
 }

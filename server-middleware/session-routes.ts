@@ -1,7 +1,7 @@
 import type { RequestHandler, Response } from "express";
+import type { AuditRecorder } from "./audit.js";
 import { sendErrorLine } from "./error-response.js";
 import { IamAuthError } from "./errors.js";
-import type { EventLogger } from "./log.js";
 import { homePathOf } from "./mount-path.js";
 import { describeCrossSite } from "./same-origin.js";
 import { endSession } from "./session.js";
@@ -14,7 +14,7 @@ import { endSession } from "./session.js";
  * site's form cannot either, also on a plain-http app where browsers send no Sec-Fetch-Site.
  * Answers the same whether or not anyone was signed in.
  */
-export function createSignOutRoute(log: EventLogger): RequestHandler {
+export function createSignOutRoute(audit: AuditRecorder): RequestHandler {
   return (req, res) => {
     if (req.method !== "POST") {
       sendMethodNotAllowed(res, req.method, "POST");
@@ -23,17 +23,17 @@ export function createSignOutRoute(log: EventLogger): RequestHandler {
     const crossSite = describeCrossSite(req);
     if (crossSite !== undefined) {
       const error = new IamAuthError("SIGN_OUT_CROSS_SITE", "Sign-out must come from this site");
-      log("sign-out", {
+      audit(req, {
+        action: "sign-out",
         outcome: "refused",
-        code: error.code,
         status: error.status,
-        reason: crossSite,
-        remote: req.ip,
+        reason: error.code,
+        message: crossSite,
       });
       sendErrorLine(res, error.status, error.message);
       return;
     }
-    log("sign-out", { outcome: "signed-out", arn: req.iamIdentity?.arn, remote: req.ip });
+    audit(req, { action: "sign-out", outcome: "success", status: 303, identity: req.iamIdentity?.arn });
     endSession(req);
     req.iamIdentity = undefined;
     req.iamSession = undefined;

@@ -4,7 +4,10 @@ import { createServer, type IncomingMessage, type ServerResponse } from "node:ht
 import { fileURLToPath } from "node:url";
 import { parse as parseYaml } from "yaml";
 import yargs from "yargs";
+import { parseBindAddress, formatHostPort } from "../bind-address.js";
 import { createGateway } from "../gateway.js";
+import { createJsonLogger, LOG_FORMATS, logCommandEvent, type LogFormat } from "../json-logger.js";
+import { startMetricsServer, type MetricsServer } from "../metrics.js";
 import type { GatewayOptions } from "../options.js";
 
 const PROGRAM = "iam-auth-gateway";
@@ -65,7 +68,7 @@ function buildParser() {
         type: "array",
         string: true,
         describe:
-          'requests passed without a session, e.g. "GET /healthz" or "/static/*" (repeatable; path only)',
+          'requests passed without a session, e.g. "GET /status" or "/static/*" (repeatable; path only)',
       },
       "trust-proxy": {
         type: "string",
@@ -90,6 +93,22 @@ function buildParser() {
       "account-header": { type: "string", describe: "default X-Iam-Auth-Account" },
       "user-id-header": { type: "string", describe: "default X-Iam-Auth-User-Id" },
       "assertion-header": { type: "string", describe: "default X-Iam-Auth-Assertion" },
+      "metrics-bind": {
+        type: "string",
+        describe:
+          "address and port of a separate server for /metrics (Prometheus), /healthz and /readyz, e.g. 127.0.0.1:9090; default off",
+      },
+      "log-format": {
+        type: "string",
+        choices: LOG_FORMATS,
+        default: "json",
+        describe: "json: one JSON object per line (pino); text: <time> <event> key=value lines",
+      },
+      "shutdown-timeout": {
+        type: "number",
+        default: 10,
+        describe: "seconds SIGTERM waits for requests in flight before cutting them",
+      },
       "test-sts-endpoint": {
         type: "string",
         hidden: true,
@@ -113,15 +132,16 @@ function readPackageVersion(): string {
   return typeof packageJson.version === "string" ? packageJson.version : "unknown";
 }
 
-/** Parses `host:port`, `:port` or `[v6]:port`. */
-function parseBind(text: string, problems: string[]): { host: string; port: number } | undefined {
-  const match = /^(?:\[([^\]]+)\]|([^:]*)):(\d{1,5})$/.exec(text);
-  const port = Number(match?.[3]);
-  if (match === null || port > 65535) {
-    problems.push(`--bind: must be host:port, e.g. 127.0.0.1:4180 (got ${JSON.stringify(text)})`);
-    return undefined;
-  }
-  return { host: match[1] ?? (match[2] === "" ? "127.0.0.1" : (match[2] ?? "127.0.0.1")), port };
+/** Parses `host:port`, `:port` or `[v6]:port` for `flag`. */
+function parseBind(
+  flag: string,
+  text: string,
+  problems: string[],
+): { host: string; port: number } | undefined {
+  const bind = parseBindAddress(text);
+  if (bind === undefined)
+    problems.push(`--${flag}: must be host:port, e.g. 127.0.0.1:4180 (got ${JSON.stringify(text)})`);
+  return bind;
 }
 
 function readFileOption(flag: string, path: string | undefined, problems: string[]): string | undefined {
@@ -165,7 +185,17 @@ export async function main(
   const problems: string[] = [];
   const str = (name: string): string | undefined => (typeof args[name] === "string" ? args[name] : undefined);
   const list = (name: string): string[] => (Array.isArray(args[name]) ? (args[name] as string[]) : []);
-  const bind = parseBind(str("bind") ?? "127.0.0.1:4180", problems);
+  const bind = parseBind("bind", str("bind") ?? "127.0.0.1:4180", problems);
+  const metricsBindText = str("metrics-bind");
+  const metricsBind =
+    metricsBindText === undefined ? undefined : parseBind("metrics-bind", metricsBindText, problems);
+  const shutdownSeconds = args["shutdown-timeout"];
+  if (typeof shutdownSeconds !== "number" || !(shutdownSeconds > 0) || shutdownSeconds > 3600) {
+    problems.push(
+      `--shutdown-timeout: must be a number of seconds from more than 0 to 3600 (got ${JSON.stringify(args["shutdown-timeout"])})`,
+    );
+  }
+  const logger = createJsonLogger((str("log-format") ?? "json") as LogFormat, 2);
   const secret = readFileOption("session-secret-file", str("session-secret-file"), problems)?.trim();
   if (secret !== undefined && Buffer.byteLength(secret) < MIN_SECRET_BYTES) {
     problems.push(
@@ -187,6 +217,7 @@ export async function main(
   const identityHeaders = Object.fromEntries(Object.entries(headerFlags).filter(([, v]) => v !== undefined));
   const options: GatewayOptions = {
     upstream: str("upstream") ?? "",
+    logger,
     iamAuth: {
       accountId: account,
       sessionSecrets: secret === undefined ? [] : [secret],
@@ -252,13 +283,34 @@ export async function main(
     output.err.write(`${lines.join("")}Run ${PROGRAM} --help to see the options.\n`);
     return 2;
   }
+  let metricsUrl: string | undefined;
+  let metricsServer: MetricsServer | undefined;
+  if (metricsBind !== undefined) {
+    try {
+      metricsServer = await startMetricsServer(metricsBind, started.registry, started.health);
+      metricsUrl = metricsServer.url;
+    } catch (error) {
+      await started.close();
+      output.err.write(
+        `${PROGRAM}: cannot listen on ${formatHostPort(metricsBind.host, metricsBind.port)} for --metrics-bind (${(error as NodeJS.ErrnoException).code ?? String(error)})\n`,
+      );
+      return 1;
+    }
+  }
   server.off("request", queue);
   for (const [req, res] of early.splice(0)) server.emit("request", req, res);
-  output.err.write(
-    `${new Date().toISOString()} listening url=http://${listening} upstream=${options.upstream}\n`,
-  );
+  const ready = { url: `http://${listening}`, upstream: options.upstream, metrics: metricsUrl };
+  logCommandEvent(logger, "listening", ready, `listening url=${ready.url}`);
+  const timeoutMs = Math.round((shutdownSeconds as number) * 1000);
   return new Promise<number>((resolve) => {
-    const stop = (): void => void started.close().then(() => resolve(0));
+    const stop = (signal: string): void => {
+      logCommandEvent(logger, "shutdown", { signal, timeoutMs });
+      void started.shutdown(timeoutMs).then(async (finished) => {
+        await metricsServer?.close();
+        logCommandEvent(logger, "stopped", { finished });
+        resolve(0);
+      });
+    };
     process.once("SIGINT", stop);
     process.once("SIGTERM", stop);
   });

@@ -12,6 +12,7 @@ import {
 } from "../../protocol/index.js";
 import { buildOriginalToken, originalAuthPath } from "../helpers/original-proxy.js";
 import { startService, testLogsDir, type RunningService } from "../helpers/service.js";
+import { findAuditEvents } from "../helpers/audit-log.js";
 
 const { users, keys, region, accountId } = demoAccount;
 const logDir = "example-server-e2e";
@@ -115,7 +116,11 @@ describe("example-server (real processes: local-aws and the example server)", ()
     assert.equal(await home.text(), `${users.demo.arn}\n`);
     const check = await fetch(`${server.url}/check`, { headers: { cookie } });
     assert.equal(await check.text(), `${users.demo.arn}\n`);
-    assert.match(server.output(), new RegExp(` auth outcome=signed-in arn=${users.demo.arn} remote=`));
+    assert.equal(
+      findAuditEvents(server.output(), { action: "sign-in", outcome: "success", identity: users.demo.arn })
+        .length,
+      1,
+    );
   });
 
   it("refuses a token made with the wrong salt: 403, no session", async () => {
@@ -128,7 +133,11 @@ describe("example-server (real processes: local-aws and the example server)", ()
       "The token could not be decrypted: it was altered or made for another app (encryption context mismatch)\n",
     );
     assert.deepEqual(response.headers.getSetCookie(), []);
-    assert.match(server.output(), / auth outcome=denied code=TOKEN_UNREADABLE status=403 /);
+    assert.equal(
+      findAuditEvents(server.output(), { outcome: "refused", reason: "TOKEN_UNREADABLE", status: 403 })
+        .length,
+      1,
+    );
   });
 
   it("refuses a return_url to another site before any AWS call: 403", async () => {

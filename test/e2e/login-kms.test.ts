@@ -238,7 +238,7 @@ describe("KMS login through the proxy (local AWS, example server and proxy as re
       assert.equal(response.body, `${unboundRefusal}\n`);
       assert.equal(response.headers["set-cookie"], undefined);
       assert.equal((await aws.calls())["kms:Decrypt"] ?? 0, 0);
-      await waitForLine(app, /\bauth outcome=denied code=KMS_TOKEN_UNBOUND status=403\b/);
+      await waitForLine(app, /"outcome":"refused","reason":"KMS_TOKEN_UNBOUND","status":403/);
     });
 
     it("an original-style (unbound) token signs in where the app accepts them (IAM_AUTH_KMS_ACCEPT_UNBOUND=true)", async () => {

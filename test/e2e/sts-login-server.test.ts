@@ -16,6 +16,7 @@ import { CookieJar, httpRequest, type HttpResult } from "../helpers/http-client.
 import { awsEnvFor, startLocalAws, type LocalAws } from "../helpers/local-aws.js";
 import { buildOriginalToken } from "../helpers/original-proxy.js";
 import { startService, type RunningService } from "../helpers/service.js";
+import { findAuditEvents } from "../helpers/audit-log.js";
 
 /*
  * The STS method end to end: the local AWS and the example server run as real processes; the
@@ -191,7 +192,7 @@ describe("sign-in with the STS method (real processes: local-aws and example ser
   describe("an STS-only server", () => {
     it("started with no AWS credentials and made no AWS call to start", () => {
       assert.deepEqual(callsWhileStsOnlyStarted, {});
-      assert.match(stsOnly.output(), / listening url=http:\/\/127\.0\.0\.1:\d+\n/);
+      assert.match(stsOnly.output(), /"msg":"listening url=http:\/\/127\.0\.0\.1:\d+"/);
     });
 
     it("challenges with the realm first, methods, its server-id and a nonce, and no KMS headers", async () => {
@@ -238,9 +239,14 @@ describe("sign-in with the STS method (real processes: local-aws and example ser
       assert.equal(body.userId, users.demo.userId);
       assert.equal(Date.parse(body.expiresAt ?? "") - Date.parse(body.issuedAt ?? ""), 3600_000);
       assert.ok(Math.abs(Date.parse(body.issuedAt ?? "") - Date.now()) < 60_000);
-      assert.match(
-        stsOnly.output(),
-        new RegExp(` auth outcome=signed-in arn=${users.demo.arn} remote=\\S+ method=sts`),
+      assert.equal(
+        findAuditEvents(stsOnly.output(), {
+          action: "sign-in",
+          outcome: "success",
+          identity: users.demo.arn,
+          method: "sts",
+        }).length,
+        1,
       );
 
       const signOut = await httpRequest(`${stsOnly.url}/auth/sign-out`, {
@@ -306,7 +312,11 @@ describe("sign-in with the STS method (real processes: local-aws and example ser
       );
       assert.equal(response.headers["set-cookie"], undefined);
       assert.equal(await callCount("sts:GetCallerIdentity"), before);
-      assert.match(stsOnly.output(), / auth outcome=denied code=NONCE_COOKIE_MISSING status=403 /);
+      assert.equal(
+        findAuditEvents(stsOnly.output(), { outcome: "refused", reason: "NONCE_COOKIE_MISSING", status: 403 })
+          .length,
+        1,
+      );
     });
 
     it("refuses a proof for a host that is not STS: 403, nothing is sent there", async () => {
@@ -439,7 +449,10 @@ describe("sign-in with the STS method (real processes: local-aws and example ser
       });
       // The replay is recognised once decrypted (so junk cannot fill the replay store).
       assert.equal(await callCount("kms:Decrypt"), decryptsBefore + 1, "kms:Decrypt calls");
-      assert.match(both.output(), / auth outcome=denied code=TOKEN_REPLAYED status=403 /);
+      assert.equal(
+        findAuditEvents(both.output(), { outcome: "refused", reason: "TOKEN_REPLAYED", status: 403 }).length,
+        1,
+      );
     });
   });
 
@@ -476,7 +489,10 @@ describe("sign-in with the STS method (real processes: local-aws and example ser
         message: `The identity ${users.demo.arn} is not allowed to use this app`,
         stsCalls: 1,
       });
-      assert.match(devOnly.output(), / auth outcome=denied code=NOT_ALLOWED status=403 /);
+      assert.equal(
+        findAuditEvents(devOnly.output(), { outcome: "refused", reason: "NOT_ALLOWED", status: 403 }).length,
+        1,
+      );
     });
   });
 });

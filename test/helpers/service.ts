@@ -29,7 +29,8 @@ export interface StartOptions {
   readonly startTimeoutMs?: number;
 }
 
-const listeningLine = /\blistening url=(\S+)/;
+// Text lines end the URL at a space, JSON lines ("msg":"listening url=…") at the quote.
+const listeningLine = /\blistening url=([^\s"]+)/;
 
 /**
  * Starts one of the project's executables as a real process and resolves once it

@@ -49,7 +49,7 @@ export const runCommand: CliCommand = {
  * @example process.exitCode = await runProxy(options, { out: process.stdout, err: process.stderr })
  */
 export async function runProxy(options: RunOptions, output: CliOutput): Promise<number> {
-  const logger = createStreamLogger();
+  const logger = createStreamLogger(process.stdout, process.stderr, options.logFormat);
   reportProcessWarningsAsLogLines(logger);
   // Only a person at a terminal can type an MFA code; without one, challenges that need a code get 503.
   const readMfaCode = process.stdin.isTTY

@@ -189,6 +189,15 @@ export const allFlags: readonly FlagSpec[] = [
     defaultDescription: "proxy",
   },
   {
+    name: "log-format",
+    kind: "text",
+    group: options,
+    describe:
+      "text or json: how events are written (stdout, warnings on stderr). text: <time> <event> key=value lines; " +
+      "json: one JSON object per line (pino: level, time, event and the event's fields) for a log collector",
+    defaultDescription: "text",
+  },
+  {
     name: "config",
     kind: "text",
     group: options,

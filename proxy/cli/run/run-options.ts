@@ -1,4 +1,5 @@
 import type { AwsLoginOptions } from "../../aws/aws-login.js";
+import type { LogFormat } from "../../common/log.js";
 import type { LoginFlow, LoginMethodPreference } from "../../aws/types.js";
 import { parseBindAddress, type BindAddress } from "../../http/bind-address.js";
 import type { CliEnvironment } from "../command.js";
@@ -19,10 +20,13 @@ export interface RunOptions extends ReachOptions {
   readonly allowOtherUsers: boolean;
   /** Without `aws.mfa.tokenCode`, the code is asked for on the terminal. */
   readonly aws: AwsLoginOptions;
+  /** `--log-format`, default text. */
+  readonly logFormat: LogFormat;
 }
 
 const methods: readonly LoginMethodPreference[] = ["auto", "sts", "kms"];
 const loginFlows: readonly LoginFlow[] = ["proxy", "redirect"];
+const logFormats: readonly LogFormat[] = ["text", "json"];
 // Up to milliseconds: 0.5 is half a second; 600 s is what createProxyServer allows at most.
 const secondsPattern = /^\d+(?:\.\d{1,3})?$/;
 const MAX_UPSTREAM_TIMEOUT_SECONDS = 600;
@@ -40,6 +44,7 @@ export function readRunOptions(flags: FlagReader, env: CliEnvironment): RunOptio
   const upstreamTimeoutMs = readUpstreamTimeoutMs(flags);
   const aws = readAwsOptions(flags, env);
   const allowOtherUsers = flags.boolean("allow-other-users")?.value === true;
+  const logFormat = readChoice(flags, "log-format", logFormats) ?? "text";
   return Object.freeze({
     bind: bind?.value ?? parseBindAddress(DEFAULT_BIND),
     ...reach,
@@ -48,6 +53,7 @@ export function readRunOptions(flags: FlagReader, env: CliEnvironment): RunOptio
     upstreamTimeoutMs,
     allowOtherUsers,
     aws,
+    logFormat,
   });
 }
 

@@ -43,6 +43,9 @@ describe("readExampleEnv", () => {
       proxyAddress: undefined,
       host: "127.0.0.1",
       port: 3000,
+      metricsBind: undefined,
+      logFormat: "json",
+      shutdownTimeoutMs: 10_000,
     });
   });
 
@@ -188,6 +191,9 @@ describe("readExampleEnv: the STS method and access rules", () => {
       proxyAddress: undefined,
       host: "127.0.0.1",
       port: 3000,
+      metricsBind: undefined,
+      logFormat: "json",
+      shutdownTimeoutMs: 10_000,
     });
   });
 
@@ -293,5 +299,36 @@ describe("defaultServerId", () => {
         ],
       );
     });
+  });
+});
+
+describe("readExampleEnv: operations variables", () => {
+  const base = { AWS_ACCOUNT_ID: "111122223333", SECRET_KEY: "s".repeat(32) };
+
+  it("reads METRICS_BIND, LOG_FORMAT and SHUTDOWN_TIMEOUT", () => {
+    const env = readExampleEnv({
+      ...base,
+      METRICS_BIND: "127.0.0.1:9090",
+      LOG_FORMAT: "text",
+      SHUTDOWN_TIMEOUT: "2.5",
+    });
+    assert.deepEqual(env.metricsBind, { host: "127.0.0.1", port: 9090 });
+    assert.equal(env.logFormat, "text");
+    assert.equal(env.shutdownTimeoutMs, 2500);
+  });
+
+  it("reports each bad one, naming the variable and the value", () => {
+    assert.throws(
+      () => readExampleEnv({ ...base, METRICS_BIND: "9090", LOG_FORMAT: "xml", SHUTDOWN_TIMEOUT: "0" }),
+      (error: unknown) => {
+        assert.ok(error instanceof ExampleConfigError);
+        assert.deepEqual(error.problems, [
+          'METRICS_BIND: must be host:port, e.g. 127.0.0.1:9090 (got "9090")',
+          'LOG_FORMAT: must be json or text (got "xml")',
+          'SHUTDOWN_TIMEOUT: must be seconds, more than 0 and at most 3600 (got "0")',
+        ]);
+        return true;
+      },
+    );
   });
 });

@@ -103,7 +103,7 @@ describe("GET /auth", () => {
       const token = app.kms.encrypt(credentialsPlaintext(inFifteenMinutes));
       await send(app.url, authPath(token));
       assert.deepEqual(app.lines, [
-        `${isoTime} auth outcome=signed-in arn=${ALICE_ARN} remote=127.0.0.1 method=kms`,
+        `${isoTime} audit action=sign-in outcome=success status=302 method=kms identity=${ALICE_ARN} remote=127.0.0.1 requestId=ID durationMs=N`,
       ]);
       assertNoSecretsLogged(app.lines, token);
     });
@@ -378,13 +378,14 @@ describe("GET /auth", () => {
       if (refusal.noKmsCall === true || refusal.noStsCall === true)
         assert.equal(app.sts.calls.length, 0, "STS was called");
       assert.equal(app.lines.length, 1);
-      const outcome = refusal.status >= 500 ? "failed" : "denied";
+      const outcome = refusal.status >= 500 ? "failed" : "refused";
       assert.ok(
         app.lines[0]?.startsWith(
-          `${isoTime} auth outcome=${outcome} code=${refusal.code} status=${refusal.status} reason=${JSON.stringify(refusal.message)}`,
+          `${isoTime} audit action=sign-in outcome=${outcome} reason=${refusal.code} status=${refusal.status} `,
         ),
         app.lines[0],
       );
+      assert.ok(app.lines[0]?.includes(` message=${JSON.stringify(refusal.message)}`), app.lines[0]);
       assertNoSecretsLogged(app.lines, new URLSearchParams(path.split("?")[1]).get("token") ?? undefined);
     });
   }
@@ -435,7 +436,7 @@ describe("GET /auth with a KMS token that was already used", () => {
     assert.equal(app.kms.decryptCalls.length, 2);
     assert.equal(app.sts.calls.length, 1, "STS was called for the replay");
     assert.ok(
-      app.lines.at(-1)?.includes(" auth outcome=denied code=TOKEN_REPLAYED status=403 "),
+      app.lines.at(-1)?.includes(" audit action=sign-in outcome=refused reason=TOKEN_REPLAYED status=403 "),
       app.lines.at(-1),
     );
   });
@@ -541,7 +542,7 @@ describe("GET /auth with KMS tokens bound to an app (or not)", () => {
       );
       assert.equal(result.setCookies.length, 0);
       assert.equal(app.kms.decryptCalls.length, 0);
-      assert.ok(app.lines.some((line) => line.includes("code=KMS_TOKEN_UNBOUND")));
+      assert.ok(app.lines.some((line) => line.includes("reason=KMS_TOKEN_UNBOUND")));
     });
   });
 

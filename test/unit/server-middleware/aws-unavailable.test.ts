@@ -37,7 +37,7 @@ describe("GET /auth when AWS cannot be reached", () => {
     assert.deepEqual(result.setCookies, []);
     assert.match(
       app.lines[0] ?? "",
-      / auth outcome=failed code=KMS_UNAVAILABLE status=502 .* cause=ECONNREFUSED /,
+      / audit action=sign-in outcome=failed reason=KMS_UNAVAILABLE status=502 .* cause=ECONNREFUSED$/,
     );
   });
 
@@ -72,7 +72,7 @@ describe("GET /auth when AWS cannot be reached", () => {
     assert.equal(result.body, "internal error\n");
     assert.deepEqual(result.setCookies, []);
     assert.deepEqual(app.lines, [
-      `${isoTime} auth outcome=error status=500 cause=RangeError remote=127.0.0.1 method=kms`,
+      `${isoTime} audit action=sign-in outcome=failed reason=INTERNAL_ERROR status=500 method=kms remote=127.0.0.1 requestId=ID durationMs=N cause=RangeError`,
     ]);
   });
 });

@@ -48,7 +48,7 @@ describe("failedSignInLimit", () => {
       assert.equal(target.stsEndpoint.requests.length, 3, "the 429 cost no STS call");
       assert.match(
         target.lines.at(-1) ?? "",
-        / auth outcome=denied code=SIGN_IN_RATE_LIMITED status=429 reason="Too many failed sign-ins/,
+        / audit action=sign-in outcome=refused reason=SIGN_IN_RATE_LIMITED status=429 remote=\S+ requestId=ID message="Too many failed sign-ins/,
       );
       // A good proof from that address waits too: the limit is per address, not per proof.
       assert.equal((await good(target)).status, 429);

@@ -113,7 +113,7 @@ describe("resolveOptions", () => {
         "kms, sts: configure at least one sign-in method: sts ({ serverId }, needs no AWS credentials) or kms ({ keyId, encryptionContext })",
         "sessionSecrets: must be a non-empty array of secret strings (got an empty array)",
         'authPath: must be a path such as "/auth" (got "auth")',
-        'logger: must be a function (got "stdout")',
+        'logger: must be a function taking one line, or a pino-compatible logger with info(fields, message) (got "stdout")',
       ],
     );
   });
@@ -128,7 +128,7 @@ describe("resolveOptions", () => {
   describe("unknown options", () => {
     it("when an option name is misspelt, names it and lists the known ones", () => {
       assertProblems({ sessionSecret: SECRET_A }, [
-        "sessionSecret: unknown option (known: accountId, kms, sts, sessionSecrets, sessionMaxAgeSeconds, allowedAccounts, allowedPrincipals, publicPaths, authPath, signOutPath, whoamiPath, cookieName, helpUrl, proxyAddress, region, kmsClient, createStsClient, replayStore, failedSignInLimit, clock, logger)",
+        "sessionSecret: unknown option (known: accountId, kms, sts, sessionSecrets, sessionMaxAgeSeconds, allowedAccounts, allowedPrincipals, publicPaths, authPath, signOutPath, whoamiPath, cookieName, helpUrl, proxyAddress, region, kmsClient, createStsClient, replayStore, failedSignInLimit, clock, logger, metrics)",
       ]);
     });
   });
@@ -325,7 +325,7 @@ describe("resolveOptions", () => {
         "kmsClient: must be a KMSClient (got an empty object)",
         'createStsClient: must be a function (got "sts")',
         "clock: must be a function (got 5)",
-        "logger: must be a function (got null)",
+        "logger: must be a function taking one line, or a pino-compatible logger with info(fields, message) (got null)",
       ]);
     });
   });

@@ -27,7 +27,7 @@ describe("POST /auth/sign-out (signOutPath)", () => {
       /^iam-auth-session\.sig=[\w-]+; path=\/; expires=Thu, 01 Jan 1970 00:00:00 GMT; samesite=lax; httponly$/,
     );
     assert.deepEqual(app.lines, [
-      `${START_TIME.toISOString()} sign-out outcome=signed-out arn=${ALICE_ARN} remote=127.0.0.1`,
+      `${START_TIME.toISOString()} audit action=sign-out outcome=success status=303 identity=${ALICE_ARN} remote=127.0.0.1 requestId=ID`,
     ]);
   });
 
@@ -90,7 +90,7 @@ describe("POST /auth/sign-out (signOutPath)", () => {
       assert.equal(result.body, "Sign-out must come from this site\n");
       assert.deepEqual(result.setCookies, []);
       assert.deepEqual(app.lines, [
-        `${START_TIME.toISOString()} sign-out outcome=refused code=SIGN_OUT_CROSS_SITE status=403 reason=${JSON.stringify(reason.replace("PORT", port))} remote=127.0.0.1`,
+        `${START_TIME.toISOString()} audit action=sign-out outcome=refused reason=SIGN_OUT_CROSS_SITE status=403 remote=127.0.0.1 requestId=ID message=${JSON.stringify(reason.replace("PORT", port))}`,
       ]);
       assert.equal((await send(app.url, "/", { headers: { cookie } })).status, 200);
     });

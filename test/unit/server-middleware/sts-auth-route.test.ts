@@ -57,7 +57,7 @@ describe("GET /auth with an STS proof", () => {
       assert.equal(home.status, 200);
       assert.equal(home.body, ALICE_ARN);
       assert.deepEqual(app.lines, [
-        `${isoTime} auth outcome=signed-in arn=${ALICE_ARN} remote=127.0.0.1 method=sts`,
+        `${isoTime} audit action=sign-in outcome=success status=302 method=sts identity=${ALICE_ARN} remote=127.0.0.1 requestId=ID durationMs=N`,
       ]);
     });
 
@@ -235,10 +235,11 @@ describe("GET /auth with an STS proof", () => {
       assert.equal(app.lines.length, 1);
       assert.ok(
         app.lines[0]?.startsWith(
-          `${app.clock.now.toISOString()} auth outcome=denied code=${refusal.code} status=${refusal.status} reason=${JSON.stringify(refusal.message)}`,
+          `${app.clock.now.toISOString()} audit action=sign-in outcome=refused reason=${refusal.code} status=${refusal.status} `,
         ),
         app.lines[0],
       );
+      assert.ok(app.lines[0]?.includes(` message=${JSON.stringify(refusal.message)}`), app.lines[0]);
     });
   }
 
@@ -414,7 +415,10 @@ describe("GET /auth with an STS proof, when the replay store fails", () => {
         assert.equal(result.body, `${message}\n`);
         assert.deepEqual(result.setCookies, []);
         assert.equal(app.stsEndpoint.requests.length, 1);
-        assert.match(app.lines[0] ?? "", new RegExp(` auth outcome=failed code=${code} status=503 `));
+        assert.match(
+          app.lines[0] ?? "",
+          new RegExp(` audit action=sign-in outcome=failed reason=${code} status=503 `),
+        );
       } finally {
         await app.close();
       }

@@ -75,7 +75,8 @@ export async function startTestApp(setup: TestAppOptions = {}): Promise<TestApp>
       sessionSecrets: [SECRET_A],
       publicPaths: ["/health", "/static/*"],
       clock: () => clock.now,
-      logger: (line) => lines.push(line),
+      // Request ids are random and durations vary: fixed stand-ins keep the lines comparable.
+      logger: (line) => lines.push(normaliseAuditLine(line)),
       // Off here: these apps send many refused proofs from one address on purpose; the limit
       // has its own tests (failure-limit.test.ts), which turn it on.
       failedSignInLimit: false,
@@ -201,4 +202,9 @@ export async function readNonce(app: TestApp): Promise<string> {
   const nonce = (await readChallengeParams(app)).get("nonce");
   if (nonce === undefined) throw new Error("the challenge has no nonce");
   return nonce;
+}
+
+/** A log line with its request id and duration replaced by `requestId=ID` and `durationMs=N`. */
+export function normaliseAuditLine(line: string): string {
+  return line.replace(/ requestId=[^\s]+/, " requestId=ID").replace(/ durationMs=[^\s]+/, " durationMs=N");
 }

@@ -24,7 +24,19 @@ describe("the run command's options", () => {
         upstreamTimeoutMs: 30_000,
         allowOtherUsers: false,
         aws: {},
+        logFormat: "text",
       });
+    });
+  });
+
+  describe("--log-format", () => {
+    it("is text by default; json with the flag or IAM_AUTH_PROXY_LOG_FORMAT; anything else is refused", async () => {
+      assert.equal((await readRunOptions([])).logFormat, "text");
+      assert.equal((await readRunOptions(["--log-format", "json"])).logFormat, "json");
+      assert.equal((await readRunOptions([], { IAM_AUTH_PROXY_LOG_FORMAT: "json" })).logFormat, "json");
+      assert.deepEqual(await readProblems(["--log-format", "xml"]), [
+        '--log-format must be text or json (got "xml")',
+      ]);
     });
   });
 
