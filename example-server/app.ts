@@ -1,6 +1,12 @@
 import type { KMSClient } from "@aws-sdk/client-kms";
 import express, { type Express } from "express";
-import { iamAuth, prefersHtml, type StsClientFactory } from "../server-middleware/index.js";
+import {
+  iamAuth,
+  prefersHtml,
+  type ReplayStore,
+  type RevocationStore,
+  type StsClientFactory,
+} from "../server-middleware/index.js";
 import type { ExampleConfig } from "./config.js";
 import { HOME_PAGE_CONTENT_SECURITY_POLICY, renderHomePage } from "./home-page.js";
 
@@ -12,6 +18,9 @@ export interface ExampleAppDependencies {
   readonly createStsClient?: StsClientFactory;
   readonly clock?: () => Date;
   readonly logger?: (line: string) => void;
+  /** Shared stores (main makes them from REDIS_URL); default the middleware's in-memory ones. */
+  readonly replayStore?: ReplayStore;
+  readonly sessionRevocation?: RevocationStore;
 }
 
 /**

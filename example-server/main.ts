@@ -19,6 +19,8 @@
  *                               in the challenge, which only this project's proxy follows)
  *   HELP_URL                    the challenge page's "how to sign in" link: an http(s) URL or a path on the app (default: none)
  *   PROXY_ADDRESS               the HOST:PORT the challenge page tells people to run the proxy on (default 127.0.0.1:8080)
+ *   REDIS_URL                   redis:// or rediss:// Redis shared by several instances: used proofs and
+ *                               signed-out sessions (default: this process's memory, one instance only)
  *   HOST (127.0.0.1), PORT (3000; 0 picks a free port)
  * AWS credentials and AWS_ENDPOINT_URL are the SDK's; STS only with AWS_ACCOUNT_ID needs none.
  *
@@ -32,6 +34,7 @@ import type { AddressInfo } from "node:net";
 import { KMSClient } from "@aws-sdk/client-kms";
 import { STSClient } from "@aws-sdk/client-sts";
 import { createSdkWarningLogger, formatLogLine, reportProcessWarnings } from "../protocol/index.js";
+import { createRedisStores } from "../server-middleware/index.js";
 import { createExampleApp } from "./app.js";
 import { ExampleStartError, resolveExampleConfig, type ExampleConfig } from "./config.js";
 import { defaultServerId, ExampleConfigError, readExampleEnv, type ExampleEnv } from "./env.js";
@@ -66,6 +69,14 @@ async function main(): Promise<void> {
     sts?.destroy();
   }
 
+  // Made once, before listening: a bad REDIS_URL was already reported by readExampleEnv.
+  const redis =
+    config.redisUrl === undefined
+      ? undefined
+      : createRedisStores({ url: config.redisUrl, logger: (line) => process.stderr.write(`${line}\n`) });
+  const shared =
+    redis === undefined ? {} : { replayStore: redis.replayStore, sessionRevocation: redis.sessionRevocation };
+
   const server = createServer();
   server.on("error", (error) => exit(1, formatLogLine("start-failed", { reason: error.message })));
   server.listen(config.port, config.host, () => {
@@ -80,7 +91,10 @@ async function main(): Promise<void> {
       listening = { ...listening, kms: { ...listening.kms, serverId } };
     }
     try {
-      server.on("request", createExampleApp(listening, kms === undefined ? {} : { kmsClient: kms }));
+      server.on(
+        "request",
+        createExampleApp(listening, { ...shared, ...(kms === undefined ? {} : { kmsClient: kms }) }),
+      );
     } catch (error) {
       if (error instanceof TypeError) exit(2, `example-server: cannot start: ${error.message}`);
       throw error;
@@ -93,7 +107,7 @@ async function main(): Promise<void> {
   const stop = (): void => {
     server.close(() => {
       kms?.destroy();
-      process.exit(0);
+      void (redis?.close() ?? Promise.resolve()).finally(() => process.exit(0));
     });
     // Keep-alive connections would hold close() open; nothing is in flight that matters for an example.
     server.closeAllConnections();

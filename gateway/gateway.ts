@@ -4,13 +4,19 @@ import type { Socket } from "node:net";
 import express, { type Express, type Request, type Response } from "express";
 import httpProxy from "http-proxy";
 import { formatLogLine } from "../protocol/index.js";
-import { DEFAULT_AUTH_PATH, DEFAULT_COOKIE_NAME, iamAuth } from "../server-middleware/index.js";
+import {
+  createRedisStores,
+  DEFAULT_AUTH_PATH,
+  DEFAULT_COOKIE_NAME,
+  iamAuth,
+} from "../server-middleware/index.js";
 import { createAssertionSigner } from "./assertion.js";
 import {
   createIdentityHeaderStripper,
   identityHeaderValues,
   setIdentityHeaders,
 } from "./identity-headers.js";
+import { createReadinessRoute, READY_PATH, type ReadinessCheck } from "./health.js";
 import { resolveGatewayOptions, type GatewayOptions } from "./options.js";
 import { skipsAuth } from "./skip-auth.js";
 
@@ -65,6 +71,24 @@ export async function createGateway(
   const sessionCookie = resolved.iamAuth.cookieName ?? DEFAULT_COOKIE_NAME;
   const upgrades = new WeakMap<IncomingMessage, PendingUpgrade>();
   const checkPath = `${resolved.iamAuth.authPath ?? DEFAULT_AUTH_PATH}/check`;
+  // Shared by every gateway given the same URL; without one, iamAuth keeps them in memory.
+  const redis =
+    resolved.redisUrl === undefined
+      ? undefined
+      : createRedisStores({
+          url: resolved.redisUrl,
+          ...(resolved.redisKeyPrefix === undefined ? {} : { keyPrefix: resolved.redisKeyPrefix }),
+          logger: resolved.logger,
+        });
+  const stores = {
+    replayStore: redis?.replayStore ?? resolved.iamAuth.replayStore,
+    sessionRevocation: redis?.sessionRevocation ?? resolved.iamAuth.sessionRevocation,
+  };
+  const readiness: ReadinessCheck[] = [];
+  for (const [name, store] of Object.entries(stores)) {
+    if (store?.check !== undefined)
+      readiness.push({ name, check: () => store.check?.() ?? Promise.resolve() });
+  }
 
   const proxy = httpProxy.createProxyServer({
     target: resolved.upstream.origin,
@@ -96,6 +120,7 @@ export async function createGateway(
   app.get(JWKS_PATH, (_req, res) => {
     res.set("Cache-Control", "public, max-age=300").json(signer.jwks);
   });
+  app.get(READY_PATH, createReadinessRoute(readiness));
   // Before anything reads them: the identity headers are the gateway's alone to set.
   app.use((req, res, next) => {
     if (!req.url.startsWith("/")) {
@@ -121,6 +146,9 @@ export async function createGateway(
   // the request through either way) so the gateway decides how a refusal looks, below.
   const signIn = iamAuth({
     ...resolved.iamAuth,
+    ...(redis === undefined
+      ? {}
+      : { replayStore: redis.replayStore, sessionRevocation: redis.sessionRevocation }),
     publicPaths: [...(resolved.iamAuth.publicPaths ?? []), checkPath, `${checkPath}/*`],
   });
   app.use(signIn);
@@ -190,7 +218,7 @@ export async function createGateway(
         server.closeAllConnections();
         for (const socket of sockets) socket.destroy();
         proxy.close();
-      }),
+      }).then(() => redis?.close()),
   };
 }
 

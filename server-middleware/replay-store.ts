@@ -20,4 +20,10 @@ export interface ReplayStore {
    * (this caller may go on), false when it was (a replay). Rejects when the store fails.
    */
   claim(key: string, expiresAt: Date): Promise<boolean>;
+  /**
+   * Optional readiness probe: resolves when the store can take claims now, rejects (with an
+   * Error saying why) when it cannot, e.g. its Redis is unreachable. A `/readyz` endpoint calls
+   * it; a store without it counts as always ready. It must not claim or change anything.
+   */
+  check?(): Promise<void>;
 }

@@ -175,7 +175,10 @@ describe("the verified-cookie cache", () => {
     const result = await send(app.url, "/auth/sign-out", { method: "POST", headers: { cookie } });
     assert.equal(result.status, 303);
     assertCleared(result);
-    assert.match(app.lines.at(-1) ?? "", /^\S+ sign-out outcome=signed-out arn=\S+ remote=127\.0\.0\.1$/);
+    assert.match(
+      app.lines.at(-1) ?? "",
+      /^\S+ sign-out outcome=signed-out arn=\S+ revoked=true remote=127\.0\.0\.1$/,
+    );
   });
 
   it("when a cached session signs in again, the new session replaces it", async () => {
