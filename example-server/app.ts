@@ -6,6 +6,8 @@ import {
   prefersHtml,
   type IamAuthMetricsOptions,
   type LoggerOption,
+  type ReplayStore,
+  type RevocationStore,
   type StsClientFactory,
 } from "../server-middleware/index.js";
 import type { ExampleConfig } from "./config.js";
@@ -23,6 +25,9 @@ export interface ExampleAppDependencies {
   readonly metrics?: IamAuthMetricsOptions;
   /** /healthz and /readyz, answered before sign-in. */
   readonly health?: Health;
+  /** Shared stores (main makes them from REDIS_URL); default the middleware's in-memory ones. */
+  readonly replayStore?: ReplayStore;
+  readonly sessionRevocation?: RevocationStore;
 }
 
 /**

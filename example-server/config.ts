@@ -32,6 +32,8 @@ export interface ExampleConfig {
   readonly authPath?: string | undefined;
   readonly helpUrl?: string | undefined;
   readonly proxyAddress?: string | undefined;
+  /** REDIS_URL: the shared stores' Redis; undefined: memory (one instance). */
+  readonly redisUrl?: string | undefined;
   readonly host: string;
   readonly port: number;
 }
@@ -96,6 +98,7 @@ export async function resolveExampleConfig(
     authPath: env.authPath,
     helpUrl: env.helpUrl,
     proxyAddress: env.proxyAddress,
+    redisUrl: env.redisUrl,
     host: env.host,
     port: env.port,
   });

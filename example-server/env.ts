@@ -1,6 +1,11 @@
 import { normalizeAuthority } from "../protocol/index.js";
 import { LOG_FORMATS, parseBindAddress, type BindAddress, type LogFormat } from "../gateway/index.js";
-import { describeOptionProblem, type AuthMethod, type TextOptionName } from "../server-middleware/index.js";
+import {
+  describeOptionProblem,
+  describeRedisUrlProblem,
+  type AuthMethod,
+  type TextOptionName,
+} from "../server-middleware/index.js";
 
 /** The example server's settings as read from the environment, before any AWS call. */
 export interface ExampleEnv {
@@ -51,6 +56,8 @@ export interface ExampleEnv {
   readonly helpUrl: string | undefined;
   /** PROXY_ADDRESS: where the challenge page tells people to run the proxy (`proxyAddress`); undefined: 127.0.0.1:8080. */
   readonly proxyAddress: string | undefined;
+  /** REDIS_URL: a redis:// or rediss:// Redis shared by several instances (used proofs, signed-out sessions); undefined: memory. */
+  readonly redisUrl: string | undefined;
   /** HOST, default 127.0.0.1. */
   readonly host: string;
   /** PORT, default 3000; 0 picks a free port. */
@@ -89,7 +96,7 @@ type Env = Readonly<Record<string, string | undefined>>;
  * AWS_DEFAULT_REGION / AWS_REGION, SECRET_KEY, KMS_KEY_ID, KMS_SALT), HOST and PORT, and the
  * STS method's (IAM_AUTH_METHODS, IAM_AUTH_SERVER_ID, IAM_AUTH_TEST_STS_ENDPOINT, ALLOWED_ACCOUNTS,
  * ALLOWED_PRINCIPALS), IAM_AUTH_KMS_ACCEPT_UNBOUND, and IAM_AUTH_PATH, HELP_URL and PROXY_ADDRESS (checked as
- * the middleware checks authPath, helpUrl and proxyAddress). Reports every missing or invalid variable at once; never shows SECRET_KEY.
+ * the middleware checks authPath, helpUrl and proxyAddress), and REDIS_URL. Reports every missing or invalid variable at once; never shows SECRET_KEY.
  * An empty variable counts as unset.
  *
  * @example readExampleEnv({ AWS_ACCOUNT_ID: "111122223333", SECRET_KEY: "…" }) // STS only, no AWS credentials needed
@@ -145,6 +152,10 @@ export function readExampleEnv(env: Env): ExampleEnv {
     ] as const
   ).map(([variable, option]) => readOption(read(variable), variable, option, problems));
 
+  const redisUrl = read("REDIS_URL");
+  const redisProblem = redisUrl === undefined ? undefined : describeRedisUrlProblem("REDIS_URL", redisUrl);
+  if (redisProblem !== undefined) problems.push(redisProblem);
+
   const portText = read("PORT") ?? "3000";
   const port = portPattern.test(portText) ? Number(portText) : NaN;
   if (!(port >= 0 && port <= 65535)) {
@@ -182,6 +193,7 @@ export function readExampleEnv(env: Env): ExampleEnv {
     authPath,
     helpUrl,
     proxyAddress,
+    redisUrl,
     host,
     port,
     metricsBind,

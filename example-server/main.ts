@@ -19,6 +19,8 @@
  *                               in the challenge, which only this project's proxy follows)
  *   HELP_URL                    the challenge page's "how to sign in" link: an http(s) URL or a path on the app (default: none)
  *   PROXY_ADDRESS               the HOST:PORT the challenge page tells people to run the proxy on (default 127.0.0.1:8080)
+ *   REDIS_URL                   redis:// or rediss:// Redis shared by several instances: used proofs and
+ *                               signed-out sessions (default: this process's memory, one instance only)
  *   HOST (127.0.0.1), PORT (3000; 0 picks a free port)
  *   METRICS_BIND                host:port of a separate server for /metrics (Prometheus), /healthz and /readyz (default: none)
  *   LOG_FORMAT                  json (default: one JSON object per line, pino) or text
@@ -46,6 +48,7 @@ import {
   type MetricsServer,
 } from "../gateway/index.js";
 import { createSdkWarningLogger, formatLogLine, reportProcessWarnings } from "../protocol/index.js";
+import { createRedisStores } from "../server-middleware/index.js";
 import { createExampleApp } from "./app.js";
 import { ExampleStartError, resolveExampleConfig, type ExampleConfig } from "./config.js";
 import { defaultServerId, ExampleConfigError, readExampleEnv, type ExampleEnv } from "./env.js";
@@ -81,10 +84,16 @@ async function main(): Promise<void> {
   }
 
   const eventLogger = createJsonLogger(env.logFormat, 1);
+  // Made once, before listening: a bad REDIS_URL was already reported by readExampleEnv.
+  const redis =
+    config.redisUrl === undefined
+      ? undefined
+      : createRedisStores({ url: config.redisUrl, logger: (line) => process.stderr.write(`${line}\n`) });
+  const shared =
+    redis === undefined ? {} : { replayStore: redis.replayStore, sessionRevocation: redis.sessionRevocation };
   const registry = new Registry();
   collectDefaultMetrics({ register: registry });
-  // The example uses the in-memory replay store, which is always ready; a shared store's check() would go here.
-  const health = createHealth({});
+  const health = createHealth(shared);
   let metricsServer: MetricsServer | undefined;
   if (env.metricsBind !== undefined) {
     try {
@@ -111,6 +120,7 @@ async function main(): Promise<void> {
       server.on(
         "request",
         createExampleApp(listening, {
+          ...shared,
           ...(kms === undefined ? {} : { kmsClient: kms }),
           logger: eventLogger,
           metrics: { registry },
@@ -131,6 +141,7 @@ async function main(): Promise<void> {
     void connections.close(env.shutdownTimeoutMs).then(async (finished) => {
       await metricsServer?.close();
       kms?.destroy();
+      await redis?.close();
       logCommandEvent(eventLogger, "stopped", { finished });
       process.exit(0);
     });

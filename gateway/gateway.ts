@@ -13,6 +13,7 @@ import httpProxy from "http-proxy";
 import { Registry } from "prom-client";
 import {
   createEventLogger,
+  createRedisStores,
   DEFAULT_AUTH_PATH,
   DEFAULT_COOKIE_NAME,
   iamAuth,
@@ -88,13 +89,26 @@ export async function createGateway(
   const log = createEventLogger(resolved.logger, () => new Date());
   const registry = resolved.metrics?.registry ?? new Registry();
   const metrics = createGatewayMetrics(registry);
-  const health = createHealth({ replayStore: resolved.iamAuth.replayStore });
   const connections = watchConnections(server);
   const signer = await createAssertionSigner({ ...resolved.assertion, clock: () => new Date() });
   const stripIdentityHeaders = createIdentityHeaderStripper(resolved.identityHeaders);
   const sessionCookie = resolved.iamAuth.cookieName ?? DEFAULT_COOKIE_NAME;
   const upgrades = new WeakMap<IncomingMessage, PendingUpgrade>();
   const checkPath = `${resolved.iamAuth.authPath ?? DEFAULT_AUTH_PATH}/check`;
+  // Shared by every gateway given the same URL; without one, iamAuth keeps them in memory.
+  const redis =
+    resolved.redisUrl === undefined
+      ? undefined
+      : createRedisStores({
+          url: resolved.redisUrl,
+          ...(resolved.redisKeyPrefix === undefined ? {} : { keyPrefix: resolved.redisKeyPrefix }),
+          logger: resolved.logger,
+        });
+  const stores = {
+    replayStore: redis?.replayStore ?? resolved.iamAuth.replayStore,
+    sessionRevocation: redis?.sessionRevocation ?? resolved.iamAuth.sessionRevocation,
+  };
+  const health = createHealth(stores);
 
   // Connections to the app are kept and reused: http-proxy's default opens one per request,
   // which cost more CPU than everything else the gateway does (bench/README.md, figure 7).
@@ -181,6 +195,9 @@ export async function createGateway(
     logger: resolved.logger,
     metrics: { registry },
     ...resolved.iamAuth,
+    ...(redis === undefined
+      ? {}
+      : { replayStore: redis.replayStore, sessionRevocation: redis.sessionRevocation }),
     publicPaths: [...(resolved.iamAuth.publicPaths ?? []), checkPath, `${checkPath}/*`],
   });
   app.use(signIn);
@@ -247,12 +264,13 @@ export async function createGateway(
         connections.closeNow();
         proxy.close();
         upstreamAgent.destroy();
-      }),
+      }).then(() => redis?.close()),
     shutdown: async (timeoutMs) => {
       health.setDraining();
       const finished = await connections.close(timeoutMs);
       proxy.close();
-      await resolved.iamAuth.replayStore?.close?.();
+      upstreamAgent.destroy();
+      await (redis === undefined ? resolved.iamAuth.replayStore?.close?.() : redis.close());
       return finished;
     },
   };

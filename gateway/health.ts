@@ -1,11 +1,14 @@
 import type { IncomingMessage, ServerResponse } from "node:http";
-import type { ReplayStore } from "../server-middleware/index.js";
+/** A store /readyz asks (a ReplayStore, a RevocationStore): its optional check rejects when it is unusable now. */
+export interface ReadinessSource {
+  check?(): Promise<void>;
+}
 
 /** The process is up. */
 export const HEALTH_PATH = "/healthz";
 /** The process can sign people in now (and is not shutting down). */
 export const READY_PATH = "/readyz";
-/** How long /readyz waits for the replay store's check. */
+/** How long /readyz waits for each store's check. */
 const CHECK_TIMEOUT_MS = 2000;
 
 /** The answers of /healthz and /readyz, and the shutdown state they report. */
@@ -17,31 +20,45 @@ export interface Health {
 }
 
 /**
- * /healthz: `200 ok` while the process runs. /readyz: `200 ready` when the replay store's
- * `check()` (when it has one) resolves within 2 s, else `503 not ready: replay store
- * unavailable`; `503 not ready: shutting down` once draining. The answers name no host, key or
- * error text: they are served before sign-in, to anyone.
+ * /healthz: `200 ok` while the process runs. /readyz: `200 ready` when every store's `check()`
+ * (those that have one: the replay store, the session revocation store) resolves within 2 s,
+ * else `503 not ready: <store> unavailable` naming each store that failed (`replay store`,
+ * `session revocation store`); `503 not ready: shutting down` once draining. The answers name
+ * no host, key or error text: they are served before sign-in, to anyone.
  *
- * @example const health = createHealth({ replayStore }); app.use((req, res, next) => health.answer(req, res) || next());
+ * @example const health = createHealth({ replayStore, sessionRevocation }); app.use((req, res, next) => health.answer(req, res) || next());
  */
-export function createHealth(options: { readonly replayStore?: ReplayStore | undefined }): Health {
+export function createHealth(options: {
+  readonly replayStore?: ReadinessSource | undefined;
+  readonly sessionRevocation?: ReadinessSource | undefined;
+}): Health {
   let draining = false;
-  const readiness = async (): Promise<string | undefined> => {
-    if (draining) return "shutting down";
-    const store = options.replayStore;
-    if (store?.check === undefined) return undefined;
+  const stores: readonly [string, ReadinessSource | undefined][] = [
+    ["replay store", options.replayStore],
+    ["session revocation store", options.sessionRevocation],
+  ];
+  const checkOne = async (store: ReadinessSource | undefined): Promise<boolean> => {
+    if (store?.check === undefined) return true;
     let timer: NodeJS.Timeout | undefined;
     const timeout = new Promise<never>((_, reject) => {
       timer = setTimeout(() => reject(new Error("timed out")), CHECK_TIMEOUT_MS);
     });
     try {
       await Promise.race([store.check(), timeout]);
-      return undefined;
+      return true;
     } catch {
-      return "replay store unavailable";
+      return false;
     } finally {
       clearTimeout(timer);
     }
+  };
+  const readiness = async (): Promise<string | undefined> => {
+    if (draining) return "shutting down";
+    const results = await Promise.all(
+      stores.map(async ([name, store]) => [name, await checkOne(store)] as const),
+    );
+    const failed = results.filter(([, ok]) => !ok).map(([name]) => `${name} unavailable`);
+    return failed.length === 0 ? undefined : failed.join(", ");
   };
   return {
     setDraining: () => void (draining = true),

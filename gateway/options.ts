@@ -1,5 +1,11 @@
 import type { Registry } from "prom-client";
-import { isLoggerOption, type IamAuthOptions, type LoggerOption } from "../server-middleware/index.js";
+import {
+  describeKeyPrefixProblem,
+  describeRedisUrlProblem,
+  isLoggerOption,
+  type IamAuthOptions,
+  type LoggerOption,
+} from "../server-middleware/index.js";
 import { MAX_ASSERTION_TTL_SECONDS } from "./assertion.js";
 import {
   checkIdentityHeaderNames,
@@ -37,6 +43,15 @@ export interface GatewayOptions {
   /** How long the app may take to answer, ms. Default 60,000. */
   readonly upstreamTimeoutMs?: number;
   /**
+   * A `redis://` or `rediss://` URL: used proofs and signed-out sessions are kept there, shared by
+   * every gateway instance given the same URL (see README "Several instances: Redis"). Default
+   * none: kept in this process's memory, right for one instance only. Not with
+   * `iamAuth.replayStore` or `iamAuth.sessionRevocation`.
+   */
+  readonly redisUrl?: string;
+  /** Key prefix in that Redis. Default `"iam-auth:"`; give each app its own when they share a Redis. */
+  readonly redisKeyPrefix?: string;
+  /**
    * Where events go, the sign-in's too unless `iamAuth.logger` is set: a function gets one text
    * line per event, a pino-compatible logger one object per event. Default: text lines to stderr.
    */
@@ -59,6 +74,8 @@ export interface ResolvedGatewayOptions {
   readonly skipAuth: readonly SkipAuthRule[];
   readonly trustProxy: boolean | string;
   readonly upstreamTimeoutMs: number;
+  readonly redisUrl: string | undefined;
+  readonly redisKeyPrefix: string | undefined;
   readonly logger: LoggerOption;
   readonly metrics: { readonly registry: Registry } | undefined;
 }
@@ -71,6 +88,8 @@ const knownOptions = new Set([
   "skipAuth",
   "trustProxy",
   "upstreamTimeoutMs",
+  "redisUrl",
+  "redisKeyPrefix",
   "logger",
   "metrics",
 ]);
@@ -133,6 +152,25 @@ export function resolveGatewayOptions(options: GatewayOptions): ResolvedGatewayO
   if (!Number.isInteger(upstreamTimeoutMs) || upstreamTimeoutMs < 1) {
     problems.push(`upstreamTimeoutMs: must be a positive integer (got ${JSON.stringify(upstreamTimeoutMs)})`);
   }
+  const { redisUrl, redisKeyPrefix } = options;
+  if (redisUrl !== undefined) {
+    const problem = describeRedisUrlProblem("redisUrl", redisUrl);
+    if (problem !== undefined) problems.push(problem);
+    for (const name of ["replayStore", "sessionRevocation"] as const) {
+      if (
+        typeof options.iamAuth === "object" &&
+        options.iamAuth !== null &&
+        options.iamAuth[name] !== undefined
+      )
+        problems.push(`iamAuth.${name}: not with redisUrl, which provides it; give one or the other`);
+    }
+  }
+  if (redisKeyPrefix !== undefined) {
+    const problem = describeKeyPrefixProblem("redisKeyPrefix", redisKeyPrefix);
+    if (problem !== undefined) problems.push(problem);
+    else if (redisUrl === undefined)
+      problems.push("redisKeyPrefix: only used with redisUrl; set redisUrl or remove it");
+  }
   if (options.logger !== undefined && !isLoggerOption(options.logger))
     problems.push("logger: must be a function taking one line, or a pino-compatible logger");
   const registry = options.metrics?.registry as Partial<Registry> | undefined;
@@ -149,6 +187,8 @@ export function resolveGatewayOptions(options: GatewayOptions): ResolvedGatewayO
     skipAuth: Object.freeze(skipAuth),
     trustProxy,
     upstreamTimeoutMs,
+    redisUrl,
+    redisKeyPrefix,
     logger: options.logger ?? ((line: string) => void process.stderr.write(`${line}\n`)),
     metrics: options.metrics,
   });

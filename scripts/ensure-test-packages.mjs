@@ -28,6 +28,11 @@ const needed = [
   },
   // /usr/sbin is not on every user's PATH.
   { command: "/usr/sbin/nginx", pkg: "nginx", why: "nginx auth_request in front of the gateway" },
+  {
+    command: "/usr/bin/redis-server",
+    pkg: "redis-server",
+    why: "a real Redis shared by two gateways and example servers (the tests start their own)",
+  },
 ];
 
 function onPath(command) {
@@ -39,7 +44,7 @@ function onPath(command) {
 
 if (process.platform !== "linux") {
   console.error(
-    "setup: not Linux; install curl, Chromium (set CHROMIUM_PATH), certutil, microsocks, nginx and python3 yourself",
+    "setup: not Linux; install curl, Chromium (set CHROMIUM_PATH), certutil, microsocks, nginx, python3 and redis-server yourself",
   );
   process.exit(0);
 }

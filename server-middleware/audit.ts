@@ -31,6 +31,11 @@ export interface AuditRecord {
   readonly message?: string;
   /** The kind of an AWS, store or internal error (its name and code), never its text. */
   readonly cause?: string;
+  /**
+   * Sign-out: whether the shared revocation store took the session's id (false: the store
+   * failed, so other instances accept copies of the cookie until it expires).
+   */
+  readonly revoked?: boolean;
 }
 
 /** Writes one audit event and counts it in the metrics. */
@@ -39,7 +44,7 @@ export type AuditRecorder = (req: Request, record: AuditRecord, startedAt?: bigi
 /**
  * The one place a sign-in, refusal or sign-out is recorded: exactly one `audit` log event
  * (`action`, `outcome`, `reason`, `status`, `method`, `identity`, `remote`, `requestId`,
- * `durationMs`, and `message`/`cause` on refusals) and the matching metrics, so the log and
+ * `durationMs`, `message`/`cause` on refusals, `revoked` on sign-outs) and the matching metrics, so the log and
  * /metrics can never disagree. Never give it a token, cookie, key or credential.
  *
  * @example audit(req, { action: "sign-in", outcome: "success", status: 302, method: "sts", identity: arn }, started)
@@ -67,6 +72,7 @@ export function createAuditRecorder(log: EventLogger, metrics: IamAuthMetrics): 
       durationMs: seconds === undefined ? undefined : Math.round(seconds * 1e4) / 10,
       message: record.message,
       cause: record.cause,
+      revoked: record.revoked,
     });
   };
 }

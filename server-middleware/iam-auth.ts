@@ -26,6 +26,7 @@ import { isPublicPath } from "./public-paths.js";
 import type { ReplayStore } from "./replay-store.js";
 import { createSessionLoader } from "./session-loader.js";
 import { createSignOutRoute, createWhoamiRoute } from "./session-routes.js";
+import { createRevocationCheck, MemoryRevocationStore } from "./stores/index.js";
 import { verifyStsProof } from "./sts-proof.js";
 
 /**
@@ -90,7 +91,11 @@ export function iamAuth(options: IamAuthOptions): Router {
     resolved.failedSignInLimit === false
       ? undefined
       : createFailedSignInLimiter(resolved.failedSignInLimit, audit);
-  const signOutRoute = createSignOutRoute(audit);
+  const revocation = createRevocationCheck(
+    resolved.sessionRevocation ?? new MemoryRevocationStore({ clock: resolved.clock }),
+    log,
+  );
+  const signOutRoute = createSignOutRoute(audit, revocation, resolved.clock);
   const whoamiRoute = createWhoamiRoute(challenge);
 
   const router = express.Router();
@@ -110,7 +115,9 @@ export function iamAuth(options: IamAuthOptions): Router {
     return sendErrorLine(res, error.status, error.message);
   });
   // Sign-in and sign-out write the session: cookie-session always runs there.
-  router.use(createSessionLoader(resolved, log, { writePaths: [resolved.authPath, resolved.signOutPath] }));
+  router.use(
+    createSessionLoader(resolved, log, { writePaths: [resolved.authPath, resolved.signOutPath], revocation }),
+  );
   // Compared as strings rather than registered as routes: Express would read ":" or "*" in them as patterns.
   router.use((req, res, next) => {
     const path = req.path;

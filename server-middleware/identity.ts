@@ -12,6 +12,8 @@ export interface IamIdentity {
 export interface IamSession extends IamIdentity {
   readonly issuedAt: Date;
   readonly expiresAt: Date;
+  /** The random id of this sign-in (in the signed cookie); sign-out revokes sessions by it. Not a secret. */
+  readonly sessionId: string;
 }
 
 declare module "express-serve-static-core" {

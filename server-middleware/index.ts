@@ -27,6 +27,25 @@ export {
   DEFAULT_MAX_REPLAY_ENTRIES,
   type MemoryReplayStoreOptions,
 } from "./memory-replay-store.js";
+export {
+  createRedisStores,
+  describeRedisUrlProblem,
+  describeKeyPrefixProblem,
+  redactRedisUrl,
+  MemoryRevocationStore,
+  RedisReplayStore,
+  RedisRevocationStore,
+  DEFAULT_KEY_PREFIX,
+  REVOCATION_CACHE_MS,
+  type MemoryRevocationStoreOptions,
+  type RedisCommands,
+  type RedisPing,
+  type RedisReplayStoreOptions,
+  type RedisRevocationStoreOptions,
+  type RedisStores,
+  type RedisStoresOptions,
+  type RevocationStore,
+} from "./stores/index.js";
 /** The pages' building blocks, for apps that want their own pages to match (the example server's home uses them). */
 export { html, type SafeHtml, type HtmlValue } from "../protocol/index.js";
 export {

@@ -72,6 +72,11 @@ export class MemoryReplayStore implements ReplayStore {
     return Promise.resolve(true);
   }
 
+  /** Always ready: this process's memory cannot be unreachable (a full store still answers, with 503). */
+  check(): Promise<void> {
+    return Promise.resolve();
+  }
+
   #sweep(now: number): void {
     if (now < this.#earliestExpiry) return;
     let earliest = Infinity;

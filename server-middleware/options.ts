@@ -15,6 +15,7 @@ import { isExactPath, isPathPattern } from "./public-paths.js";
 import { isLoggerOption, type LoggerOption } from "./log.js";
 import type { IamAuthMetricsOptions } from "./metrics.js";
 import type { ReplayStore } from "./replay-store.js";
+import type { RevocationStore } from "./stores/index.js";
 
 /**
  * Makes the STS client that calls GetCallerIdentity with the credentials from one token.
@@ -131,6 +132,12 @@ export interface IamAuthOptions {
    */
   readonly replayStore?: ReplayStore;
   /**
+   * Remembers signed-out sessions, so sign-out ends a session everywhere, not only in the browser
+   * that signed out. Default: a `MemoryRevocationStore` (this process only); several instances
+   * need one shared store: `createRedisStores({ url }).sessionRevocation`.
+   */
+  readonly sessionRevocation?: RevocationStore;
+  /**
    * Failed sign-ins one client address (Express's `req.ip`: set `trust proxy` behind a load
    * balancer) may make at `authPath` before it gets 429 with Retry-After. Every failing proof may
    * cost this server an STS or KMS call, so this is what keeps junk from making it call AWS at will.
@@ -175,6 +182,7 @@ export interface ResolvedIamAuthOptions {
   readonly createStsClient: StsClientFactory | undefined;
   /** undefined: the middleware makes a MemoryReplayStore. */
   readonly replayStore: ReplayStore | undefined;
+  readonly sessionRevocation: RevocationStore | undefined;
   readonly failedSignInLimit: ResolvedFailedSignInLimit;
   readonly clock: () => Date;
   readonly logger: LoggerOption;
@@ -210,6 +218,7 @@ const knownOptions = [
   "kmsClient",
   "createStsClient",
   "replayStore",
+  "sessionRevocation",
   "failedSignInLimit",
   "clock",
   "logger",
@@ -297,6 +306,19 @@ export function resolveOptions(options: IamAuthOptions): ResolvedIamAuthOptions 
       `replayStore: must be an object with a claim(key, expiresAt) method (got ${describe(replayStore)})`,
     );
   }
+  const sessionRevocation = input.sessionRevocation;
+  if (
+    sessionRevocation !== undefined &&
+    !(
+      isRecord(sessionRevocation) &&
+      typeof sessionRevocation.revoke === "function" &&
+      typeof sessionRevocation.isRevoked === "function"
+    )
+  ) {
+    problems.push(
+      `sessionRevocation: must be an object with revoke(sessionId, expiresAt) and isRevoked(sessionId) methods (got ${describe(sessionRevocation)})`,
+    );
+  }
   const failedSignInLimit = readFailedSignInLimit(input.failedSignInLimit, problems);
   if (input.clock !== undefined && typeof input.clock !== "function") {
     problems.push(`clock: must be a function (got ${describe(input.clock)})`);
@@ -340,6 +362,7 @@ export function resolveOptions(options: IamAuthOptions): ResolvedIamAuthOptions 
     kmsClient: input.kmsClient as KMSClient | undefined,
     createStsClient: input.createStsClient as StsClientFactory | undefined,
     replayStore: replayStore as ReplayStore | undefined,
+    sessionRevocation: sessionRevocation as RevocationStore | undefined,
     failedSignInLimit: failedSignInLimit as ResolvedFailedSignInLimit,
     clock: (input.clock as (() => Date) | undefined) ?? (() => new Date()),
     logger: (input.logger as LoggerOption | undefined) ?? writeLineToStdout,

@@ -21,8 +21,9 @@ export interface ReplayStore {
    */
   claim(key: string, expiresAt: Date): Promise<boolean>;
   /**
-   * Resolves when the store can take claims now, rejects when it cannot (e.g. Redis is
-   * unreachable): `/readyz` calls it. Optional: a store without it counts as ready.
+   * Optional readiness probe: resolves when the store can take claims now, rejects (with an
+   * Error saying why) when it cannot, e.g. its Redis is unreachable. A `/readyz` endpoint calls
+   * it; a store without it counts as always ready. It must not claim or change anything.
    */
   check?(): Promise<void>;
   /** Frees the store's connections at shutdown. Optional. */

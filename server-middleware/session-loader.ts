@@ -11,6 +11,7 @@ import {
   type StoredSession,
 } from "./session.js";
 import { VerifiedSessionCache } from "./session-cache.js";
+import type { RevocationCheck } from "./stores/index.js";
 import {
   createCookieSession,
   createSessionCookieReader,
@@ -27,6 +28,8 @@ type LoaderSettings = Pick<
 export interface SessionLoaderOptions {
   /** Paths whose handlers start or end sessions (sign-in, sign-out): cookie-session runs on every request to them. */
   readonly writePaths: readonly string[];
+  /** Whether a session was signed out (at any instance sharing the store). Asked for every valid session, cached ones included. */
+  readonly revocation: RevocationCheck;
   /** How many verified cookies it remembers. Default `DEFAULT_SESSION_CACHE_ENTRIES`. */
   readonly cacheEntries?: number;
 }
@@ -48,6 +51,10 @@ interface CachedSession {
  * and the decoding, never the per-request checks (lifetime from `issuedAt`, allowedAccounts,
  * allowedPrincipals), and its response sets no cookie. A pair that fails those checks is
  * forgotten and goes through cookie-session, which logs and clears it as before.
+ *
+ * Every valid session, remembered or not, is then checked against `revocation`: a signed-out
+ * session's cookie is cleared and counts as no session. That check answers from memory for
+ * up to REVOCATION_CACHE_MS and fails open (see RevocationCheck.isRevoked).
  */
 export function createSessionLoader(
   settings: LoaderSettings,
@@ -69,41 +76,71 @@ export function createSessionLoader(
     const now = settings.clock();
     const pair = readCookiePair(req.headers.cookie);
     const mountPath = req.baseUrl;
-    if (pair !== undefined && !writePaths.includes(req.path)) {
-      const cached = cache.find(pair.value, pair.signature);
-      if (cached !== undefined) {
-        const state = checkStoredSession(cached.stored, rules, now, mountPath);
-        if (state.kind === "valid") {
-          req.iamIdentity = cached.identity;
-          req.iamSession = state.session;
+    const load = (): void => {
+      // Whatever ran before cannot sign anyone in: both are set here, or cleared.
+      req.iamIdentity = undefined;
+      req.iamSession = undefined;
+      runCookieSession(req, res, (error?: unknown) => {
+        if (error !== undefined) {
+          next(error);
+          return;
+        }
+        const state = readSessionState(req, settings.cookieName, rules, now, mountPath);
+        if (state.kind === "rejected") {
+          reject(state.reason);
+          return;
+        }
+        if (state.kind === "none") {
           next();
           return;
         }
-        cache.forget(pair.value, pair.signature);
-      }
+        void options.revocation.isRevoked(state.stored.sessionId, now).then((revoked) => {
+          if (revoked) {
+            reject("the session was signed out");
+            return;
+          }
+          const { arn, account, userId } = state.stored;
+          const identity: IamIdentity = Object.freeze({ arn, account, userId });
+          req.iamIdentity = identity;
+          req.iamSession = state.session;
+          // A valid session means cookie-session verified exactly this pair (same header, same parsing).
+          if (pair !== undefined && !setsSignatureCookie(res, settings.cookieName)) {
+            cache.remember(pair.value, pair.signature, { stored: state.stored, identity });
+          }
+          next();
+        });
+      });
+    };
+    const reject = (reason: string): void => {
+      log("session", { outcome: "ignored", reason, remote: req.ip });
+      req.session = null;
+      next();
+    };
+
+    if (pair === undefined || writePaths.includes(req.path)) {
+      load();
+      return;
     }
-    // Whatever ran before cannot sign anyone in: both are set here, or cleared.
-    req.iamIdentity = undefined;
-    req.iamSession = undefined;
-    runCookieSession(req, res, (error?: unknown) => {
-      if (error !== undefined) {
-        next(error);
+    const cached = cache.find(pair.value, pair.signature);
+    if (cached === undefined) {
+      load();
+      return;
+    }
+    const state = checkStoredSession(cached.stored, rules, now, mountPath);
+    if (state.kind !== "valid") {
+      cache.forget(pair.value, pair.signature);
+      load();
+      return;
+    }
+    void options.revocation.isRevoked(cached.stored.sessionId, now).then((revoked) => {
+      if (revoked) {
+        // cookie-session runs again to clear the cookie; the revocation is now known locally.
+        cache.forget(pair.value, pair.signature);
+        load();
         return;
       }
-      const state = readSessionState(req, settings.cookieName, rules, now, mountPath);
-      if (state.kind === "valid") {
-        const { arn, account, userId } = state.stored;
-        const identity: IamIdentity = Object.freeze({ arn, account, userId });
-        req.iamIdentity = identity;
-        req.iamSession = state.session;
-        // A valid session means cookie-session verified exactly this pair (same header, same parsing).
-        if (pair !== undefined && !setsSignatureCookie(res, settings.cookieName)) {
-          cache.remember(pair.value, pair.signature, { stored: state.stored, identity });
-        }
-      } else if (state.kind === "rejected") {
-        log("session", { outcome: "ignored", reason: state.reason, remote: req.ip });
-        req.session = null;
-      }
+      req.iamIdentity = cached.identity;
+      req.iamSession = state.session;
       next();
     });
   };

@@ -5,6 +5,7 @@ import { IamAuthError } from "./errors.js";
 import { homePathOf } from "./mount-path.js";
 import { describeCrossSite } from "./same-origin.js";
 import { endSession } from "./session.js";
+import type { RevocationCheck } from "./stores/index.js";
 
 /**
  * POST <signOutPath>: ends the session (the response clears the cookie) and redirects 303 to
@@ -13,9 +14,18 @@ import { endSession } from "./session.js";
  * of another origin; see describeCrossSite) is refused with 403 SIGN_OUT_CROSS_SITE, so another
  * site's form cannot either, also on a plain-http app where browsers send no Sec-Fetch-Site.
  * Answers the same whether or not anyone was signed in.
+ *
+ * The session is also revoked (`revocation`) until it would have expired, so a copy of its
+ * cookie stops working at every instance sharing the store, not only in this browser. When the
+ * store fails, the cookie is still cleared and the session revoked in this process; the log
+ * says `revoked=false` (other instances accept copies of the cookie until it expires).
  */
-export function createSignOutRoute(audit: AuditRecorder): RequestHandler {
-  return (req, res) => {
+export function createSignOutRoute(
+  audit: AuditRecorder,
+  revocation: RevocationCheck,
+  clock: () => Date,
+): RequestHandler {
+  return (req, res, next) => {
     if (req.method !== "POST") {
       sendMethodNotAllowed(res, req.method, "POST");
       return;
@@ -33,12 +43,27 @@ export function createSignOutRoute(audit: AuditRecorder): RequestHandler {
       sendErrorLine(res, error.status, error.message);
       return;
     }
-    audit(req, { action: "sign-out", outcome: "success", status: 303, identity: req.iamIdentity?.arn });
-    endSession(req);
-    req.iamIdentity = undefined;
-    req.iamSession = undefined;
-    res.set("Cache-Control", "no-store");
-    res.redirect(303, homePathOf(req.baseUrl));
+    const session = req.iamSession;
+    const revoking =
+      session === undefined
+        ? Promise.resolve(undefined)
+        : revocation.revoke(session.sessionId, session.expiresAt, clock());
+    revoking
+      .then((revoked) => {
+        audit(req, {
+          action: "sign-out",
+          outcome: "success",
+          status: 303,
+          identity: req.iamIdentity?.arn,
+          ...(revoked === undefined ? {} : { revoked }),
+        });
+        endSession(req);
+        req.iamIdentity = undefined;
+        req.iamSession = undefined;
+        res.set("Cache-Control", "no-store");
+        res.redirect(303, homePathOf(req.baseUrl));
+      })
+      .catch(next);
   };
 }
 

@@ -1,3 +1,4 @@
+import { randomBytes } from "node:crypto";
 import type { Request } from "express";
 import { parseArn } from "../protocol/index.js";
 import type { IdentityCheck } from "./authorization.js";
@@ -11,11 +12,20 @@ export interface StoredSession {
   /** When the sign-in happened, in milliseconds since the epoch. */
   readonly issuedAt: number;
   /**
+   * A random id naming this sign-in (128 bits, base64url), so sign-out can revoke exactly this
+   * session everywhere (`RevocationStore`). Not a secret: the cookie's signature is what proves
+   * the session; the id only names it. Stored in the cookie as `sid`.
+   */
+  readonly sessionId: string;
+  /**
    * Where the middleware that signed it in is mounted ("" at the root; stored only under a
    * mount, so a root session's cookie is what it always was). It is accepted only there.
    */
   readonly mountPath: string;
 }
+
+/** A session id as startSession makes it: 16 random bytes in base64url. */
+const sessionIdPattern = /^[A-Za-z0-9_-]{22}$/;
 
 /** How far in the future `issuedAt` may be, for servers whose clocks disagree a little. */
 const CLOCK_SKEW_MS = 60_000;
@@ -75,17 +85,21 @@ export function checkStoredSession(
       userId: stored.userId,
       issuedAt: new Date(stored.issuedAt),
       expiresAt: new Date(stored.issuedAt + maxAgeMs),
+      sessionId: stored.sessionId,
     }),
   };
 }
 
 /**
  * The session in a decoded cookie, or undefined when it is not one of this protocol's:
- * the four fields with their types (and `mountPath`, a string, when there), and an ARN whose
- * account is the session's account.
+ * the five fields with their types (and `mountPath`, a string, when there), and an ARN whose
+ * account is the session's account. A cookie without `sid` (made before sessions could be
+ * revoked) is not one: its sign-out could not be honoured by other instances, so it counts as
+ * no session and the caller signs in again (which this project's proxy does by itself).
  */
 export function toStoredSession(value: Record<string, unknown>): StoredSession | undefined {
-  const { arn, account, userId, issuedAt, mountPath = "" } = value;
+  const { arn, account, userId, issuedAt, sid, mountPath = "" } = value;
+  if (typeof sid !== "string" || !sessionIdPattern.test(sid)) return undefined;
   if (typeof arn !== "string" || typeof account !== "string" || typeof userId !== "string" || userId === "") {
     return undefined;
   }
@@ -96,7 +110,7 @@ export function toStoredSession(value: Record<string, unknown>): StoredSession |
   } catch {
     return undefined;
   }
-  return { arn, account, userId, issuedAt, mountPath };
+  return { arn, account, userId, issuedAt, sessionId: sid, mountPath };
 }
 
 /**
@@ -109,6 +123,7 @@ export function startSession(req: Request, identity: IamIdentity, now: Date, mou
     account: identity.account,
     userId: identity.userId,
     issuedAt: now.getTime(),
+    sid: randomBytes(16).toString("base64url"),
     ...(mountPath === "" ? {} : { mountPath }),
   };
   requireCookieSession(req);

@@ -5,6 +5,11 @@ import { fileURLToPath } from "node:url";
 import { parse as parseYaml } from "yaml";
 import yargs from "yargs";
 import { parseBindAddress, formatHostPort } from "../bind-address.js";
+import {
+  describeKeyPrefixProblem,
+  describeRedisUrlProblem,
+  redactRedisUrl,
+} from "../../server-middleware/index.js";
 import { createGateway } from "../gateway.js";
 import { createJsonLogger, LOG_FORMATS, logCommandEvent, type LogFormat } from "../json-logger.js";
 import { startMetricsServer, type MetricsServer } from "../metrics.js";
@@ -21,107 +26,120 @@ interface Output {
 
 /** The command line, parsed by yargs: flags, then `IAM_AUTH_GATEWAY_*` variables, then `--config`. */
 function buildParser() {
-  return yargs()
-    .scriptName(PROGRAM)
-    .usage(
-      `${PROGRAM} --upstream URL --account ID --session-secret-file FILE [options]\n\nSigns people in with their AWS IAM identity and passes their requests to the app at --upstream with the identity in headers and a signed assertion.`,
-    )
-    .env("IAM_AUTH_GATEWAY")
-    .config(
-      "config",
-      "a JSON or YAML file with any of these options (flags and variables win)",
-      (path: string) => parseYaml(readFileSync(path, "utf8")) as Record<string, unknown>,
-    )
-    .options({
-      upstream: {
-        type: "string",
-        demandOption: true,
-        describe: "the app: its http(s) origin, e.g. http://127.0.0.1:8000",
-      },
-      bind: { type: "string", default: "127.0.0.1:4180", describe: "address and port to listen on" },
-      account: {
-        type: "string",
-        demandOption: true,
-        describe: "the AWS account id people sign in from (the realm)",
-      },
-      "allowed-account": {
-        type: "array",
-        string: true,
-        describe: "further accounts allowed to sign in (repeatable)",
-      },
-      "allowed-principal": {
-        type: "array",
-        string: true,
-        describe:
-          "ARN patterns allowed, e.g. arn:aws:iam::111122223333:role/Dev* (repeatable); default everyone in the accounts",
-      },
-      "server-id": {
-        type: "string",
-        describe: "the host[:port] people reach the gateway by; default the --bind address",
-      },
-      "session-secret-file": {
-        type: "string",
-        demandOption: true,
-        describe: `a file holding the session secret (≥ ${MIN_SECRET_BYTES} bytes)`,
-      },
-      "skip-auth": {
-        type: "array",
-        string: true,
-        describe:
-          'requests passed without a session, e.g. "GET /status" or "/static/*" (repeatable; path only)',
-      },
-      "trust-proxy": {
-        type: "string",
-        describe:
-          "Express trust proxy: which load balancer's X-Forwarded-* to believe (e.g. loopback); default none",
-      },
-      "assertion-issuer": {
-        type: "string",
-        describe: "iss of the identity assertion; default iam-auth-gateway",
-      },
-      "assertion-audience": {
-        type: "string",
-        describe: "aud of the identity assertion; default the upstream origin",
-      },
-      "assertion-key-file": {
-        type: "string",
-        describe:
-          "EC P-256 private key (PKCS #8 PEM) to sign assertions with; default a new key at each start",
-      },
-      "user-header": { type: "string", describe: "header with the ARN; default X-Forwarded-User" },
-      "arn-header": { type: "string", describe: "default X-Iam-Auth-Arn" },
-      "account-header": { type: "string", describe: "default X-Iam-Auth-Account" },
-      "user-id-header": { type: "string", describe: "default X-Iam-Auth-User-Id" },
-      "assertion-header": { type: "string", describe: "default X-Iam-Auth-Assertion" },
-      "metrics-bind": {
-        type: "string",
-        describe:
-          "address and port of a separate server for /metrics (Prometheus), /healthz and /readyz, e.g. 127.0.0.1:9090; default off",
-      },
-      "log-format": {
-        type: "string",
-        choices: LOG_FORMATS,
-        default: "json",
-        describe: "json: one JSON object per line (pino); text: <time> <event> key=value lines",
-      },
-      "shutdown-timeout": {
-        type: "number",
-        default: 10,
-        describe: "seconds SIGTERM waits for requests in flight before cutting them",
-      },
-      "test-sts-endpoint": {
-        type: "string",
-        hidden: true,
-        describe: "test only: the local STS origin proofs are checked against",
-      },
-    })
-    .strict()
-    .version(readPackageVersion())
-    .help()
-    .wrap(Math.min(100, process.stdout.columns ?? 100))
-    .exitProcess(false)
-    .parserConfiguration({ "camel-case-expansion": false })
-    .fail(false);
+  return (
+    yargs()
+      .scriptName(PROGRAM)
+      .usage(
+        `${PROGRAM} --upstream URL --account ID --session-secret-file FILE [options]\n\nSigns people in with their AWS IAM identity and passes their requests to the app at --upstream with the identity in headers and a signed assertion.`,
+      )
+      .env("IAM_AUTH_GATEWAY")
+      .config(
+        "config",
+        "a JSON or YAML file with any of these options (flags and variables win)",
+        (path: string) => parseYaml(readFileSync(path, "utf8")) as Record<string, unknown>,
+      )
+      .options({
+        upstream: {
+          type: "string",
+          demandOption: true,
+          describe: "the app: its http(s) origin, e.g. http://127.0.0.1:8000",
+        },
+        bind: { type: "string", default: "127.0.0.1:4180", describe: "address and port to listen on" },
+        account: {
+          type: "string",
+          demandOption: true,
+          describe: "the AWS account id people sign in from (the realm)",
+        },
+        "allowed-account": {
+          type: "array",
+          string: true,
+          describe: "further accounts allowed to sign in (repeatable)",
+        },
+        "allowed-principal": {
+          type: "array",
+          string: true,
+          describe:
+            "ARN patterns allowed, e.g. arn:aws:iam::111122223333:role/Dev* (repeatable); default everyone in the accounts",
+        },
+        "server-id": {
+          type: "string",
+          describe: "the host[:port] people reach the gateway by; default the --bind address",
+        },
+        "session-secret-file": {
+          type: "string",
+          demandOption: true,
+          describe: `a file holding the session secret (≥ ${MIN_SECRET_BYTES} bytes)`,
+        },
+        "skip-auth": {
+          type: "array",
+          string: true,
+          describe:
+            'requests passed without a session, e.g. "GET /status" or "/static/*" (repeatable; path only)',
+        },
+        "trust-proxy": {
+          type: "string",
+          describe:
+            "Express trust proxy: which load balancer's X-Forwarded-* to believe (e.g. loopback); default none",
+        },
+        "assertion-issuer": {
+          type: "string",
+          describe: "iss of the identity assertion; default iam-auth-gateway",
+        },
+        "assertion-audience": {
+          type: "string",
+          describe: "aud of the identity assertion; default the upstream origin",
+        },
+        "assertion-key-file": {
+          type: "string",
+          describe:
+            "EC P-256 private key (PKCS #8 PEM) to sign assertions with; default a new key at each start",
+        },
+        "redis-url": {
+          type: "string",
+          describe:
+            "redis:// or rediss:// (TLS) URL of a Redis shared by every instance: used proofs and signed-out sessions (default: this process's memory, one instance only)",
+        },
+        "redis-key-prefix": {
+          type: "string",
+          describe: "prefix of the keys in that Redis; default iam-auth:",
+        },
+        "user-header": { type: "string", describe: "header with the ARN; default X-Forwarded-User" },
+        "arn-header": { type: "string", describe: "default X-Iam-Auth-Arn" },
+        "account-header": { type: "string", describe: "default X-Iam-Auth-Account" },
+        "user-id-header": { type: "string", describe: "default X-Iam-Auth-User-Id" },
+        "assertion-header": { type: "string", describe: "default X-Iam-Auth-Assertion" },
+        "metrics-bind": {
+          type: "string",
+          describe:
+            "address and port of a separate server for /metrics (Prometheus), /healthz and /readyz, e.g. 127.0.0.1:9090; default off",
+        },
+        "log-format": {
+          type: "string",
+          choices: LOG_FORMATS,
+          default: "json",
+          describe: "json: one JSON object per line (pino); text: <time> <event> key=value lines",
+        },
+        "shutdown-timeout": {
+          type: "number",
+          default: 10,
+          describe: "seconds SIGTERM waits for requests in flight before cutting them",
+        },
+        "test-sts-endpoint": {
+          type: "string",
+          hidden: true,
+          describe: "test only: the local STS origin proofs are checked against",
+        },
+      })
+      .strict()
+      .version(readPackageVersion())
+      .help()
+      .wrap(Math.min(100, process.stdout.columns ?? 100))
+      .exitProcess(false)
+      // camelCase aliases stay on: yargs reads IAM_AUTH_GATEWAY_SESSION_SECRET_FILE as sessionSecretFile,
+      // which only matches --session-secret-file through them.
+      .parserConfiguration({ "camel-case-expansion": true })
+      .fail(false)
+  );
 }
 
 function readPackageVersion(): string {
@@ -214,6 +232,17 @@ export async function main(
     userId: str("user-id-header"),
     assertion: str("assertion-header"),
   };
+  const redisUrl = str("redis-url");
+  const redisKeyPrefix = str("redis-key-prefix");
+  if (redisUrl !== undefined) {
+    const problem = describeRedisUrlProblem("--redis-url", redisUrl);
+    if (problem !== undefined) problems.push(problem);
+  }
+  if (redisKeyPrefix !== undefined) {
+    const problem = describeKeyPrefixProblem("--redis-key-prefix", redisKeyPrefix);
+    if (problem !== undefined) problems.push(problem);
+    else if (redisUrl === undefined) problems.push("--redis-key-prefix: only used with --redis-url");
+  }
   const identityHeaders = Object.fromEntries(Object.entries(headerFlags).filter(([, v]) => v !== undefined));
   const options: GatewayOptions = {
     upstream: str("upstream") ?? "",
@@ -234,6 +263,8 @@ export async function main(
       ...(assertionKey === undefined ? {} : { privateKeyPem: assertionKey }),
     },
     skipAuth: list("skip-auth"),
+    ...(redisUrl === undefined ? {} : { redisUrl }),
+    ...(redisKeyPrefix === undefined ? {} : { redisKeyPrefix }),
     ...(str("trust-proxy") === undefined
       ? {}
       : { trustProxy: str("trust-proxy") === "true" ? true : str("trust-proxy") }),
@@ -299,7 +330,12 @@ export async function main(
   }
   server.off("request", queue);
   for (const [req, res] of early.splice(0)) server.emit("request", req, res);
-  const ready = { url: `http://${listening}`, upstream: options.upstream, metrics: metricsUrl };
+  const ready = {
+    url: `http://${listening}`,
+    upstream: options.upstream,
+    metrics: metricsUrl,
+    redis: redisUrl === undefined ? undefined : redactRedisUrl(new URL(redisUrl)),
+  };
   logCommandEvent(logger, "listening", ready, `listening url=${ready.url}`);
   const timeoutMs = Math.round((shutdownSeconds as number) * 1000);
   return new Promise<number>((resolve) => {

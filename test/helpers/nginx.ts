@@ -8,9 +8,10 @@ import {
   rmSync,
   writeFileSync,
 } from "node:fs";
-import { connect, createServer, type AddressInfo } from "node:net";
+import { connect } from "node:net";
 import { tmpdir } from "node:os";
 import { delimiter, dirname, join } from "node:path";
+import { freePort } from "./free-port.js";
 import { testLogsDir } from "./service.js";
 
 /** Debian's nginx: on PATH, or where the package puts it (/usr/sbin is not on every user's PATH). */
@@ -26,15 +27,6 @@ export interface RunningNginx {
   readonly pid: number;
   output(): string;
   stop(): Promise<void>;
-}
-
-/** A port free on 127.0.0.1 now (nginx cannot report the port it picked for `listen 0`). */
-async function freePort(): Promise<number> {
-  const probe = createServer();
-  await new Promise<void>((resolve) => probe.listen(0, "127.0.0.1", resolve));
-  const { port } = probe.address() as AddressInfo;
-  await new Promise((resolve) => probe.close(resolve));
-  return port;
 }
 
 async function waitForPort(port: number, child: ChildProcess, output: () => string): Promise<void> {

@@ -64,6 +64,7 @@ describe("resolveExampleConfig", () => {
       authPath: undefined,
       helpUrl: undefined,
       proxyAddress: undefined,
+      redisUrl: undefined,
       host: "127.0.0.1",
       port: 3000,
     });

@@ -41,6 +41,7 @@ describe("readExampleEnv", () => {
       authPath: undefined,
       helpUrl: undefined,
       proxyAddress: undefined,
+      redisUrl: undefined,
       host: "127.0.0.1",
       port: 3000,
       metricsBind: undefined,
@@ -189,6 +190,7 @@ describe("readExampleEnv: the STS method and access rules", () => {
       authPath: undefined,
       helpUrl: undefined,
       proxyAddress: undefined,
+      redisUrl: undefined,
       host: "127.0.0.1",
       port: 3000,
       metricsBind: undefined,
@@ -330,5 +332,20 @@ describe("readExampleEnv: operations variables", () => {
         return true;
       },
     );
+  });
+});
+
+describe("REDIS_URL", () => {
+  it("reads a redis:// or rediss:// URL as given", () => {
+    assert.equal(
+      readExampleEnv({ ...complete, REDIS_URL: "rediss://:pw@cache:6380/0" }).redisUrl,
+      "rediss://:pw@cache:6380/0",
+    );
+  });
+
+  it("refuses another scheme, naming the variable and hiding the password", () => {
+    assertProblems({ ...complete, REDIS_URL: "http://:hunter2@cache:6379" }, [
+      'REDIS_URL: must be a redis:// or rediss:// (TLS) URL such as redis://127.0.0.1:6379 or rediss://:PASSWORD@cache.example.com:6380/0 (got "http://:***@cache:6379/")',
+    ]);
   });
 });

@@ -24,6 +24,7 @@ const session = Object.freeze({
   userId: "AIDAALICEEXAMPLE00001",
   issuedAt: new Date("2030-01-01T00:00:00.000Z"),
   expiresAt: new Date("2030-01-01T01:00:00.000Z"),
+  sessionId: "AAAAAAAAAAAAAAAAAAAAAA",
 });
 
 /** Pages are compared as a person reads them: runs of whitespace are one space. */

@@ -34,7 +34,8 @@ describe("createHealth", () => {
   });
 
   it("/readyz without a store check: 200 ready", async () => {
-    const origin = await serve(createHealth({ replayStore: { claim: () => Promise.resolve(true) } }));
+    const storeWithoutCheck: ReplayStore = { claim: () => Promise.resolve(true) };
+    const origin = await serve(createHealth({ replayStore: storeWithoutCheck }));
     assert.deepEqual(await get(`${origin}/readyz`), [200, "ready\n"]);
   });
 

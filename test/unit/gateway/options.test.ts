@@ -53,3 +53,68 @@ describe("resolveGatewayOptions", () => {
     );
   });
 });
+
+describe("redisUrl and redisKeyPrefix", () => {
+  const upstream = "http://127.0.0.1:8000";
+
+  it("by default there is none: the stores stay in the process's memory", () => {
+    const resolved = resolveGatewayOptions({ upstream, iamAuth });
+    assert.deepEqual([resolved.redisUrl, resolved.redisKeyPrefix], [undefined, undefined]);
+  });
+
+  it("accepts a redis:// or rediss:// URL and a prefix", () => {
+    const resolved = resolveGatewayOptions({
+      upstream,
+      iamAuth,
+      redisUrl: "rediss://:pw@cache:6380/0",
+      redisKeyPrefix: "reports:",
+    });
+    assert.deepEqual([resolved.redisUrl, resolved.redisKeyPrefix], ["rediss://:pw@cache:6380/0", "reports:"]);
+  });
+
+  it("when the URL is not redis: or rediss:, names redisUrl and hides the password", () => {
+    assert.throws(
+      () => resolveGatewayOptions({ upstream, iamAuth, redisUrl: "memcached://:hunter2@cache:11211" }),
+      {
+        name: "TypeError",
+        message:
+          'createGateway: invalid options:\n- redisUrl: must be a redis:// or rediss:// (TLS) URL such as redis://127.0.0.1:6379 or rediss://:PASSWORD@cache.example.com:6380/0 (got "memcached://:***@cache:11211")',
+      },
+    );
+  });
+
+  it("when iamAuth also has its own stores, refuses the conflict, naming both", () => {
+    const store = { claim: () => Promise.resolve(true) };
+    const revocation = { revoke: () => Promise.resolve(), isRevoked: () => Promise.resolve(false) };
+    assert.throws(
+      () =>
+        resolveGatewayOptions({
+          upstream,
+          iamAuth: { ...iamAuth, replayStore: store, sessionRevocation: revocation },
+          redisUrl: "redis://cache",
+        }),
+      {
+        name: "TypeError",
+        message: [
+          "createGateway: invalid options:",
+          "- iamAuth.replayStore: not with redisUrl, which provides it; give one or the other",
+          "- iamAuth.sessionRevocation: not with redisUrl, which provides it; give one or the other",
+        ].join("\n"),
+      },
+    );
+  });
+
+  it("when a prefix comes without a URL, or is not printable, says so", () => {
+    assert.throws(() => resolveGatewayOptions({ upstream, iamAuth, redisKeyPrefix: "reports:" }), {
+      message:
+        "createGateway: invalid options:\n- redisKeyPrefix: only used with redisUrl; set redisUrl or remove it",
+    });
+    assert.throws(
+      () => resolveGatewayOptions({ upstream, iamAuth, redisUrl: "redis://cache", redisKeyPrefix: "a b" }),
+      {
+        message:
+          'createGateway: invalid options:\n- redisKeyPrefix: must be up to 64 printable ASCII characters without spaces, such as "reports:" (got "a b")',
+      },
+    );
+  });
+});

@@ -1,12 +1,9 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import { IamAuthError, MemoryReplayStore } from "../../../server-middleware/index.js";
-import { describeReplayStoreContract } from "./replay-store-contract.js";
+import { describeReplayStoreContract } from "../../../server-middleware/testing/index.js";
 
-describeReplayStoreContract("MemoryReplayStore", (clock) => ({
-  store: new MemoryReplayStore({ clock: () => clock.now }),
-  clock,
-}));
+describeReplayStoreContract("MemoryReplayStore", () => new MemoryReplayStore());
 
 const START = new Date("2030-01-01T00:00:00.000Z");
 const at = (seconds: number): Date => new Date(START.getTime() + seconds * 1000);

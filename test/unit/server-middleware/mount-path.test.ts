@@ -191,6 +191,7 @@ describe("a session is accepted only under the mount it was signed in at", () =>
       "account",
       "userId",
       "issuedAt",
+      "sid",
     ]);
   });
 });

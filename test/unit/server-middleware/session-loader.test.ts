@@ -177,7 +177,7 @@ describe("the verified-cookie cache", () => {
     assertCleared(result);
     assert.match(
       app.lines.at(-1) ?? "",
-      /^\S+ audit action=sign-out outcome=success status=303 identity=\S+ remote=127\.0\.0\.1 requestId=ID$/,
+      /^\S+ audit action=sign-out outcome=success status=303 identity=\S+ remote=127\.0\.0\.1 requestId=ID revoked=true$/,
     );
   });
 

@@ -27,8 +27,29 @@ describe("POST /auth/sign-out (signOutPath)", () => {
       /^iam-auth-session\.sig=[\w-]+; path=\/; expires=Thu, 01 Jan 1970 00:00:00 GMT; samesite=lax; httponly$/,
     );
     assert.deepEqual(app.lines, [
-      `${START_TIME.toISOString()} audit action=sign-out outcome=success status=303 identity=${ALICE_ARN} remote=127.0.0.1 requestId=ID`,
+      `${START_TIME.toISOString()} audit action=sign-out outcome=success status=303 identity=${ALICE_ARN} remote=127.0.0.1 requestId=ID revoked=true`,
     ]);
+  });
+
+  it("revokes the session: the same cookie sent again (a copy kept elsewhere) gets the challenge and is cleared", async () => {
+    const cookie = await signIn(app);
+    assert.equal((await send(app.url, "/", { headers: { cookie } })).status, 200, "cached as verified first");
+    assert.equal(
+      (await send(app.url, "/auth/sign-out", { method: "POST", headers: { cookie } })).status,
+      303,
+    );
+    app.lines.length = 0;
+    const replayed = await send(app.url, "/", { headers: { cookie, accept: "text/plain" } });
+    assert.equal(replayed.status, 401);
+    assert.match(replayed.setCookies[0] ?? "", /^iam-auth-session=; path=\/; expires=Thu, 01 Jan 1970/);
+    assert.deepEqual(app.lines, [
+      `${START_TIME.toISOString()} session outcome=ignored reason="the session was signed out" remote=127.0.0.1`,
+    ]);
+    assert.equal(
+      (await send(app.url, "/", { headers: { cookie: await signIn(app) } })).status,
+      200,
+      "a new sign-in works",
+    );
   });
 
   it("when nobody is signed in, answers the same (303), without a challenge", async () => {
@@ -189,7 +210,9 @@ describe("custom signOutPath and whoamiPath", () => {
       assert.equal((await send(app.url, "/me", { headers: { cookie } })).status, 200);
       assert.equal((await send(app.url, "/logout", { method: "POST", headers: { cookie } })).status, 303);
       assert.equal((await send(app.url, "/auth/whoami")).status, 401, "an ordinary protected path now");
-      assert.equal((await send(app.url, "/auth/whoami", { headers: { cookie } })).status, 404);
+      // The signed-out cookie is no session any more (revoked): sign in again to see the old path unserved.
+      const again = await signIn(app);
+      assert.equal((await send(app.url, "/auth/whoami", { headers: { cookie: again } })).status, 404);
     } finally {
       await app.close();
     }

@@ -1,6 +1,7 @@
 import assert from "node:assert/strict";
 import { after, afterEach, before, describe, it } from "node:test";
 import type { Request } from "express";
+import Keygrip from "keygrip";
 import { endSession, startSession } from "../../../server-middleware/session.js";
 import { ACCOUNT_ID, ALICE_ARN, CONTEXT, credentialsPlaintext, KEY_ARN, SERVER_ID } from "./fake-aws.js";
 import {
@@ -41,15 +42,25 @@ describe("the session", () => {
     assert.deepEqual(result.setCookies, [], "an unchanged session is not re-sent");
   });
 
-  it("holds the identity and the sign-in time, nothing secret", async () => {
+  it("holds the identity, the sign-in time and a random session id, nothing secret", async () => {
     const cookie = await signIn(app);
-    const stored: unknown = JSON.parse(Buffer.from(readCookies(cookie).value, "base64").toString("utf8"));
+    const stored = JSON.parse(Buffer.from(readCookies(cookie).value, "base64").toString("utf8")) as {
+      sid?: unknown;
+    };
+    assert.match(String(stored.sid), /^[A-Za-z0-9_-]{22}$/, "128 random bits, base64url");
     assert.deepEqual(stored, {
       arn: ALICE_ARN,
       account: ACCOUNT_ID,
       userId: "AIDAALICEEXAMPLE00001",
       issuedAt: START_TIME.getTime(),
+      sid: stored.sid,
     });
+    const other = JSON.parse(
+      Buffer.from(readCookies(await signIn(app)).value, "base64").toString("utf8"),
+    ) as {
+      sid?: unknown;
+    };
+    assert.notEqual(other.sid, stored.sid, "each sign-in gets its own id");
   });
 
   describe("lifetime (sessionMaxAgeSeconds, default 3600), enforced on the server", () => {
@@ -85,6 +96,30 @@ describe("the session", () => {
       app.clock.now = START_TIME;
       const result = await send(app.url, "/", { headers: { cookie } });
       assert.equal(result.status, 401);
+    });
+  });
+
+  describe("a cookie made before sessions had an id (no sid)", () => {
+    it("is no session, however well signed: its sign-out could not be honoured elsewhere", async () => {
+      const value = Buffer.from(
+        JSON.stringify({
+          arn: ALICE_ARN,
+          account: ACCOUNT_ID,
+          userId: "AIDAALICEEXAMPLE00001",
+          issuedAt: START_TIME.getTime(),
+        }),
+      ).toString("base64");
+      const signature = new Keygrip([SECRET_A]).sign(`iam-auth-session=${value}`);
+      const result = await send(app.url, "/", {
+        headers: {
+          cookie: `iam-auth-session=${value}; iam-auth-session.sig=${signature}`,
+          accept: "text/plain",
+        },
+      });
+      assert.equal(result.status, 401);
+      assert.deepEqual(app.lines.slice(-1), [
+        `${START_TIME.toISOString()} session outcome=ignored reason="the session cookie does not hold a session of this app" remote=127.0.0.1`,
+      ]);
     });
   });
 
