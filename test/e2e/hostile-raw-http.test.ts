@@ -2,12 +2,12 @@ import assert from "node:assert/strict";
 import { randomBytes } from "node:crypto";
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { createServer, type Server } from "node:http";
-import type { AddressInfo } from "node:net";
+import net, { type AddressInfo, type Socket } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
 import { demoAccount } from "../../local-aws/demo-account.js";
-import { reportCases, sendRaw, type RawAnswer } from "../helpers/hostile-client.js";
+import { freshSourceAddress, reportCases, sendRaw, type RawAnswer } from "../helpers/hostile-client.js";
 import { startLocalAws, type LocalAws } from "../helpers/local-aws.js";
 import { startProxyProcess, type ProxyProcess } from "../helpers/proxy-process.js";
 import { startService, type RunningService } from "../helpers/service.js";
@@ -375,6 +375,63 @@ describe("raw HTTP/1.1 abuse of the proxy, the gateway and the example server (r
       }
 
       it("counts its cases", () => reportCases("raw-http", name, rowsFor(kind).length));
+
+      it("keeps serving while 40 clients trickle a head byte by byte and 40 more sit idle", async () => {
+        const target = targetOf(name);
+        const url = new URL(target.url);
+        const host = url.host;
+        const sockets: Socket[] = [];
+        const open = (): Socket => {
+          const socket = net.connect({
+            host: url.hostname,
+            port: Number(url.port),
+            localAddress: freshSourceAddress(),
+          });
+          socket.on("error", () => undefined);
+          sockets.push(socket);
+          return socket;
+        };
+        const head = `GET / HTTP/1.1\r\nHost: ${host}\r\nX-Slow: ${"s".repeat(200)}\r\n`;
+        const trickling = Array.from({ length: 40 }, open);
+        const idle = Array.from({ length: 40 }, open);
+        let sent = 0;
+        const timer = setInterval(() => {
+          for (const socket of trickling) if (socket.writable) socket.write(head[sent % head.length] ?? "");
+          sent += 1;
+        }, 20);
+        try {
+          await Promise.all(
+            [...trickling, ...idle].map(
+              (socket) =>
+                new Promise<void>((resolve) =>
+                  socket.readyState === "open" ? resolve() : socket.once("connect", () => resolve()),
+                ),
+            ),
+          );
+          // Let the 40 get well into their heads (25 bytes each), then ask as a good client.
+          const deadline = Date.now() + 5000;
+          while (sent < 25 && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 20));
+          // While all 80 are open and the 40 are mid-head, good requests are answered.
+          for (let i = 0; i < 5; i++) {
+            const next = await sendRaw(target.url, target.good);
+            assert.equal(
+              next.status,
+              target.goodStatus,
+              `good request ${i} while slow clients are connected`,
+            );
+          }
+          assert.ok(sent >= 25, "the slow clients were mid-head");
+          assert.equal(
+            [...trickling, ...idle].filter((socket) => socket.destroyed).length,
+            0,
+            "every slow client is still connected (none was mistaken for the good ones)",
+          );
+        } finally {
+          clearInterval(timer);
+          for (const socket of sockets) socket.destroy();
+        }
+        reportCases("slow-clients", name, 1);
+      });
     });
   }
 });
