@@ -13,6 +13,7 @@ import { presignCallerIdentity } from "../../proxy/aws/sts-presign.js";
 import {
   assertOneLineRefusal,
   freshSourceAddress,
+  recordServerSecrets,
   reportCases,
   sendRequest,
   sessionCookiesSet,
@@ -611,7 +612,10 @@ describe("hostile input at /auth and the session, example server and gateway (re
     localAwsUrl = aws.url;
     secretDir = mkdtempSync(join(tmpdir(), "iam-auth-hostile-"));
     const secretFile = join(secretDir, "session-secret");
-    writeFileSync(secretFile, randomBytes(32).toString("hex"), { mode: 0o600 });
+    const sessionSecret = randomBytes(32).toString("hex");
+    const secretKey = randomBytes(32).toString("hex");
+    writeFileSync(secretFile, sessionSecret, { mode: 0o600 });
+    recordServerSecrets(suite, [sessionSecret, secretKey]);
     app = createServer((_req, res) => res.end("app\n"));
     await new Promise<void>((resolve) => app.listen(0, "127.0.0.1", resolve));
     const [example, gateway] = await Promise.all([
@@ -619,7 +623,7 @@ describe("hostile input at /auth and the session, example server and gateway (re
         script: "example-server/main.js",
         env: {
           AWS_ACCOUNT_ID: accountId,
-          SECRET_KEY: randomBytes(32).toString("hex"),
+          SECRET_KEY: secretKey,
           PORT: "0",
           IAM_AUTH_METHODS: "sts",
           IAM_AUTH_TEST_STS_ENDPOINT: aws.url,

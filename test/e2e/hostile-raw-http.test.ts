@@ -7,7 +7,13 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
 import { demoAccount } from "../../local-aws/demo-account.js";
-import { freshSourceAddress, reportCases, sendRaw, type RawAnswer } from "../helpers/hostile-client.js";
+import {
+  freshSourceAddress,
+  recordServerSecrets,
+  reportCases,
+  sendRaw,
+  type RawAnswer,
+} from "../helpers/hostile-client.js";
 import { startLocalAws, type LocalAws } from "../helpers/local-aws.js";
 import { startProxyProcess, type ProxyProcess } from "../helpers/proxy-process.js";
 import { startService, type RunningService } from "../helpers/service.js";
@@ -268,7 +274,10 @@ describe("raw HTTP/1.1 abuse of the proxy, the gateway and the example server (r
     appHost = `127.0.0.1:${(app.address() as AddressInfo).port}`;
     secretDir = mkdtempSync(join(tmpdir(), "iam-auth-hostile-raw-"));
     const secretFile = join(secretDir, "session-secret");
-    writeFileSync(secretFile, randomBytes(32).toString("hex"), { mode: 0o600 });
+    const sessionSecret = randomBytes(32).toString("hex");
+    const secretKey = randomBytes(32).toString("hex");
+    writeFileSync(secretFile, sessionSecret, { mode: 0o600 });
+    recordServerSecrets(suite, [sessionSecret, secretKey]);
     const [gateway, example, started] = await Promise.all([
       startService({
         script: "gateway/cli/main.js",
@@ -290,7 +299,7 @@ describe("raw HTTP/1.1 abuse of the proxy, the gateway and the example server (r
         script: "example-server/main.js",
         env: {
           AWS_ACCOUNT_ID: accountId,
-          SECRET_KEY: randomBytes(32).toString("hex"),
+          SECRET_KEY: secretKey,
           PORT: "0",
           IAM_AUTH_METHODS: "sts",
           IAM_AUTH_TEST_STS_ENDPOINT: aws.url,

@@ -1,7 +1,10 @@
 import assert from "node:assert/strict";
+import { mkdirSync, writeFileSync } from "node:fs";
 import { request, type IncomingHttpHeaders } from "node:http";
 import net from "node:net";
+import { join } from "node:path";
 import type { HttpResult } from "./http-client.js";
+import { testLogsDir } from "./service.js";
 
 /*
  * Clients for the hostile-input suites (test/e2e/hostile-*.test.ts): requests from a fresh
@@ -137,4 +140,13 @@ export function assertOneLineRefusal(response: HttpResult, label: string): void 
  */
 export function reportCases(surface: string, target: string, cases: number): void {
   process.stdout.write(`hostile-cases surface=${surface} target=${target} cases=${cases}\n`);
+}
+
+/**
+ * Records secrets a suite gave its servers (session secrets, SECRET_KEY) in
+ * test-logs/<suite>/server-secrets.json, so the log audit (test/audit) checks no log contains them.
+ */
+export function recordServerSecrets(suite: string, secrets: readonly string[]): void {
+  mkdirSync(join(testLogsDir, suite), { recursive: true });
+  writeFileSync(join(testLogsDir, suite, "server-secrets.json"), JSON.stringify({ secrets }));
 }

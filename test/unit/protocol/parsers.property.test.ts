@@ -218,7 +218,7 @@ describe("protocol parsers (property-based)", () => {
 
     it('keeps a "__proto__" key (regression: the copy assigned keys, which dropped it)', () => {
       const decoded = decodeEncryptionContext(
-        encodeEncryptionContext(JSON.parse('{"__proto__":"x","a":"b"}')),
+        encodeEncryptionContext(JSON.parse('{"__proto__":"x","a":"b"}') as Record<string, string>),
       );
       assert.deepEqual(Object.entries(decoded), [
         ["__proto__", "x"],
