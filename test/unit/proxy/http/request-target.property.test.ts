@@ -32,6 +32,14 @@ describe("parseAbsoluteTarget (property-based)", () => {
     );
   });
 
+  it("refuses port 0 as the client's mistake (regression: it was taken for an app the proxy could not reach, 502)", () => {
+    assert.throws(() => parseAbsoluteTarget("http://127.0.0.1:0/"), {
+      name: "ProxyError",
+      code: "REQUEST_TARGET_INVALID",
+      message: 'The request target needs a port from 1 to 65535 (got "http://127.0.0.1:0/")',
+    });
+  });
+
   it("reads any request target as a target on an http URL's host, or REQUEST_TARGET_INVALID", () => {
     const target = fc.oneof(
       hostileString(),
