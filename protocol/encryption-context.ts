@@ -38,15 +38,17 @@ export function checkEncryptionContext(value: unknown): EncryptionContext {
   if (typeof value !== "object" || value === null || Array.isArray(value)) {
     throw new ProtocolError("ENCRYPTION_CONTEXT_INVALID", "The KMS encryption context must be a JSON object");
   }
-  const copy: Record<string, string> = {};
-  for (const [key, entry] of Object.entries(value)) {
+  const entries = Object.entries(value);
+  for (const [key, entry] of entries) {
     if (typeof entry !== "string") {
       throw new ProtocolError(
         "ENCRYPTION_CONTEXT_INVALID",
         `The KMS encryption context value for ${JSON.stringify(key)} must be a string`,
       );
     }
-    copy[key] = entry;
   }
-  return Object.freeze(copy);
+  // Object.fromEntries defines each key as an own property: an assignment would drop a
+  // "__proto__" key (setting the prototype instead), and the context sent to KMS would not be
+  // the one the app asked for.
+  return Object.freeze(Object.fromEntries(entries) as Record<string, string>);
 }

@@ -185,7 +185,11 @@ function sendOwnAnswer(
     return;
   }
   const body = Buffer.from(text, "utf8");
-  res.writeHead(status, {
+  // The reason phrase is always given: without one, writeHead reuses res.statusMessage, which a
+  // failed relay (writeRelayedHead) has left set to the app's, and an app whose reason phrase
+  // Node refuses to send (`HTTP/1.1 401 \x00`) made this throw again, outside any handler, and
+  // crashed the proxy.
+  res.writeHead(status, STATUS_CODES[status] ?? "Unknown", {
     ...headers,
     "Content-Type": contentType,
     "Content-Length": String(body.length),

@@ -56,6 +56,8 @@ export function parseAbsoluteTarget(requestTarget: string): ForwardTarget {
   if (authority.includes("@"))
     throw invalid("The request target must not contain user credentials", requestTarget);
   const { hostname, port, host } = parseHostAndPort(authority, 80, requestTarget);
+  // Port 0 is no port (the URL parser accepts it): the client's mistake, as for CONNECT, not an app the proxy cannot reach.
+  if (port === 0) throw invalid("The request target needs a port from 1 to 65535", requestTarget);
   return { scheme: "http", hostname, port, host, path: pathOf(rest) };
 }
 

@@ -7,8 +7,9 @@ import { testLogsDir } from "../helpers/service.js";
 
 // Runs after every other test file (scripts/run-tests.mjs orders it last). Every process the
 // end-to-end tests started wrote its output under test-logs/, and every local AWS recorded the
-// secrets it knew or issued (secret keys, session tokens, KMS plaintexts) in aws-secrets.json.
-// No log line may contain any of them.
+// secrets it knew or issued (secret keys, session tokens, KMS plaintexts) in aws-secrets.json;
+// suites that give a server secrets of its own (a gateway's session secret, an example server's
+// SECRET_KEY) record them in <name>-secrets.json beside it. No log line may contain any of them.
 
 /**
  * The text of a log as a reader sees it: the raw bytes, plus every string value of its JSON lines
@@ -42,7 +43,7 @@ function listFiles(dir: string): string[] {
 describe("logs written during the test run", () => {
   const files = listFiles(testLogsDir);
   const logFiles = files.filter((file) => file.endsWith(".log"));
-  const secretFiles = files.filter((file) => file.endsWith("aws-secrets.json"));
+  const secretFiles = files.filter((file) => file.endsWith("secrets.json"));
   const secrets = new Set<string>(Object.values(demoAccount.users).map((user) => user.secretAccessKey));
   for (const file of secretFiles) {
     const recorded = JSON.parse(readFileSync(file, "utf8")) as { secrets: string[] };
@@ -54,7 +55,15 @@ describe("logs written during the test run", () => {
       logFiles.length >= 3,
       `expected the e2e suites' logs under ${testLogsDir}, found ${logFiles.length}`,
     );
-    assert.ok(secretFiles.length >= 1, "expected at least one aws-secrets.json recorded by an e2e suite");
+    assert.ok(
+      secretFiles.some((file) => file.endsWith("aws-secrets.json")),
+      "expected at least one aws-secrets.json recorded by an e2e suite",
+    );
+    // The gateway's logs are audited too, the hostile-input suites' among them.
+    assert.ok(
+      logFiles.some((file) => /gateway[^/]*\.log$/.test(file)),
+      "expected the gateway's logs among the audited files",
+    );
     // Session tokens issued during logins must be among the audited secrets.
     assert.ok(
       secrets.size > Object.keys(demoAccount.users).length,
