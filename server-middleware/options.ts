@@ -1,8 +1,9 @@
 import type { KMSClient } from "@aws-sdk/client-kms";
 import type { STSClient } from "@aws-sdk/client-sts";
 import { AUTH_PATH, type SessionCredentials } from "../protocol/index.js";
-import { describeSecret, describeValue as describe, isRecord } from "./describe-value.js";
+import { describeValue as describe, isRecord } from "./describe-value.js";
 import { readAccessOptions } from "./options-access.js";
+import { readPublicPaths, readSessionSecrets } from "./options-session.js";
 import {
   readFailedSignInLimit,
   type FailedSignInLimitOptions,
@@ -11,7 +12,7 @@ import {
 import { bindKmsServerId, readKmsOptions, readRegion, type ResolvedKmsOptions } from "./options-kms.js";
 import { readStsOptions, type ResolvedStsOptions, type StsMethodOptions } from "./options-sts.js";
 import { describeUnsafePath } from "./mount-path.js";
-import { isExactPath, isPathPattern } from "./public-paths.js";
+import { isExactPath } from "./public-paths.js";
 import { isLoggerOption, type LoggerOption } from "./log.js";
 import type { IamAuthMetricsOptions } from "./metrics.js";
 import type { ReplayStore } from "./replay-store.js";
@@ -197,7 +198,7 @@ export const DEFAULT_AUTH_PATH = AUTH_PATH;
 export const DEFAULT_SIGN_OUT_PATH = "/auth/sign-out";
 export const DEFAULT_WHOAMI_PATH = "/auth/whoami";
 export const DEFAULT_PROXY_ADDRESS = "127.0.0.1:8080";
-export const MIN_SESSION_SECRET_LENGTH = 32;
+export { MIN_SESSION_SECRET_LENGTH } from "./options-session.js";
 
 const knownOptions = [
   "accountId",
@@ -432,45 +433,6 @@ function readRoutePaths(
   return valid
     ? (paths as Pick<ResolvedIamAuthOptions, "authPath" | "signOutPath" | "whoamiPath">)
     : undefined;
-}
-
-function readSessionSecrets(value: unknown, problems: string[]): readonly string[] | undefined {
-  if (!Array.isArray(value) || value.length === 0) {
-    problems.push(
-      `sessionSecrets: must be a non-empty array of secret strings (got ${describeSecret(value)})`,
-    );
-    return undefined;
-  }
-  const secrets = value as unknown[];
-  let valid = true;
-  secrets.forEach((secret, index) => {
-    if (typeof secret !== "string" || secret.length < MIN_SESSION_SECRET_LENGTH) {
-      problems.push(
-        `sessionSecrets[${index}]: must be a string of at least ${MIN_SESSION_SECRET_LENGTH} characters (got ${describeSecret(secret)}, value not shown)`,
-      );
-      valid = false;
-    }
-  });
-  return valid ? Object.freeze([...(secrets as string[])]) : undefined;
-}
-
-function readPublicPaths(value: unknown, problems: string[]): readonly string[] | undefined {
-  if (value === undefined) return Object.freeze([]);
-  if (!Array.isArray(value)) {
-    problems.push(`publicPaths: must be an array of paths (got ${describe(value)})`);
-    return undefined;
-  }
-  const paths = value as unknown[];
-  let valid = true;
-  paths.forEach((path, index) => {
-    if (typeof path !== "string" || !isPathPattern(path)) {
-      problems.push(
-        `publicPaths[${index}]: must be an exact path such as "/health" or a prefix such as "/static/*" (got ${describe(path)})`,
-      );
-      valid = false;
-    }
-  });
-  return valid ? Object.freeze([...(paths as string[])]) : undefined;
 }
 
 /** The options an app may well take from its environment as text (the example server does), checked one at a time. */

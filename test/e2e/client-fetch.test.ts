@@ -1,6 +1,5 @@
 import assert from "node:assert/strict";
 import { execFile } from "node:child_process";
-import { randomBytes } from "node:crypto";
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -8,7 +7,8 @@ import { after, before, describe, it } from "node:test";
 import { pathToFileURL } from "node:url";
 import { demoAccount } from "../../local-aws/demo-account.js";
 import { awsEnvFor, startLocalAws, type LocalAws } from "../helpers/local-aws.js";
-import { repoRoot, startService, type RunningService } from "../helpers/service.js";
+import { repoRoot, type RunningService } from "../helpers/service.js";
+import { startKmsOnlyApp } from "../helpers/kms-only-app.js";
 import { startStsOnlyApp } from "../helpers/sts-only-app.js";
 
 /*
@@ -17,7 +17,7 @@ import { startStsOnlyApp } from "../helpers/sts-only-app.js";
  */
 
 const suite = "client-fetch";
-const { users, roles, keys } = demoAccount;
+const { users, roles } = demoAccount;
 
 describe("createIamFetch: a service calls an internal app as its AWS identity, no proxy (real processes)", () => {
   let aws: LocalAws;
@@ -29,19 +29,7 @@ describe("createIamFetch: a service calls an internal app as its AWS identity, n
   before(async () => {
     aws = await startLocalAws(suite);
     stsApp = await startStsOnlyApp(suite, aws.url);
-    kmsApp = await startService({
-      script: "example-server/main.js",
-      env: {
-        ...awsEnvFor(aws.url, users.exampleServer),
-        IAM_AUTH_METHODS: "kms",
-        KMS_KEY_ID: keys.demo.alias,
-        KMS_SALT: randomBytes(8).toString("hex"),
-        SECRET_KEY: randomBytes(32).toString("hex"),
-        HOST: "127.0.0.1",
-        PORT: "0",
-      },
-      logName: `${suite}/kms-app.log`,
-    });
+    kmsApp = await startKmsOnlyApp(suite, aws.url);
     dir = mkdtempSync(join(tmpdir(), "iam-auth-client-"));
     // What a service would write: two GETs with one client; its options come from argv as JSON.
     script = join(dir, "service.mjs");

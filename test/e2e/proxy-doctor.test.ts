@@ -1,6 +1,5 @@
 import assert from "node:assert/strict";
 import { execFile } from "node:child_process";
-import { randomBytes } from "node:crypto";
 import { mkdtempSync, rmSync } from "node:fs";
 import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
@@ -12,7 +11,8 @@ import { demoAccount } from "../../local-aws/demo-account.js";
 import { createNssHome } from "../helpers/browser.js";
 import { startHttpsExampleApp, type HttpsExampleApp } from "../helpers/https-example-app.js";
 import { awsEnvFor, startLocalAws, type LocalAws } from "../helpers/local-aws.js";
-import { repoRoot, startService, type RunningService } from "../helpers/service.js";
+import { repoRoot, type RunningService } from "../helpers/service.js";
+import { startKmsOnlyApp } from "../helpers/kms-only-app.js";
 import { startStsOnlyApp } from "../helpers/sts-only-app.js";
 
 /*
@@ -66,19 +66,7 @@ describe("iam-auth-proxy doctor: every check passes once and fails once (real pr
   before(async () => {
     aws = await startLocalAws(suite);
     stsApp = await startStsOnlyApp(suite, aws.url);
-    kmsApp = await startService({
-      script: "example-server/main.js",
-      env: {
-        ...awsEnvFor(aws.url, users.exampleServer),
-        IAM_AUTH_METHODS: "kms",
-        KMS_KEY_ID: keys.demo.alias,
-        KMS_SALT: randomBytes(8).toString("hex"),
-        SECRET_KEY: randomBytes(32).toString("hex"),
-        HOST: "127.0.0.1",
-        PORT: "0",
-      },
-      logName: `${suite}/kms-app.log`,
-    });
+    kmsApp = await startKmsOnlyApp(suite, aws.url);
     dir = mkdtempSync(join(tmpdir(), "iam-auth-proxy-doctor-"));
     httpsApp = await startHttpsExampleApp({ logName: `${suite}/https-app.log`, dir, localAwsUrl: aws.url });
   });

@@ -22,8 +22,8 @@ function findChromium(): string {
       if (existsSync(candidate)) return candidate;
     }
   }
-  // Not found: playwright's own error then names this path and the tests say what to install.
-  return "/usr/bin/chromium";
+  // Not found: playwright's own error then names this, and npm test's set-up says what to install.
+  return "chromium";
 }
 /** Screenshots land here (git-ignored), one folder per suite. */
 export const testArtifactsDir = join(repoRoot, "test-artifacts");
