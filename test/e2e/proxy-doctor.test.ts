@@ -95,11 +95,11 @@ describe("iam-auth-proxy doctor: every check passes once and fails once (real pr
     assert.equal(none.code, 1);
   });
 
-  it("clock: within a second of the local STS; an STS whose Date is an hour off fails with the fix", async () => {
-    assert.match(
-      lineOf(await doctor([], demoEnv()), "clock"),
-      /^\[ok {2}\] clock: [01] s (ahead of|behind) /,
-    );
+  it("clock: in step with the local STS (same machine); an STS whose Date is an hour off fails with the fix", async () => {
+    const line = lineOf(await doctor([], demoEnv()), "clock");
+    // The same clock on both sides: only the Date header's whole seconds and a slow round trip apart.
+    const seconds = Number(/^\[ok {2}\] clock: (\d+) s (?:ahead of|behind) /.exec(line)?.[1]);
+    assert.ok(seconds <= 5, line);
     const fake = await startFixedServer(403, { date: new Date(Date.now() - 3_600_000).toUTCString() });
     servers.push(fake.server);
     const off = await doctor([], { ...demoEnv(), AWS_ENDPOINT_URL_STS: fake.url });
