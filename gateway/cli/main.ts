@@ -11,6 +11,7 @@ import {
   redactRedisUrl,
 } from "../../server-middleware/index.js";
 import { createGateway } from "../gateway.js";
+import { reportProcessWarnings } from "../../protocol/index.js";
 import { createJsonLogger, LOG_FORMATS, logCommandEvent, type LogFormat } from "../json-logger.js";
 import { startMetricsServer, type MetricsServer } from "../metrics.js";
 import type { GatewayOptions } from "../options.js";
@@ -214,6 +215,9 @@ export async function main(
     );
   }
   const logger = createJsonLogger((str("log-format") ?? "json") as LogFormat, 2);
+  // Node's own warnings (e.g. Node 24's DEP0060 for http-proxy's util._extend) as one event each
+  // in the log's own format, not Node's free-form lines among the JSON ones.
+  reportProcessWarnings((fields) => logCommandEvent(logger, "node-warning", fields));
   const secret = readFileOption("session-secret-file", str("session-secret-file"), problems)?.trim();
   if (secret !== undefined && Buffer.byteLength(secret) < MIN_SECRET_BYTES) {
     problems.push(
