@@ -19,6 +19,7 @@ import {
   sessionCookiesSet,
 } from "../helpers/hostile-client.js";
 import { startLocalAws, type LocalAws } from "../helpers/local-aws.js";
+import { startStsOnlyApp } from "../helpers/sts-only-app.js";
 import { startService, type RunningService } from "../helpers/service.js";
 
 /*
@@ -619,20 +620,7 @@ describe("hostile input at /auth and the session, example server and gateway (re
     app = createServer((_req, res) => res.end("app\n"));
     await new Promise<void>((resolve) => app.listen(0, "127.0.0.1", resolve));
     const [example, gateway] = await Promise.all([
-      startService({
-        script: "example-server/main.js",
-        env: {
-          AWS_ACCOUNT_ID: accountId,
-          SECRET_KEY: secretKey,
-          PORT: "0",
-          IAM_AUTH_METHODS: "sts",
-          IAM_AUTH_TEST_STS_ENDPOINT: aws.url,
-          AWS_CONFIG_FILE: "/dev/null",
-          AWS_SHARED_CREDENTIALS_FILE: "/dev/null",
-          AWS_EC2_METADATA_DISABLED: "true",
-        },
-        logName: `${suite}/example-server.log`,
-      }),
+      startStsOnlyApp(suite, aws.url, secretKey),
       startService({
         script: "gateway/cli/main.js",
         args: [

@@ -16,6 +16,7 @@ import {
 } from "../helpers/hostile-client.js";
 import { startLocalAws, type LocalAws } from "../helpers/local-aws.js";
 import { startProxyProcess, type ProxyProcess } from "../helpers/proxy-process.js";
+import { startStsOnlyApp } from "../helpers/sts-only-app.js";
 import { startService, type RunningService } from "../helpers/service.js";
 
 /*
@@ -295,20 +296,7 @@ describe("raw HTTP/1.1 abuse of the proxy, the gateway and the example server (r
         ],
         logName: `${suite}/gateway.log`,
       }),
-      startService({
-        script: "example-server/main.js",
-        env: {
-          AWS_ACCOUNT_ID: accountId,
-          SECRET_KEY: secretKey,
-          PORT: "0",
-          IAM_AUTH_METHODS: "sts",
-          IAM_AUTH_TEST_STS_ENDPOINT: aws.url,
-          AWS_CONFIG_FILE: "/dev/null",
-          AWS_SHARED_CREDENTIALS_FILE: "/dev/null",
-          AWS_EC2_METADATA_DISABLED: "true",
-        },
-        logName: `${suite}/example-server.log`,
-      }),
+      startStsOnlyApp(suite, aws.url, secretKey),
       startProxyProcess(`${suite}/proxy.log`, aws.url, ["--bind", "127.0.0.1:0"]),
     ]);
     servers.set("gateway", gateway);

@@ -9,12 +9,17 @@ import { startService, type RunningService } from "./service.js";
  *
  * @example const app = await startStsOnlyApp("credentials-late", aws.url)
  */
-export function startStsOnlyApp(suite: string, localAwsUrl: string): Promise<RunningService> {
+export function startStsOnlyApp(
+  suite: string,
+  localAwsUrl: string,
+  /** A known SECRET_KEY (to record for the log audit, or to sign cookies with); default a random one. */
+  secretKey: string = randomBytes(32).toString("hex"),
+): Promise<RunningService> {
   return startService({
     script: "example-server/main.js",
     env: {
       AWS_ACCOUNT_ID: demoAccount.accountId,
-      SECRET_KEY: randomBytes(32).toString("hex"),
+      SECRET_KEY: secretKey,
       PORT: "0",
       IAM_AUTH_METHODS: "sts",
       IAM_AUTH_TEST_STS_ENDPOINT: localAwsUrl,
