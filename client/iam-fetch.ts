@@ -4,7 +4,7 @@ import type { LoginMethodPreference } from "../proxy/aws/types.js";
 import type { ProxyErrorCode } from "../proxy/common/errors.js";
 import { CookieJar } from "../proxy/http/cookie-jar.js";
 import { parseHostPattern } from "../proxy/http/host-pattern.js";
-import { createChallengeAnswerer, readChallenge } from "../proxy/signin/challenge-answerer.js";
+import { createChallengeAnswerer, readFetchChallenge } from "../proxy/signin/challenge-answerer.js";
 import { createAppPolicy } from "../proxy/signin/policy.js";
 import { returnUrlFor } from "../proxy/signin/self-login.js";
 
@@ -83,11 +83,7 @@ export function createIamFetch(options: IamFetchOptions = {}): typeof fetch {
   };
 
   async function signIn(url: URL, response: Response): Promise<void> {
-    const headersDistinct: Record<string, string[]> = {};
-    response.headers.forEach((value, name) => {
-      headersDistinct[name] = name === "set-cookie" ? response.headers.getSetCookie() : [value];
-    });
-    const challenge = readChallenge({ statusCode: 401, headersDistinct });
+    const challenge = readFetchChallenge(response);
     if (challenge === undefined) return;
     const origin = originOf(url);
     // The nonce cookie the challenge set: /auth accepts the STS proof only with it.

@@ -82,18 +82,19 @@ export function createExampleApp(config: ExampleConfig, dependencies: ExampleApp
 
   app.get("/", (req, res) => {
     // The middleware lets only signed-in requests reach a path that is not public.
-    const session = req.iamSession;
-    if (session === undefined) throw new Error("iamAuth let an unauthenticated request through");
+    const identity = req.iamIdentity;
+    if (identity === undefined) throw new Error("iamAuth let an unauthenticated request through");
     // Who is signed in differs per caller: no cache may keep it.
     res.set("Cache-Control", "no-store");
     res.vary("Accept");
     if (prefersHtml(req)) {
       res.set("Content-Security-Policy", HOME_PAGE_CONTENT_SECURITY_POLICY);
-      res.type("html").send(renderHomePage(session));
+      // A header proof (a script's) proves the identity for this request only: no session.
+      res.type("html").send(renderHomePage(identity, req.iamSession));
       return;
     }
     // What example-server.py answers, and what scripts and curl read.
-    res.type("text/plain").send(`${session.arn}\n`);
+    res.type("text/plain").send(`${identity.arn}\n`);
   });
   app.get("/check", (req, res) => {
     res.type("text/plain").send(req.iamIdentity === undefined ? ":(\n" : `${req.iamIdentity.arn}\n`);

@@ -2,6 +2,7 @@ import {
   html,
   PAGE_CONTENT_SECURITY_POLICY,
   renderHtmlPage,
+  type IamIdentity,
   type IamSession,
   type SafeHtml,
 } from "../server-middleware/index.js";
@@ -17,19 +18,28 @@ export const HOME_PAGE_CONTENT_SECURITY_POLICY = `${PAGE_CONTENT_SECURITY_POLICY
 
 /**
  * The home page for a signed-in browser: who the person is (ARN, account), when the session
- * started and ends, and a sign-out button (a POST form, as the middleware requires).
+ * started and ends, and a sign-out button (a POST form, as the middleware requires). A request
+ * proven by a header proof has no session: the page shows the identity alone.
  *
- * @example res.type("html").send(renderHomePage(req.iamSession!))
+ * @example res.type("html").send(renderHomePage(req.iamIdentity!, req.iamSession))
  */
-export function renderHomePage(session: IamSession): string {
+export function renderHomePage(identity: IamIdentity, session: IamSession | undefined): string {
+  const identityRows = html`<dt>Identity (ARN)</dt>
+    <dd><code>${identity.arn}</code></dd>
+    <dt>Account</dt>
+    <dd><code>${identity.account}</code></dd>`;
+  if (session === undefined) {
+    return renderHtmlPage({
+      title: "Your AWS identity",
+      main: html`<p>This request proved your AWS identity in its own header; no session was started.</p>
+        <dl>${identityRows}</dl>`,
+    });
+  }
   return renderHtmlPage({
     title: "You are signed in",
     main: html`<p>This app knows you by your AWS identity; it has no password of yours.</p>
       <dl>
-        <dt>Identity (ARN)</dt>
-        <dd><code>${session.arn}</code></dd>
-        <dt>Account</dt>
-        <dd><code>${session.account}</code></dd>
+        ${identityRows}
         <dt>Signed in</dt>
         <dd>${formatTime(session.issuedAt)}</dd>
         <dt>Session expires</dt>

@@ -53,6 +53,14 @@ export {
   type SdkLogger,
   type WarningFields,
 } from "./sdk-warnings.js";
+export {
+  DEFAULT_PROOF_HEADER,
+  NONCE_PATH_SUFFIX,
+  formatProofHeaderValue,
+  isIamProofValue,
+  readProofHeader,
+  type NonceAnswer,
+} from "./proof-header.js";
 export { checkReturnUrl, MAX_RETURN_URL_LENGTH } from "./return-url.js";
 export {
   serializeSessionCredentials,

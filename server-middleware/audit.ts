@@ -1,5 +1,6 @@
 import type { Request } from "express";
-import type { IamAuthErrorCode } from "./errors.js";
+import { labelError } from "./aws-errors.js";
+import { IamAuthError, type IamAuthErrorCode } from "./errors.js";
 import type { EventLogger } from "./log.js";
 import { NO_REASON, UNKNOWN_METHOD, type IamAuthMetrics } from "./metrics.js";
 import type { AuthMethod } from "./options.js";
@@ -19,12 +20,14 @@ export type AuditReason = IamAuthErrorCode | "INTERNAL_ERROR";
 export interface AuditRecord {
   readonly action: AuditAction;
   readonly outcome: AuditOutcome;
-  /** The HTTP status answered. */
-  readonly status: number;
+  /** The HTTP status answered; absent for an accepted header proof, whose answer is the app's. */
+  readonly status?: number;
   /** Undefined on success. */
   readonly reason?: AuditReason;
   /** The method of the token, once it was read. */
   readonly method?: AuthMethod;
+  /** Sign-in: how the proof came (`redirect`: at authPath; `header`: in a request header). */
+  readonly via?: "redirect" | "header";
   /** The ARN signed in or out (on success only: a refused proof proves no identity). */
   readonly identity?: string;
   /** The one-line reason the client was given; our own words, never the token. */
@@ -43,7 +46,7 @@ export type AuditRecorder = (req: Request, record: AuditRecord, startedAt?: bigi
 
 /**
  * The one place a sign-in, refusal or sign-out is recorded: exactly one `audit` log event
- * (`action`, `outcome`, `reason`, `status`, `method`, `identity`, `remote`, `requestId`,
+ * (`action`, `outcome`, `reason`, `status`, `method`, `via`, `identity`, `remote`, `requestId`,
  * `durationMs`, `message`/`cause` on refusals, `revoked` on sign-outs) and the matching metrics, so the log and
  * /metrics can never disagree. Never give it a token, cookie, key or credential.
  *
@@ -66,6 +69,7 @@ export function createAuditRecorder(log: EventLogger, metrics: IamAuthMetrics): 
       reason: record.reason,
       status: record.status,
       method: record.method,
+      via: record.via,
       identity: record.identity,
       remote: req.ip,
       requestId: requestIdOf(req),
@@ -75,4 +79,47 @@ export function createAuditRecorder(log: EventLogger, metrics: IamAuthMetrics): 
       revoked: record.revoked,
     });
   };
+}
+
+/**
+ * Records a sign-in that threw `error` and says how to answer: the IamAuthError (a 4xx is
+ * `refused`, a 5xx `failed`), or undefined for anything else — a bug, recorded as INTERNAL_ERROR
+ * with only the error's kind, to be answered 500 without details.
+ */
+export function auditSignInError(
+  audit: AuditRecorder,
+  req: Request,
+  error: unknown,
+  attempt: { readonly method: AuthMethod | undefined; readonly via: "redirect" | "header" },
+  startedAt: bigint,
+): IamAuthError | undefined {
+  if (error instanceof IamAuthError) {
+    audit(
+      req,
+      {
+        action: "sign-in",
+        outcome: error.status >= 500 ? "failed" : "refused",
+        status: error.status,
+        reason: error.code,
+        ...attempt,
+        message: error.message,
+        cause: error.cause === undefined ? undefined : labelError(error.cause),
+      },
+      startedAt,
+    );
+    return error;
+  }
+  audit(
+    req,
+    {
+      action: "sign-in",
+      outcome: "failed",
+      status: 500,
+      reason: "INTERNAL_ERROR",
+      ...attempt,
+      cause: labelError(error),
+    },
+    startedAt,
+  );
+  return undefined;
 }

@@ -4,6 +4,14 @@ import type { AuditRecorder } from "./audit.js";
 import { sendIamAuthError } from "./error-response.js";
 import { IamAuthError } from "./errors.js";
 
+/** Requests whose proof was accepted, though their answer (the app's) may be any status. */
+const acceptedProofs = new WeakSet<object>();
+
+/** Marks a request whose header proof was accepted: the limiter gives its count back whatever the app answers. */
+export function markProofAccepted(req: object): void {
+  acceptedProofs.add(req);
+}
+
 /** What createFailedSignInLimiter needs: the limit (validated). */
 export interface FailedSignInLimitSettings {
   readonly maxFailures: number;
@@ -24,6 +32,9 @@ export interface FailedSignInLimitSettings {
  * junk sent in parallel: otherwise every request of the burst would be checked against a count
  * of zero and each would cost an STS call.
  *
+ * A header proof's answer is the app's, whose 404 says nothing about the proof: a request whose
+ * header proof was accepted is marked (markProofAccepted) and counts as a success whatever it answers.
+ *
  * The address is Express's `req.ip`, so an app behind a load balancer must set `trust proxy`
  * (or every client counts as the balancer). IPv6 addresses are grouped by /56, as
  * express-rate-limit does by default. The counts live in this process's memory.
@@ -38,7 +49,8 @@ export function createFailedSignInLimiter(
     windowMs: settings.windowSeconds * 1000,
     limit: settings.maxFailures,
     skipSuccessfulRequests: true,
-    requestWasSuccessful: (_req, res) => res.statusCode < 400 || res.statusCode >= 500,
+    requestWasSuccessful: (req, res) =>
+      acceptedProofs.has(req) || res.statusCode < 400 || res.statusCode >= 500,
     // Only Retry-After on the 429 (set below); no RateLimit headers on every /auth answer.
     standardHeaders: false,
     legacyHeaders: false,

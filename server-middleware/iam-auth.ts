@@ -1,12 +1,13 @@
 import { KMSClient } from "@aws-sdk/client-kms";
 import { STSClient } from "@aws-sdk/client-sts";
-import express, { type RequestHandler, type Router } from "express";
+import express, { type Request, type RequestHandler, type Router } from "express";
 import { createAuditRecorder } from "./audit.js";
-import { createAuthRoute, type TokenVerifier } from "./auth-route.js";
+import { createAuthRoute } from "./auth-route.js";
 import { createChallengeFactory, sendChallenge } from "./challenge-response.js";
 import { createErrorHandler, sendErrorLine } from "./error-response.js";
 import { IamAuthError } from "./errors.js";
 import { createFailedSignInLimiter } from "./failure-limit.js";
+import { createHeaderProofHandler, hasHeaderProof } from "./header-proof.js";
 import { verifyKmsToken } from "./kms-proof.js";
 import { createEventLogger } from "./log.js";
 import { MemoryReplayStore } from "./memory-replay-store.js";
@@ -15,6 +16,8 @@ import { countReplayStoreErrors, timeKmsClient, timeStsClientFactory, timeStsFet
 import { describeUnsafePath } from "./mount-path.js";
 import { createNonceIssuer, type NonceIssuer } from "./nonce.js";
 import { createNonceCookies, type NonceCookies } from "./nonce-cookie.js";
+import { createNonceRoute } from "./nonce-route.js";
+import { NONCE_PATH_SUFFIX } from "../protocol/index.js";
 import {
   resolveOptions,
   type AuthMethod,
@@ -22,6 +25,7 @@ import {
   type ResolvedIamAuthOptions,
   type StsClientFactory,
 } from "./options.js";
+import { createProofCheck, type TokenVerifier } from "./proof-check.js";
 import { isPublicPath } from "./public-paths.js";
 import type { ReplayStore } from "./replay-store.js";
 import { createSessionLoader } from "./session-loader.js";
@@ -81,12 +85,26 @@ export function iamAuth(options: IamAuthOptions): Router {
     if (nonce !== undefined) nonceCookies?.set(res, nonce, req.secure, authPath);
     sendChallenge(req, res, headers, resolved);
   };
-  const authRoute = createAuthRoute({
-    verifiers: createVerifiers(resolved, replayStore, nonces, nonceCookies, metrics),
-    access: resolved,
-    clock: resolved.clock,
-    audit,
-  });
+  const checkProof = createProofCheck(
+    createVerifiers(resolved, replayStore, nonces, nonceCookies, metrics),
+    resolved,
+  );
+  const authRoute = createAuthRoute({ checkProof, clock: resolved.clock, audit });
+  const { headerProof } = resolved;
+  const byHeader =
+    headerProof === false
+      ? undefined
+      : {
+          header: headerProof.header,
+          prove: createHeaderProofHandler({
+            settings: headerProof,
+            checkProof,
+            clock: resolved.clock,
+            audit,
+          }),
+        };
+  const noncePath = resolved.authPath + NONCE_PATH_SUFFIX;
+  const nonceRoute = createNonceRoute({ ...resolved, clock: resolved.clock }, nonces);
   const limitFailures =
     resolved.failedSignInLimit === false
       ? undefined
@@ -115,9 +133,11 @@ export function iamAuth(options: IamAuthOptions): Router {
     return sendErrorLine(res, error.status, error.message);
   });
   // Sign-in and sign-out write the session: cookie-session always runs there.
-  router.use(
-    createSessionLoader(resolved, log, { writePaths: [resolved.authPath, resolved.signOutPath], revocation }),
-  );
+  const writesSession = (req: Request): boolean =>
+    req.path === resolved.authPath ||
+    req.path === resolved.signOutPath ||
+    (headerProof !== false && headerProof.startSession && hasHeaderProof(req, headerProof.header));
+  router.use(createSessionLoader(resolved, log, { writesSession, revocation }));
   // Compared as strings rather than registered as routes: Express would read ":" or "*" in them as patterns.
   router.use((req, res, next) => {
     const path = req.path;
@@ -126,9 +146,17 @@ export function iamAuth(options: IamAuthOptions): Router {
       return limitFailures(req, res, () => authRoute(req, res, next));
     }
     if (path === resolved.signOutPath) return signOutRoute(req, res, next);
-    if (path === resolved.whoamiPath) return whoamiRoute(req, res, next);
-    if (req.iamIdentity !== undefined || isPublicPath(path, resolved.publicPaths)) return next();
-    return challenge(req, res, next);
+    if (headerProof !== false && path === noncePath) return nonceRoute(req, res, next);
+    const letIn = (): void => {
+      if (path === resolved.whoamiPath) void whoamiRoute(req, res, next);
+      else if (req.iamIdentity !== undefined || isPublicPath(path, resolved.publicPaths)) next();
+      else void challenge(req, res, next);
+    };
+    // A proof in a header is checked before anything else lets the request in, and counted by
+    // the failed sign-in limit exactly as a hand-over at the auth path is.
+    if (byHeader === undefined || !hasHeaderProof(req, byHeader.header)) return letIn();
+    const prove = (): void => byHeader.prove(req, res, letIn);
+    return limitFailures === undefined ? prove() : limitFailures(req, res, prove);
   });
   router.use(createErrorHandler(log));
   return router;
@@ -149,18 +177,19 @@ function createVerifiers(
       ? undefined
       : { ...resolved.sts, fetch: timeStsFetch(resolved.sts.fetch, metrics) };
   if (sts !== undefined && nonces !== undefined && nonceCookies !== undefined) {
-    verifiers.sts = async (token, now, request) => {
+    verifiers.sts = async (token, now, delivery) => {
       const { identity, nonce } = await verifyStsProof(token, {
         sts,
         nonces,
         replayStore,
         nonceCookies,
-        cookieHeader: request.cookieHeader,
+        delivery,
         now,
       });
+      if (delivery.via === "header") return { identity };
       return {
         identity,
-        onSignedIn: (res) => nonceCookies.clear(res, nonce, request.secure, request.authPath),
+        onSignedIn: (res) => nonceCookies.clear(res, nonce, delivery.secure, delivery.authPath),
       };
     };
   }

@@ -1,6 +1,6 @@
 import type { KMSClient } from "@aws-sdk/client-kms";
 import type { STSClient } from "@aws-sdk/client-sts";
-import { AUTH_PATH, type SessionCredentials } from "../protocol/index.js";
+import { AUTH_PATH, NONCE_PATH_SUFFIX, type SessionCredentials } from "../protocol/index.js";
 import { describeValue as describe, isRecord } from "./describe-value.js";
 import { readAccessOptions } from "./options-access.js";
 import { readPublicPaths, readSessionSecrets } from "./options-session.js";
@@ -9,6 +9,11 @@ import {
   type FailedSignInLimitOptions,
   type ResolvedFailedSignInLimit,
 } from "./options-failure-limit.js";
+import {
+  readHeaderProof,
+  type HeaderProofOptions,
+  type ResolvedHeaderProof,
+} from "./options-header-proof.js";
 import { bindKmsServerId, readKmsOptions, readRegion, type ResolvedKmsOptions } from "./options-kms.js";
 import { readStsOptions, type ResolvedStsOptions, type StsMethodOptions } from "./options-sts.js";
 import { describeUnsafePath } from "./mount-path.js";
@@ -63,6 +68,7 @@ export interface KmsMethodOptions {
 
 export type { StsMethodOptions, StsFetch, StsFetchInit } from "./options-sts.js";
 export type { FailedSignInLimitOptions } from "./options-failure-limit.js";
+export type { HeaderProofOptions, ResolvedHeaderProof } from "./options-header-proof.js";
 
 /** Options of `iamAuth()`. At least one of `sts` and `kms` is required. */
 export interface IamAuthOptions {
@@ -146,6 +152,13 @@ export interface IamAuthOptions {
    * something else that limits /auth). Counted per process.
    */
   readonly failedSignInLimit?: false | FailedSignInLimitOptions;
+  /**
+   * Proofs in a request header, `Authorization: IAM <token>` (scripts, CLIs, services): checked
+   * as at `authPath`, and that request is served as the proven identity. `GET <authPath>/nonce`
+   * gives STS nonces to such clients. Default `{ header: "authorization", startSession: false }`;
+   * `false` turns both off.
+   */
+  readonly headerProof?: false | HeaderProofOptions;
   /** The current time, for session lifetimes, nonces and credential expiry. Default `() => new Date()`. */
   readonly clock?: () => Date;
   /**
@@ -185,6 +198,7 @@ export interface ResolvedIamAuthOptions {
   readonly replayStore: ReplayStore | undefined;
   readonly sessionRevocation: RevocationStore | undefined;
   readonly failedSignInLimit: ResolvedFailedSignInLimit;
+  readonly headerProof: ResolvedHeaderProof;
   readonly clock: () => Date;
   readonly logger: LoggerOption;
   readonly metrics: IamAuthMetricsOptions | undefined;
@@ -221,6 +235,7 @@ const knownOptions = [
   "replayStore",
   "sessionRevocation",
   "failedSignInLimit",
+  "headerProof",
   "clock",
   "logger",
   "metrics",
@@ -321,6 +336,7 @@ export function resolveOptions(options: IamAuthOptions): ResolvedIamAuthOptions 
     );
   }
   const failedSignInLimit = readFailedSignInLimit(input.failedSignInLimit, problems);
+  const headerProof = readHeaderProof(input.headerProof, problems);
   if (input.clock !== undefined && typeof input.clock !== "function") {
     problems.push(`clock: must be a function (got ${describe(input.clock)})`);
   }
@@ -365,6 +381,7 @@ export function resolveOptions(options: IamAuthOptions): ResolvedIamAuthOptions 
     replayStore: replayStore as ReplayStore | undefined,
     sessionRevocation: sessionRevocation as RevocationStore | undefined,
     failedSignInLimit: failedSignInLimit as ResolvedFailedSignInLimit,
+    headerProof: headerProof as ResolvedHeaderProof,
     clock: (input.clock as (() => Date) | undefined) ?? (() => new Date()),
     logger: (input.logger as LoggerOption | undefined) ?? writeLineToStdout,
     metrics: metrics as IamAuthMetricsOptions | undefined,
@@ -423,9 +440,15 @@ function readRoutePaths(
       valid = false;
       continue;
     }
-    const clash = Object.entries(paths).find(([, path]) => path === value)?.[0];
+    const clash = Object.entries(paths).find(
+      ([other, path]) => path === value || (other === "authPath" && `${path}${NONCE_PATH_SUFFIX}` === value),
+    )?.[0];
     if (clash !== undefined) {
-      problems.push(`${name}: must differ from ${clash} (both are ${JSON.stringify(value)})`);
+      problems.push(
+        clash === "authPath" && paths.authPath !== value
+          ? `${name}: must differ from ${JSON.stringify(value)}, where the nonce for header proofs is served (authPath + "${NONCE_PATH_SUFFIX}")`
+          : `${name}: must differ from ${clash} (both are ${JSON.stringify(value)})`,
+      );
       valid = false;
     }
     paths[name] = value;

@@ -26,8 +26,11 @@ type LoaderSettings = Pick<
 
 /** Options of `createSessionLoader`. */
 export interface SessionLoaderOptions {
-  /** Paths whose handlers start or end sessions (sign-in, sign-out): cookie-session runs on every request to them. */
-  readonly writePaths: readonly string[];
+  /**
+   * Whether the request's handler may start or end a session (sign-in, sign-out, a header proof
+   * that starts one): cookie-session runs on every such request.
+   */
+  readonly writesSession: (req: Request) => boolean;
   /** Whether a session was signed out (at any instance sharing the store). Asked for every valid session, cached ones included. */
   readonly revocation: RevocationCheck;
   /** How many verified cookies it remembers. Default `DEFAULT_SESSION_CACHE_ENTRIES`. */
@@ -46,7 +49,7 @@ interface CachedSession {
  * goes on unauthenticated (to the challenge, unless the path is public).
  *
  * cookie-session (keygrip's HMACs, the base64 JSON, the check for changes when the response
- * goes out) runs only where it is needed: on `writePaths`, and when the cookie pair is not one
+ * goes out) runs only where it is needed: on requests that may write the session, and when the cookie pair is not one
  * this loader has already seen cookie-session accept. A remembered pair skips the signature
  * and the decoding, never the per-request checks (lifetime from `issuedAt`, allowedAccounts,
  * allowedPrincipals), and its response sets no cookie. A pair that fails those checks is
@@ -70,7 +73,6 @@ export function createSessionLoader(
     isAllowed: createIdentityCheck(settings),
     sessionMaxAgeSeconds: settings.sessionMaxAgeSeconds,
   };
-  const writePaths = [...options.writePaths];
 
   return (req, res, next) => {
     const now = settings.clock();
@@ -117,7 +119,7 @@ export function createSessionLoader(
       next();
     };
 
-    if (pair === undefined || writePaths.includes(req.path)) {
+    if (pair === undefined || options.writesSession(req)) {
       load();
       return;
     }

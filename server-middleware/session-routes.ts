@@ -69,13 +69,15 @@ export function createSignOutRoute(
 
 /**
  * GET <whoamiPath>: the signed-in caller as JSON,
- * `{"arn","account","userId","issuedAt","expiresAt"}` (times in ISO 8601), never cached.
- * Without a session it answers like any protected path: with `challenge`.
+ * `{"arn","account","userId","issuedAt","expiresAt"}` (times in ISO 8601), never cached. A request
+ * proven by a header proof has no session: `{"arn","account","userId"}`. Without either it
+ * answers like any protected path: with `challenge`.
  */
 export function createWhoamiRoute(challenge: RequestHandler): RequestHandler {
   return (req, res, next) => {
+    const identity = req.iamIdentity;
     const session = req.iamSession;
-    if (session === undefined) {
+    if (identity === undefined) {
       challenge(req, res, next);
       return;
     }
@@ -85,11 +87,12 @@ export function createWhoamiRoute(challenge: RequestHandler): RequestHandler {
     }
     res.set({ "Cache-Control": "no-store", "X-Content-Type-Options": "nosniff" });
     res.json({
-      arn: session.arn,
-      account: session.account,
-      userId: session.userId,
-      issuedAt: session.issuedAt.toISOString(),
-      expiresAt: session.expiresAt.toISOString(),
+      arn: identity.arn,
+      account: identity.account,
+      userId: identity.userId,
+      ...(session === undefined
+        ? {}
+        : { issuedAt: session.issuedAt.toISOString(), expiresAt: session.expiresAt.toISOString() }),
     });
   };
 }

@@ -115,7 +115,7 @@ export function toStoredSession(value: Record<string, unknown>): StoredSession |
 
 /**
  * Starts a new session for `identity` under `mountPath` (replacing any other, so a session is
- * never carried over). cookie-session must run on this request (the loader mounts it on `writePaths`).
+ * never carried over). cookie-session must run on this request (the loader runs it where `writesSession` says).
  */
 export function startSession(req: Request, identity: IamIdentity, now: Date, mountPath: string): void {
   const stored = {
@@ -143,7 +143,7 @@ export function endSession(req: Request): void {
 function requireCookieSession(req: Request): void {
   if ((req.sessionOptions as object | undefined) === undefined) {
     throw new Error(
-      "cookie-session did not run on this request: add its path to the session loader's writePaths",
+      "cookie-session did not run on this request: let the session loader's writesSession include it",
     );
   }
 }

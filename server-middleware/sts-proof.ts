@@ -4,6 +4,7 @@ import { IamAuthError } from "./errors.js";
 import type { IamIdentity } from "./identity.js";
 import type { NonceIssuer } from "./nonce.js";
 import type { NonceCookies } from "./nonce-cookie.js";
+import type { ProofDelivery } from "./proof-check.js";
 import type { ResolvedStsOptions } from "./options-sts.js";
 import type { ReplayStore } from "./replay-store.js";
 import { fetchCallerIdentity } from "./sts-caller-identity.js";
@@ -14,8 +15,8 @@ export interface StsProofContext {
   readonly nonces: NonceIssuer;
   readonly replayStore: ReplayStore;
   readonly nonceCookies: NonceCookies;
-  /** The /auth request's Cookie header. */
-  readonly cookieHeader: string | undefined;
+  /** How the proof came: a hand-over at the auth path must carry the challenge's nonce cookie. */
+  readonly delivery: ProofDelivery;
   readonly now: Date;
 }
 
@@ -32,8 +33,9 @@ const MAX_FUTURE_SKEW_SECONDS = 300;
  * 1. the token's shape (parseStsProof);
  * 2. the presigned URL (checkPresignedCallerIdentity: host allowlist, query, signed headers, dates);
  * 3. the nonce: this app's HMAC, not expired;
- * 3b. the request carries the nonce cookie the challenge set (nonce-cookie.ts): the proof is
- *    signed in only in the browser that was challenged (login CSRF);
+ * 3b. a proof handed over at the auth path carries the nonce cookie the challenge set
+ *    (nonce-cookie.ts): the proof is signed in only in the browser that was challenged (login
+ *    CSRF). A header proof needs none (see ProofDelivery);
  * 4. only then: GET the checked URL with this server's own server-id and the nonce;
  * 5. once STS has answered with an identity, the nonce is claimed in the replay store
  *    (atomically: of concurrent replays of one good proof exactly one gets past this).
@@ -43,7 +45,7 @@ const MAX_FUTURE_SKEW_SECONDS = 300;
  * STS calls junk can cause is the per-address failure limit (failure-limit.ts).
  * Throws IamAuthError.
  *
- * @example await verifyStsProof(query.token, { sts, nonces, replayStore, nonceCookies, cookieHeader: req.headers.cookie, now })
+ * @example await verifyStsProof(query.token, { sts, nonces, replayStore, nonceCookies, delivery, now })
  */
 export async function verifyStsProof(
   token: string,
@@ -72,7 +74,7 @@ export async function verifyStsProof(
     throw error;
   }
   const { expiresAt } = context.nonces.verify(nonce, now);
-  context.nonceCookies.check(context.cookieHeader, nonce);
+  if (context.delivery.via === "redirect") context.nonceCookies.check(context.delivery.cookieHeader, nonce);
   const identity = await fetchCallerIdentity({
     url,
     serverId: sts.serverId,

@@ -9,6 +9,7 @@ import {
   describeKeyPrefixProblem,
   describeRedisUrlProblem,
   redactRedisUrl,
+  type IamAuthOptions,
 } from "../../server-middleware/index.js";
 import { createGateway } from "../gateway.js";
 import { reportProcessWarnings } from "../../protocol/index.js";
@@ -104,6 +105,22 @@ function buildParser() {
           type: "string",
           describe: "prefix of the keys in that Redis; default iam-auth:",
         },
+        "header-proof": {
+          type: "boolean",
+          default: true,
+          describe:
+            "accept a proof in a request header (Authorization: IAM <token>) from scripts and services, and serve GET /auth/nonce; --no-header-proof turns both off",
+        },
+        "proof-header": {
+          type: "string",
+          describe:
+            "the request header proofs come in, for apps whose Authorization is their own; default Authorization",
+        },
+        "header-proof-session": {
+          type: "boolean",
+          default: false,
+          describe: "a header proof also starts a cookie session (the client's next requests need no proof)",
+        },
         "user-header": { type: "string", describe: "header with the ARN; default X-Forwarded-User" },
         "arn-header": { type: "string", describe: "default X-Iam-Auth-Arn" },
         "account-header": { type: "string", describe: "default X-Iam-Auth-Account" },
@@ -149,6 +166,24 @@ function readPackageVersion(): string {
     version?: unknown;
   };
   return typeof packageJson.version === "string" ? packageJson.version : "unknown";
+}
+
+/** --header-proof, --proof-header and --header-proof-session as iamAuth's `headerProof`. */
+function readHeaderProofFlags(
+  args: Record<string, unknown>,
+  problems: string[],
+): IamAuthOptions["headerProof"] {
+  const header = typeof args["proof-header"] === "string" ? args["proof-header"] : undefined;
+  const startSession = args["header-proof-session"] === true;
+  if (args["header-proof"] === false) {
+    if (header !== undefined || startSession) {
+      problems.push(
+        "--proof-header, --header-proof-session: only used with header proofs, which --no-header-proof turns off",
+      );
+    }
+    return false;
+  }
+  return { ...(header === undefined ? {} : { header }), startSession };
 }
 
 /** Parses `host:port`, `:port` or `[v6]:port` for `flag`. */
@@ -259,6 +294,7 @@ export async function main(
         ? { allowedAccounts: [account, ...list("allowed-account")] }
         : {}),
       ...(list("allowed-principal").length > 0 ? { allowedPrincipals: list("allowed-principal") } : {}),
+      headerProof: readHeaderProofFlags(args, problems),
     },
     identityHeaders,
     assertion: {

@@ -8,6 +8,7 @@ import { doctorCommand } from "./commands/doctor.js";
 import { execCommand } from "./commands/exec.js";
 import { policyCommand } from "./commands/policy.js";
 import { runCommand } from "./commands/run.js";
+import { tokenCommand } from "./commands/token.js";
 import { PROGRAM_NAME } from "./flags/flag-table.js";
 
 /** The commands of `iam-auth-proxy`, one file each under commands/; the one without a name runs by default. */
@@ -15,6 +16,7 @@ export const commands: readonly CliCommand[] = [
   runCommand,
   caCommand,
   execCommand,
+  tokenCommand,
   policyCommand,
   doctorCommand,
 ];

@@ -97,6 +97,20 @@ export function readChallenge(response: UpstreamResponseHead): AppChallenge | un
 }
 
 /**
+ * readChallenge for a WHATWG fetch Response (the Node client, `token`, `doctor`): its headers
+ * as headersDistinct has them (Set-Cookie kept apart, every other field as fetch joined it).
+ *
+ * @example readFetchChallenge(await fetch(url, { redirect: "manual" }))?.authPath // "/auth"
+ */
+export function readFetchChallenge(response: Response): AppChallenge | undefined {
+  const headersDistinct: Record<string, string[]> = {};
+  response.headers.forEach((value, name) => {
+    headersDistinct[name] = name === "set-cookie" ? response.headers.getSetCookie() : [value];
+  });
+  return readChallenge({ statusCode: response.status, headersDistinct });
+}
+
+/**
  * Creates the answerer: an IAM challenge gets a token for /auth (STS or KMS method, see
  * chooseLoginMethod), or a denial saying why.
  *

@@ -237,6 +237,24 @@ export const allFlags: readonly FlagSpec[] = [
     describe: "ACCOUNT the people sign in from, when it is not the key's (adds the key policy statement)",
   },
   {
+    name: "format",
+    kind: "text",
+    group: options,
+    command: "token",
+    describe:
+      "header: `Authorization: IAM <token>` (for curl -H); value: `IAM <token>`; json: both, the token, method and identity",
+    defaultDescription: "header",
+  },
+  {
+    name: "proof-header",
+    kind: "text",
+    group: options,
+    command: "token",
+    describe:
+      "the header the app reads proofs from, when its Authorization is its own (the app's headerProof.header)",
+    defaultDescription: "Authorization",
+  },
+  {
     name: "server",
     kind: "boolean",
     group: options,

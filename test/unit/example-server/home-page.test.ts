@@ -31,7 +31,7 @@ const session = Object.freeze({
 const flat = (markup: string): string => markup.replace(/\s+/g, " ");
 
 describe("the example server's home page", () => {
-  const page = flat(renderHomePage(session));
+  const page = flat(renderHomePage(session, session));
 
   it("is titled, with one h1 saying the same", () => {
     assert.ok(page.includes("<title>You are signed in</title>"));
@@ -65,12 +65,23 @@ describe("the example server's home page", () => {
 
   it("escapes the ARN: <script> in it stays text", () => {
     const hostile = flat(
-      renderHomePage({ ...session, arn: `arn:aws:iam::${ACCOUNT_ID}:user/<script>x</script>` }),
+      renderHomePage(
+        { ...session, arn: `arn:aws:iam::${ACCOUNT_ID}:user/<script>x</script>` },
+        { ...session, arn: `arn:aws:iam::${ACCOUNT_ID}:user/<script>x</script>` },
+      ),
     );
     assert.ok(
       hostile.includes(`<code>arn:aws:iam::${ACCOUNT_ID}:user/&lt;script&gt;x&lt;/script&gt;</code>`),
     );
     assert.ok(!hostile.includes("<script>"));
+  });
+
+  it("without a session (a header proof): the identity alone, no session times, no sign-out form", () => {
+    const proven = flat(renderHomePage(session, undefined));
+    assert.ok(proven.includes("<title>Your AWS identity</title>"));
+    assert.ok(proven.includes(`<code>${session.arn}</code>`));
+    assert.ok(!proven.includes("Session expires"));
+    assert.ok(!proven.includes("<form"));
   });
 });
 
@@ -133,7 +144,7 @@ describe("GET / of the example app", () => {
     );
     assert.equal(
       result.body,
-      renderHomePage({
+      renderHomePage(session, {
         ...session,
         issuedAt: START_TIME,
         expiresAt: new Date(START_TIME.getTime() + 3_600_000),

@@ -16,8 +16,10 @@ import {
   formatIamChallenge,
   formatKmsToken,
   formatLogLine,
+  formatProofHeaderValue,
   formatStsProof,
   isAwsStsHost,
+  isIamProofValue,
   MAX_TOKEN_LENGTH,
   normalizeAuthority,
   parseArn,
@@ -26,6 +28,7 @@ import {
   parseStsProof,
   ProtocolError,
   readAuthQuery,
+  readProofHeader,
   serializeSessionCredentials,
 } from "../../../protocol/index.js";
 import { hostileString, parsesOrRefuses, propertyRuns } from "../../helpers/hostile-properties.js";
@@ -172,6 +175,49 @@ describe("protocol parsers (property-based)", () => {
             "RETURN_URL_REPEATED",
             "RETURN_URL_UNSAFE",
           ]);
+        }),
+        propertyRuns(500),
+      );
+    });
+  });
+
+  describe("proof-header: readProofHeader / formatProofHeaderValue", () => {
+    const token = fc.stringMatching(/^[\x21-\x7e]{1,300}$/);
+    it("reads back the token formatProofHeaderValue wrote, whatever case the scheme is in", () => {
+      fc.assert(
+        fc.property(
+          token,
+          fc.constantFrom("IAM", "iam", "Iam"),
+          fc.integer({ min: 1, max: 3 }),
+          (value, scheme, spaces) => {
+            const written = formatProofHeaderValue(value).replace(/^IAM /, `${scheme}${" ".repeat(spaces)}`);
+            assert.equal(readProofHeader([written], "Authorization"), value);
+          },
+        ),
+        propertyRuns(),
+      );
+    });
+
+    it("reads any header values as no proof, a token without spaces, or a proof-header code", () => {
+      const value = fc.oneof(
+        hostileString(),
+        hostileString().map((rest) => `IAM ${rest}`),
+        fc.constant(`IAM ${"a".repeat(MAX_TOKEN_LENGTH + 1)}`),
+      );
+      fc.assert(
+        fc.property(fc.array(value, { minLength: 1, maxLength: 3 }), (values) => {
+          let read: string | undefined;
+          parsesOrRefuses(() => (read = readProofHeader(values, "Authorization")), ProtocolError, [
+            "PROOF_HEADER_REPEATED",
+            "PROOF_HEADER_MALFORMED",
+            "TOKEN_MISSING",
+            "TOKEN_TOO_LARGE",
+          ]);
+          if (read !== undefined) {
+            assert.ok(!/\s/.test(read) && read.length > 0 && read.length <= MAX_TOKEN_LENGTH, read);
+            assert.equal(values.length, 1);
+          }
+          if (!values.some(isIamProofValue)) assert.equal(read, undefined);
         }),
         propertyRuns(500),
       );

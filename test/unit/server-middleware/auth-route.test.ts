@@ -103,7 +103,7 @@ describe("GET /auth", () => {
       const token = app.kms.encrypt(credentialsPlaintext(inFifteenMinutes));
       await send(app.url, authPath(token));
       assert.deepEqual(app.lines, [
-        `${isoTime} audit action=sign-in outcome=success status=302 method=kms identity=${ALICE_ARN} remote=127.0.0.1 requestId=ID durationMs=N`,
+        `${isoTime} audit action=sign-in outcome=success status=302 method=kms via=redirect identity=${ALICE_ARN} remote=127.0.0.1 requestId=ID durationMs=N`,
       ]);
       assertNoSecretsLogged(app.lines, token);
     });

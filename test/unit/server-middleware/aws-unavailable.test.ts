@@ -72,7 +72,7 @@ describe("GET /auth when AWS cannot be reached", () => {
     assert.equal(result.body, "internal error\n");
     assert.deepEqual(result.setCookies, []);
     assert.deepEqual(app.lines, [
-      `${isoTime} audit action=sign-in outcome=failed reason=INTERNAL_ERROR status=500 method=kms remote=127.0.0.1 requestId=ID durationMs=N cause=RangeError`,
+      `${isoTime} audit action=sign-in outcome=failed reason=INTERNAL_ERROR status=500 method=kms via=redirect remote=127.0.0.1 requestId=ID durationMs=N cause=RangeError`,
     ]);
   });
 });

@@ -128,7 +128,7 @@ describe("resolveOptions", () => {
   describe("unknown options", () => {
     it("when an option name is misspelt, names it and lists the known ones", () => {
       assertProblems({ sessionSecret: SECRET_A }, [
-        "sessionSecret: unknown option (known: accountId, kms, sts, sessionSecrets, sessionMaxAgeSeconds, allowedAccounts, allowedPrincipals, publicPaths, authPath, signOutPath, whoamiPath, cookieName, helpUrl, proxyAddress, region, kmsClient, createStsClient, replayStore, sessionRevocation, failedSignInLimit, clock, logger, metrics)",
+        "sessionSecret: unknown option (known: accountId, kms, sts, sessionSecrets, sessionMaxAgeSeconds, allowedAccounts, allowedPrincipals, publicPaths, authPath, signOutPath, whoamiPath, cookieName, helpUrl, proxyAddress, region, kmsClient, createStsClient, replayStore, sessionRevocation, failedSignInLimit, headerProof, clock, logger, metrics)",
       ]);
     });
   });

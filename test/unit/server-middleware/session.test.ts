@@ -352,7 +352,7 @@ async function signInFields(app: TestApp, headers: Record<string, string>): Prom
 describe("startSession and endSession", () => {
   const alice = { arn: ALICE_ARN, account: ACCOUNT_ID, userId: "AIDAALICEEXAMPLE00001" };
   const message =
-    "cookie-session did not run on this request: add its path to the session loader's writePaths";
+    "cookie-session did not run on this request: let the session loader's writesSession include it";
 
   it("when cookie-session did not run on the request, throw instead of silently writing no cookie", () => {
     assert.throws(() => startSession({} as Request, alice, START_TIME, ""), { name: "Error", message });

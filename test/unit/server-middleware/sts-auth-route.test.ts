@@ -57,7 +57,7 @@ describe("GET /auth with an STS proof", () => {
       assert.equal(home.status, 200);
       assert.equal(home.body, ALICE_ARN);
       assert.deepEqual(app.lines, [
-        `${isoTime} audit action=sign-in outcome=success status=302 method=sts identity=${ALICE_ARN} remote=127.0.0.1 requestId=ID durationMs=N`,
+        `${isoTime} audit action=sign-in outcome=success status=302 method=sts via=redirect identity=${ALICE_ARN} remote=127.0.0.1 requestId=ID durationMs=N`,
       ]);
     });
 

@@ -46,7 +46,8 @@ export interface TestAppOptions {
 
 /**
  * An Express app with iamAuth (fake KMS, STS and STS endpoint unless `options` replaces them) on
- * 127.0.0.1:0. Routes: `/` and `/check` answer the signed-in ARN (or "anonymous"); `/health`
+ * 127.0.0.1:0. Routes: `/` and `/docs` answer the signed-in ARN (or "anonymous"); `/echo` (any
+ * method) answers what the app sees as JSON (`method`, `arn`, `authorization`); `/health`
  * and `/static/*` are public. With `mountPath`, all of them are under it, and `/outside` (not
  * behind iamAuth) answers the same.
  */
@@ -90,6 +91,14 @@ export async function startTestApp(setup: TestAppOptions = {}): Promise<TestApp>
   app.get(`${mount}/docs`, whoAmI);
   app.get(`${mount}/health`, whoAmI);
   app.get(`${mount}/static/app.css`, whoAmI);
+  // What the app behind the middleware sees of a request: its identity and its Authorization.
+  app.all(`${mount}/echo`, (req, res) => {
+    res.json({
+      method: req.method,
+      arn: req.iamIdentity?.arn ?? null,
+      authorization: req.headers.authorization ?? null,
+    });
+  });
   if (mount !== "") app.get("/outside", whoAmI);
   const server = app.listen(0, "127.0.0.1");
   await new Promise<void>((resolve, reject) => {
@@ -132,7 +141,7 @@ const nonceCookies = new Map<string, string>();
 export function send(
   baseUrl: string,
   path: string,
-  init: { method?: string; headers?: Record<string, string>; nonceCookie?: boolean } = {},
+  init: { method?: string; headers?: Record<string, string | string[]>; nonceCookie?: boolean } = {},
 ): Promise<HttpResult> {
   const { hostname, port } = new URL(baseUrl);
   const nonce = /[?&]token=sts1\.([A-Za-z0-9_-]+)\./.exec(path)?.[1];
