@@ -12,8 +12,8 @@ import { startStsOnlyApp } from "../helpers/sts-only-app.js";
 
 /*
  * docs/clients.md's Python block, run as written with Debian's Python, requests and botocore
- * against the example server and the local AWS: a proof signed by botocore's own SigV4 signer
- * passes every check the server makes.
+ * against the example server and the local AWS: a header proof signed by botocore's own SigV4
+ * signer, with a nonce from GET /auth/nonce, passes every check the server makes.
  */
 
 const suite = "clients-python";
@@ -70,12 +70,18 @@ describe("docs/clients.md: the botocore snippet signs in (Debian's Python, real 
     AWS_SHARED_CREDENTIALS_FILE: "/dev/null",
   });
 
-  it("gets the page as the demo user: the server accepted botocore's proof, one STS call", async () => {
+  it("gets the page as the demo user with one header: the server accepted botocore's proof, one STS call", async () => {
     await aws.resetCalls();
     const ran = await runPython(script, [`${app.url}/`], pythonEnv(users.demo));
     assert.deepEqual([ran.code, ran.stdout], [0, `${users.demo.arn}\n`], ran.stderr);
     assert.deepEqual(await aws.calls(), { "sts:GetCallerIdentity": 1 });
-    const signedIn = { action: "sign-in", outcome: "success", identity: users.demo.arn, method: "sts" };
+    const signedIn = {
+      action: "sign-in",
+      outcome: "success",
+      identity: users.demo.arn,
+      method: "sts",
+      via: "header",
+    };
     assert.equal(findAuditEvents(app.output(), signedIn).length, 1);
   });
 
@@ -96,6 +102,9 @@ describe("docs/clients.md: the botocore snippet signs in (Debian's Python, real 
       pythonEnv({ ...users.demo, secretAccessKey: "wrong-secret-NOT-REAL" }),
     );
     assert.notEqual(ran.code, 0);
-    assert.match(ran.stderr, /RuntimeError: sign-in refused: 403 .*SignatureDoesNotMatch/);
+    assert.match(
+      ran.stderr,
+      /RuntimeError: refused: 403 AWS STS rejected the proof \(SignatureDoesNotMatch\)/,
+    );
   });
 });
