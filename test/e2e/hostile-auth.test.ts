@@ -595,6 +595,31 @@ const returnUrlRows: readonly ReturnUrlRow[] = [
   { value: "/?q=100%", outcome: "kept", location: "/?q=100%25" },
 ];
 
+/**
+ * The token rows as header proofs. Left out: the rows whose only fault is the nonce cookie (a
+ * header proof needs none, so their proof is a good one there) and `token[]=` (no token).
+ */
+const cookieOnlyRows = new Set([
+  "no nonce cookie",
+  "another challenge's nonce cookie",
+  "a forged nonce cookie value",
+  "200 junk cookies and no nonce cookie",
+  "token[]= array syntax",
+]);
+const headerTokenRows = tokenRows.filter((row) => !cookieOnlyRows.has(row.name));
+
+/**
+ * The Authorization values for a row's query: `IAM <token>` for each `token` in it (a repeated
+ * token becomes a repeated header). A header cannot carry control characters or characters past
+ * U+00FF at all (no client sends them), so such a token is sent percent-encoded: junk of the same kind.
+ */
+function headerProofValues(query: string): string[] {
+  const tokens = new URLSearchParams(query).getAll("token");
+  return tokens.map(
+    (token) => `IAM ${/^[\x21-\x7e\x80-\xff]*$/.test(token) ? token : encodeURIComponent(token)}`,
+  );
+}
+
 interface CookieRow {
   readonly name: string;
   readonly cookie: (good: string) => string;
@@ -732,6 +757,50 @@ describe("hostile input at /auth and the session, example server and gateway (re
         const home = await sendRequest(server.url, "/", { headers: { cookie } });
         assert.equal(home.status, 200);
         reportCases("auth-token", target, tokenRows.length);
+      });
+    });
+
+    describe(`${target}: tokens and STS proofs in the Authorization header`, () => {
+      for (const row of headerTokenRows) {
+        it(`refuses ${row.name} as a header proof: 4xx, one line, no session, ${row.stsCalls ?? 0} STS calls`, async () => {
+          const server = servers.get(target);
+          assert.ok(server !== undefined);
+          const source = freshSourceAddress();
+          const fresh = await challenge(server, source);
+          const other = await challenge(server, source);
+          const foreignServer = servers.get(target === "gateway" ? "example-server" : "gateway");
+          assert.ok(foreignServer !== undefined);
+          const attempt = await row.attempt(fresh, other, await challenge(foreignServer, source));
+          const before = await stsCalls();
+          const response = await sendRequest(server.url, "/", {
+            headers: { authorization: headerProofValues(attempt.query) },
+            localAddress: source,
+          });
+          assertOneLineRefusal(response, row.name);
+          assert.equal(
+            (await stsCalls()) - before,
+            row.stsCalls ?? 0,
+            `${row.name}: sts:GetCallerIdentity calls`,
+          );
+          await assertStillServing(server, row.name);
+        });
+      }
+
+      it("still serves a good header proof after every hostile one, once", async () => {
+        const server = servers.get(target);
+        assert.ok(server !== undefined);
+        const fresh = await challenge(server, freshSourceAddress());
+        const first = await sendRequest(server.url, "/", {
+          headers: { authorization: `IAM ${fresh.proof}` },
+        });
+        assert.equal(first.status, 200, first.body);
+        assert.deepEqual(sessionCookiesSet(first.headers), [], "a header proof starts no session");
+        const replay = await sendRequest(server.url, "/", {
+          headers: { authorization: `IAM ${fresh.proof}` },
+        });
+        assertOneLineRefusal(replay, "the same header again");
+        assert.equal(replay.status, 403);
+        reportCases("header-token", target, headerTokenRows.length + 1);
       });
     });
 
