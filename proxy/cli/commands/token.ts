@@ -3,8 +3,22 @@ import type { CliCommand, CliOutput } from "../command.js";
 import { allFlags, PROGRAM_NAME } from "../flags/flag-table.js";
 import { readRunOptions, type RunOptions } from "../run/run-options.js";
 
-/** The proxy's flags that say nothing about making a proof. */
-const notForToken = new Set(["bind", "upstream", "allow-other-users", "login-flow", "log-format"]);
+/**
+ * The proxy's flags that say nothing about making a proof, and those about reaching apps through
+ * the proxy (SOCKS, its CA, upstream trust and timeout): `token` reaches the app directly, once.
+ */
+const notForToken = new Set([
+  "bind",
+  "upstream",
+  "allow-other-users",
+  "login-flow",
+  "log-format",
+  "socks-proxy",
+  "aws-via-socks",
+  "upstream-ca",
+  "upstream-timeout",
+  "ca-dir",
+]);
 
 /** What `--format` prints. */
 export type TokenFormat = "header" | "value" | "json";
