@@ -1,22 +1,27 @@
 import { KMSClient } from "@aws-sdk/client-kms";
 import { STSClient } from "@aws-sdk/client-sts";
 import express, { type Request, type RequestHandler, type Router } from "express";
-import { createAuditRecorder } from "./audit.js";
-import { createAuthRoute } from "./auth-route.js";
-import { createChallengeFactory, sendChallenge } from "./challenge-response.js";
-import { createErrorHandler, sendErrorLine } from "./error-response.js";
+import { createAuditRecorder } from "./operations/audit.js";
+import { createAuthRoute } from "./proofs/auth-route.js";
+import { createChallengeFactory, sendChallenge } from "./pages/challenge-response.js";
+import { createErrorHandler, sendErrorLine } from "./pages/error-response.js";
 import { IamAuthError } from "./errors.js";
-import { createFailedSignInLimiter } from "./failure-limit.js";
-import { createHeaderProofHandler, hasHeaderProof } from "./header-proof.js";
-import { verifyKmsToken } from "./kms-proof.js";
-import { createEventLogger } from "./log.js";
-import { MemoryReplayStore } from "./memory-replay-store.js";
-import { createIamAuthMetrics, type IamAuthMetrics } from "./metrics.js";
-import { countReplayStoreErrors, timeKmsClient, timeStsClientFactory, timeStsFetch } from "./metrics-aws.js";
+import { createFailedSignInLimiter } from "./proofs/failure-limit.js";
+import { createHeaderProofHandler, hasHeaderProof } from "./proofs/header-proof.js";
+import { verifyKmsToken } from "./proofs/kms-proof.js";
+import { createEventLogger } from "./operations/log.js";
+import { MemoryReplayStore } from "./stores/memory-replay-store.js";
+import { createIamAuthMetrics, type IamAuthMetrics } from "./operations/metrics.js";
+import {
+  countReplayStoreErrors,
+  timeKmsClient,
+  timeStsClientFactory,
+  timeStsFetch,
+} from "./operations/metrics-aws.js";
 import { describeUnsafePath } from "./mount-path.js";
-import { createNonceIssuer, type NonceIssuer } from "./nonce.js";
-import { createNonceCookies, type NonceCookies } from "./nonce-cookie.js";
-import { createNonceRoute } from "./nonce-route.js";
+import { createNonceIssuer, type NonceIssuer } from "./proofs/nonce.js";
+import { createNonceCookies, type NonceCookies } from "./proofs/nonce-cookie.js";
+import { createNonceRoute } from "./proofs/nonce-route.js";
 import { NONCE_PATH_SUFFIX } from "../protocol/index.js";
 import {
   resolveOptions,
@@ -24,14 +29,14 @@ import {
   type IamAuthOptions,
   type ResolvedIamAuthOptions,
   type StsClientFactory,
-} from "./options.js";
-import { createProofCheck, type TokenVerifier } from "./proof-check.js";
+} from "./options/options.js";
+import { createProofCheck, type TokenVerifier } from "./proofs/proof-check.js";
 import { isPublicPath } from "./public-paths.js";
-import type { ReplayStore } from "./replay-store.js";
-import { createSessionLoader } from "./session-loader.js";
-import { createSignOutRoute, createWhoamiRoute } from "./session-routes.js";
+import type { ReplayStore } from "./stores/replay-store.js";
+import { createSessionLoader } from "./session/session-loader.js";
+import { createSignOutRoute, createWhoamiRoute } from "./session/session-routes.js";
 import { createRevocationCheck, MemoryRevocationStore } from "./stores/index.js";
-import { verifyStsProof } from "./sts-proof.js";
+import { verifyStsProof } from "./proofs/sts-proof.js";
 
 /**
  * Express middleware that signs people in with their AWS IAM identity (the iam-auth-proxy

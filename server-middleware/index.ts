@@ -5,7 +5,7 @@
 export { iamAuth } from "./iam-auth.js";
 export { IamAuthError, type IamAuthErrorCode } from "./errors.js";
 export type { IamIdentity, IamSession } from "./identity.js";
-export { DEFAULT_AUTH_PATH, DEFAULT_COOKIE_NAME } from "./options.js";
+export { DEFAULT_AUTH_PATH, DEFAULT_COOKIE_NAME } from "./options/options.js";
 export type {
   AuthMethod,
   FailedSignInLimitOptions,
@@ -15,18 +15,27 @@ export type {
   StsFetch,
   StsFetchInit,
   StsMethodOptions,
-} from "./options.js";
-export { describeOptionProblem, type TextOptionName } from "./options.js";
-export type { ReplayStore } from "./replay-store.js";
-export { createEventLogger, isLoggerOption, type LoggerOption, type StructuredLogger } from "./log.js";
-export { createIamAuthMetrics, type IamAuthMetrics, type IamAuthMetricsOptions } from "./metrics.js";
-export { AUDIT_EVENT, type AuditAction, type AuditOutcome, type AuditReason } from "./audit.js";
-export { REQUEST_ID_HEADER, requestIdOf } from "./request-id.js";
+} from "./options/options.js";
+export { describeOptionProblem, type TextOptionName } from "./options/options.js";
+export type { ReplayStore } from "./stores/replay-store.js";
+export {
+  createEventLogger,
+  isLoggerOption,
+  type LoggerOption,
+  type StructuredLogger,
+} from "./operations/log.js";
+export {
+  createIamAuthMetrics,
+  type IamAuthMetrics,
+  type IamAuthMetricsOptions,
+} from "./operations/metrics.js";
+export { AUDIT_EVENT, type AuditAction, type AuditOutcome, type AuditReason } from "./operations/audit.js";
+export { REQUEST_ID_HEADER, requestIdOf } from "./operations/request-id.js";
 export {
   MemoryReplayStore,
   DEFAULT_MAX_REPLAY_ENTRIES,
   type MemoryReplayStoreOptions,
-} from "./memory-replay-store.js";
+} from "./stores/memory-replay-store.js";
 export {
   createRedisStores,
   describeRedisUrlProblem,
@@ -53,4 +62,4 @@ export {
   prefersHtml,
   PAGE_CONTENT_SECURITY_POLICY,
   type HtmlPageContent,
-} from "./html-page.js";
+} from "./pages/html-page.js";

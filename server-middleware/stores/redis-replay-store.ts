@@ -1,4 +1,4 @@
-import type { ReplayStore } from "../replay-store.js";
+import type { ReplayStore } from "./replay-store.js";
 import type { RedisCommands, RedisPing } from "./redis-commands.js";
 import { DEFAULT_KEY_PREFIX, storeKey } from "./store-key.js";
 

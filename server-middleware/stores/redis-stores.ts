@@ -1,5 +1,5 @@
 import { createClient } from "redis";
-import { createEventLogger, isLoggerOption, type LoggerOption } from "../log.js";
+import { createEventLogger, isLoggerOption, type LoggerOption } from "../operations/log.js";
 import { RedisReplayStore } from "./redis-replay-store.js";
 import { RedisRevocationStore } from "./redis-revocation-store.js";
 import { describeRedisUrlProblem, redactRedisUrl } from "./redis-url.js";

@@ -1,5 +1,5 @@
 import { performance } from "node:perf_hooks";
-import type { EventLogger } from "../log.js";
+import type { EventLogger } from "../operations/log.js";
 import type { RevocationStore } from "./revocation-store.js";
 
 /**

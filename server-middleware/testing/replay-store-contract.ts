@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { randomUUID } from "node:crypto";
 import { describe, it } from "node:test";
-import type { ReplayStore } from "../replay-store.js";
+import type { ReplayStore } from "../stores/replay-store.js";
 
 /** How long the expiry tests wait at most for a key to lapse. */
 const EXPIRY_DEADLINE_MS = 5000;

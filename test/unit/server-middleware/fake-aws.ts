@@ -9,7 +9,7 @@ import {
 } from "@aws-sdk/client-kms";
 import { GetCallerIdentityCommand, type STSClient } from "@aws-sdk/client-sts";
 import { bindEncryptionContext, formatKmsToken, type SessionCredentials } from "../../../protocol/index.js";
-import type { StsClientFactory } from "../../../server-middleware/options.js";
+import type { StsClientFactory } from "../../../server-middleware/options/options.js";
 
 export const ACCOUNT_ID = "111122223333";
 export const KEY_ARN = "arn:aws:kms:us-east-1:111122223333:key/1234abcd-12ab-34cd-56ef-1234567890ab";

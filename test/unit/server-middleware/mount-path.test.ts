@@ -4,7 +4,7 @@ import { after, before, describe, it } from "node:test";
 import express from "express";
 import { findIamChallenge } from "../../../protocol/index.js";
 import { iamAuth } from "../../../server-middleware/index.js";
-import { resolveOptions } from "../../../server-middleware/options.js";
+import { resolveOptions } from "../../../server-middleware/options/options.js";
 import { ACCOUNT_ID, ALICE_ARN, credentialsPlaintext } from "./fake-aws.js";
 import { presignedUrl, stsToken } from "./fake-sts-endpoint.js";
 import {
