@@ -124,6 +124,10 @@ export async function createGateway(
     // The app sees the Host the client used, as behind any reverse proxy.
     changeOrigin: false,
   });
+  // http-proxy answers its own proxyTimeout by aborting the request, which then fails as
+  // ECONNRESET: remember which requests it timed out, so they get 504, not "could not be reached".
+  const timedOut = new WeakSet<IncomingMessage>();
+  proxy.on("proxyReq", (proxyReq, req) => proxyReq.once("timeout", () => timedOut.add(req)));
   proxy.on("proxyRes", (proxyRes) =>
     metrics.proxied.inc({ status_class: statusClassOf(proxyRes.statusCode ?? 0) }),
   );
@@ -138,7 +142,11 @@ export async function createGateway(
     const message = `The app at ${resolved.upstream.origin} could not be reached (${error.code ?? error.message}).`;
     if (target instanceof ServerResponse) {
       if (target.headersSent) target.destroy();
-      else sendGatewayError(target, 502, "UPSTREAM_UNREACHABLE", message);
+      else if (timedOut.has(req)) {
+        const seconds = resolved.upstreamTimeoutMs / 1000;
+        const late = `The app at ${resolved.upstream.origin} did not answer within ${seconds} s.`;
+        sendGatewayError(target, 504, "UPSTREAM_TIMEOUT", late);
+      } else sendGatewayError(target, 502, "UPSTREAM_UNREACHABLE", message);
     } else {
       writeRawError(target, 502, "UPSTREAM_UNREACHABLE", message);
     }

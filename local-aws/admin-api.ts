@@ -7,7 +7,7 @@ import { stsActions } from "./sts-api.js";
  * Test hooks under /__local-aws/:
  *   GET    /__local-aws/calls             → {"sts:GetCallerIdentity": 2, "kms:Encrypt": 1, …}
  *   POST   /__local-aws/calls/reset       → {"reset": true}
- *   POST   /__local-aws/faults            {"action", "latencyMs"?, "error"?: {"status", "code", "message"?}, "count"?}
+ *   POST   /__local-aws/faults            {"action", "latencyMs"?, "error"?: {"status", "code", "message"?}, "malformed"?: true, "count"?}
  *   DELETE /__local-aws/faults            → {"cleared": true}
  *   POST   /__local-aws/sessions/expire   {"accessKeyId": "ASIA…"} → {"expired": "ASIA…"}
  *   GET    /__local-aws/secrets           → {"secrets": [every secret key, session token and KMS plaintext]}
@@ -94,11 +94,11 @@ export function handleAdmin(state: LocalAwsState, method: string, path: string, 
 function parseFault(body: Buffer): Fault | string {
   const input = parseJsonObject(body);
   if (typeof input === "string") return input;
-  const allowed = ["action", "latencyMs", "error", "count"];
+  const allowed = ["action", "latencyMs", "error", "malformed", "count"];
   const problems: string[] = Object.keys(input)
     .filter((k) => !allowed.includes(k))
     .map((k) => `unknown field ${k} (allowed: ${allowed.join(", ")})`);
-  const { action, latencyMs = 0, error, count } = input;
+  const { action, latencyMs = 0, error, malformed, count } = input;
   if (typeof action !== "string" || (action !== "*" && !knownActions.includes(action))) {
     problems.push(`action must be "*" or one of ${knownActions.join(", ")}, got ${describe(action)}`);
   }
@@ -107,13 +107,21 @@ function parseFault(body: Buffer): Fault | string {
   if (count !== undefined && !isIntegerIn(count, 1, 1_000_000)) {
     problems.push(`count must be an integer 1..1000000, got ${describe(count)}`);
   }
+  if (malformed !== undefined && malformed !== true) {
+    problems.push(`malformed must be true when given, got ${describe(malformed)}`);
+  }
+  if (malformed === true && error !== undefined)
+    problems.push("a fault is an error or a malformed answer, not both");
   const injected = error === undefined ? undefined : parseInjectedError(error, problems);
-  if (error === undefined && latencyMs === 0) problems.push("a fault needs latencyMs > 0 or an error");
+  if (error === undefined && malformed === undefined && latencyMs === 0) {
+    problems.push("a fault needs latencyMs > 0, an error or malformed");
+  }
   if (problems.length > 0) return problems.join("; ");
   return {
     action: action as string,
     latencyMs: latencyMs as number,
     ...(injected === undefined ? {} : { error: injected }),
+    ...(malformed === true ? { malformed: true } : {}),
     remaining: count === undefined ? Infinity : (count as number),
   };
 }

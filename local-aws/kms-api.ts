@@ -1,7 +1,7 @@
 import { randomUUID } from "node:crypto";
 import { AwsApiError } from "./api-error.js";
 import { accessDeniedMessage, isKmsActionAllowed, type KmsAction } from "./authorization.js";
-import { enterCall } from "./call-recorder.js";
+import { enterCall, MALFORMED_BODY } from "./call-recorder.js";
 import type { KeyEntry } from "./directory.js";
 import type { ApiResponse } from "./http-io.js";
 import { authenticate, type Caller } from "./identity.js";
@@ -73,6 +73,7 @@ export async function handleKms(
   try {
     if (operation !== undefined) {
       const injected = await enterCall(state.calls, `kms:${operation}`);
+      if (injected === "malformed") return { ...reply({}, "malformed"), status: 200, body: MALFORMED_BODY };
       if (injected !== undefined) {
         const response = reply({ __type: injected.code, message: injected.message }, injected.code);
         return { ...response, status: injected.status };

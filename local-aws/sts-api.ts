@@ -1,7 +1,7 @@
 import { createHash, randomUUID, timingSafeEqual } from "node:crypto";
 import { AwsApiError } from "./api-error.js";
 import { accessDeniedMessage, isTrustedBy } from "./authorization.js";
-import { enterCall } from "./call-recorder.js";
+import { enterCall, MALFORMED_BODY } from "./call-recorder.js";
 import type { ApiResponse } from "./http-io.js";
 import { authenticate, type Caller } from "./identity.js";
 import type { IssuedSession } from "./session-store.js";
@@ -62,6 +62,7 @@ export async function handleSts(
   try {
     if (action !== undefined) {
       const injected = await enterCall(state.calls, `sts:${action}`);
+      if (injected === "malformed") return reply(200, MALFORMED_BODY, "malformed");
       if (injected !== undefined) throw new AwsApiError(injected.code, injected.status, injected.message);
     }
     caller = (await authenticate(state, request, "sts")).caller;

@@ -175,5 +175,6 @@ function regionOfKeyArn(keyId: string): string | undefined {
 }
 
 function incompleteResponse(call: string, missing: string): ProxyError {
-  return new ProxyError("AWS_REQUEST_FAILED", `AWS ${call} failed: the response has no ${missing}`);
+  // AWS answered 200 without what it always sends: not the person's fault, nor a refusal.
+  return new ProxyError("AWS_UNAVAILABLE", `AWS ${call} failed: the response has no ${missing}`);
 }

@@ -25,6 +25,13 @@ const networkErrorCodes = new Set([
   "EHOSTDOWN",
 ]);
 const networkErrorNames = new Set(["TimeoutError", "AbortError", "RequestTimeout", "NetworkingError"]);
+// AWS's names for "slow down" (STS's query protocol says Throttling, KMS ThrottlingException).
+const throttlingNames = new Set([
+  "Throttling",
+  "ThrottlingException",
+  "TooManyRequestsException",
+  "RequestLimitExceeded",
+]);
 // The SDK's credential chain failed: nothing usable was found (or an SSO session expired).
 const credentialErrorNames = new Set(["CredentialsProviderError", "TokenProviderError"]);
 
@@ -116,13 +123,17 @@ interface SdkErrorShape {
   readonly message?: unknown;
   readonly code?: unknown;
   readonly $metadata?: { readonly httpStatusCode?: unknown };
+  readonly $retryable?: { readonly throttling?: unknown };
 }
 
 /**
  * Maps an error thrown by the AWS SDK (or by a credential provider) to the ProxyError the client
  * sees, or returns undefined when it is not an AWS error at all (a bug, which must not be disguised):
  * - CredentialsProviderError / TokenProviderError → 503 NO_CREDENTIALS, saying what to do;
- * - an answer from AWS (it has `$metadata.httpStatusCode`) → 403 AWS_REQUEST_FAILED with AWS's code and message,
+ * - AWS throttling (Throttling, ThrottlingException, HTTP 429) → 503 AWS_THROTTLED: retrying later works;
+ * - AWS failing (HTTP 5xx), or answering 2xx with something the SDK cannot read (an HTML page from
+ *   something in between) → 502 AWS_UNAVAILABLE: the person's request was fine, AWS was not;
+ * - any other answer from AWS (it has `$metadata.httpStatusCode`) → 403 AWS_REQUEST_FAILED with AWS's code and message,
  *   and for a refused key (SignatureDoesNotMatch, …) what to check of `source` (see describeRejectedKey);
  * - no answer (connection refused/reset, DNS, timeout) → 502 AWS_UNREACHABLE.
  * The SDK's messages carry no credentials, so they are safe to show.
@@ -159,6 +170,25 @@ export function mapAwsError(
   }
   const httpStatusCode = shape.$metadata?.httpStatusCode;
   if (typeof httpStatusCode === "number" && !networkErrorNames.has(name)) {
+    if (throttlingNames.has(name) || httpStatusCode === 429 || shape.$retryable?.throttling === true) {
+      return new ProxyError("AWS_THROTTLED", `${failed}: ${name}: ${message}; try again shortly`, {
+        cause: error,
+      });
+    }
+    if (httpStatusCode >= 500) {
+      return new ProxyError("AWS_UNAVAILABLE", `${failed} (HTTP ${httpStatusCode}): ${name}: ${message}`, {
+        cause: error,
+      });
+    }
+    if (httpStatusCode < 300) {
+      // The SDK's deserialization error; its message quotes the body and talks about its own fields.
+      const service = call === undefined ? "AWS" : `AWS ${call.service}`;
+      return new ProxyError(
+        "AWS_UNAVAILABLE",
+        `${failed}: the answer (HTTP ${httpStatusCode}) is not one ${service} sends (${name})`,
+        { cause: error },
+      );
+    }
     const rejectedKey = describeRejectedKey(name, source);
     const said = rejectedKey === undefined ? message : `${message.replace(/\.$/, "")}; ${rejectedKey}`;
     return new ProxyError("AWS_REQUEST_FAILED", `${failed}: ${name}: ${said}`, { cause: error });

@@ -17,6 +17,8 @@
  * | `HOST_NOT_ALLOWED`             | 403    | reverse mode: the Host is not a local name (a DNS-rebinding attempt)   |
  * | `OTHER_USER_REFUSED`           | 403    | another OS user's connection on loopback (see --allow-other-users)     |
  * | `AWS_UNREACHABLE`              | 502    | STS or KMS could not be reached (refused, reset, DNS, timeout)         |
+ * | `AWS_UNAVAILABLE`              | 502    | STS or KMS failed (HTTP 5xx) or answered something that is not AWS's   |
+ * | `AWS_THROTTLED`                | 503    | STS or KMS is throttling the proxy's requests                          |
  * | `NO_CREDENTIALS`               | 503    | no usable AWS credentials were found                                   |
  * | `MFA_CODE_UNAVAILABLE`         | 503    | an MFA code is needed and none could be read (no terminal, timeout)    |
  * | `UPSTREAM_UNREACHABLE`         | 502    | the app (or the CONNECT target) could not be reached                   |
@@ -48,6 +50,8 @@ export type ProxyErrorCode =
   | "HOST_NOT_ALLOWED"
   | "OTHER_USER_REFUSED"
   | "AWS_UNREACHABLE"
+  | "AWS_UNAVAILABLE"
+  | "AWS_THROTTLED"
   | "NO_CREDENTIALS"
   | "MFA_CODE_UNAVAILABLE"
   | "UPSTREAM_UNREACHABLE"
@@ -79,6 +83,8 @@ const statusByCode: Readonly<Record<ProxyErrorCode, number>> = {
   HOST_NOT_ALLOWED: 403,
   OTHER_USER_REFUSED: 403,
   AWS_UNREACHABLE: 502,
+  AWS_UNAVAILABLE: 502,
+  AWS_THROTTLED: 503,
   NO_CREDENTIALS: 503,
   MFA_CODE_UNAVAILABLE: 503,
   UPSTREAM_UNREACHABLE: 502,

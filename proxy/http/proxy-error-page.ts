@@ -140,6 +140,19 @@ const wordsByCode: Readonly<Record<ProxyErrorCode, ErrorPageWords>> = {
       page.
     </p>`,
   },
+  AWS_UNAVAILABLE: {
+    title: "AWS failed to answer the proxy",
+    todo: html`<p>
+      Your credentials were not refused: AWS (or something between you and it) failed, or answered with
+      something that is not an AWS answer. Try again in a moment by reloading this page.
+    </p>`,
+  },
+  AWS_THROTTLED: {
+    title: "AWS is throttling the proxy's requests",
+    todo: html`<p>
+      Too many requests reached AWS in a short time. Wait a few seconds, then reload this page.
+    </p>`,
+  },
   NO_CREDENTIALS: {
     title: "The proxy has no AWS credentials to sign you in with",
     todo: html`<p>

@@ -33,12 +33,34 @@ export function incompleteCa(paths: CaPaths, found: { key: boolean }): MitmError
 export async function makeCaDirectory(dir: string): Promise<void> {
   try {
     await mkdir(dir, { recursive: true, mode: 0o700 });
-  } catch (error) {
+  } catch (recursiveError) {
+    // A recursive mkdir reports ENOENT for a directory it could not make in a parent that exists
+    // (a read-only or full file system): one plain mkdir says why.
+    const error =
+      errorCode(recursiveError) === "ENOENT"
+        ? await mkdir(dir, { mode: 0o700 }).then(
+            () => undefined,
+            (plain: unknown) => plain,
+          )
+        : recursiveError;
+    if (error === undefined) return;
     throw new MitmError(
       "CA_DIR_UNAVAILABLE",
-      `Cannot create the CA directory ${dir}: ${describeFsError(error)}; create it yourself (mkdir -m 700 ${quotePosixArgument(dir)}) or choose another directory`,
+      `Cannot create the CA directory ${dir}: ${describeFsError(error)}; ${adviceFor(error, `create it yourself (mkdir -m 700 ${quotePosixArgument(dir)})`)}`,
       { cause: error },
     );
+  }
+}
+
+/** What to do about a directory that cannot be written: the fix depends on why. */
+function adviceFor(error: unknown, fixPermissions: string): string {
+  switch (errorCode(error)) {
+    case "ENOSPC":
+      return "free some space on its disk or choose another directory";
+    case "EROFS":
+      return "choose a directory on a writable file system";
+    default:
+      return `${fixPermissions} or choose another directory`;
   }
 }
 
@@ -90,7 +112,7 @@ export async function publishCaFiles(paths: CaPaths, keyPem: string, certPem: st
     if (error instanceof MitmError) throw error;
     throw new MitmError(
       "CA_DIR_UNAVAILABLE",
-      `Cannot write the CA files in ${paths.dir}: ${describeFsError(error)}; make the directory writable by you (chmod 700 ${quotePosixArgument(paths.dir)}) or choose another directory`,
+      `Cannot write the CA files in ${paths.dir}: ${describeFsError(error)}; ${adviceFor(error, `make the directory writable by you (chmod 700 ${quotePosixArgument(paths.dir)})`)}`,
       { cause: error },
     );
   } finally {
@@ -131,8 +153,11 @@ async function removeTemporary(path: string): Promise<void> {
   try {
     await unlink(path);
   } catch (error) {
-    // Already linked and renamed away, or never written: nothing to clean. Anything else must surface.
-    if (errorCode(error) !== "ENOENT") throw error;
+    // Already linked and renamed away, or never written (on a read-only file system unlink says
+    // EROFS, not ENOENT, and throwing here would hide why the files could not be written, as an
+    // internal error with a stack): nothing to clean. Anything else must surface.
+    const code = errorCode(error);
+    if (code !== "ENOENT" && code !== "EROFS") throw error;
   }
 }
 

@@ -164,11 +164,12 @@ export function createSelfLogin(options: SelfLoginOptions): SelfLogin {
         timeout,
       );
     } catch (error) {
-      // An app failure is reported like any other (see describeUpstreamFailure); a timeout says what timed out.
+      // An app failure is reported like any other (see describeUpstreamFailure); a timeout says what
+      // timed out, with the code of every other answer that did not come in time (504, not 502).
       if (!timeout.aborted) throw error;
       return refuse(
         new ProxyError(
-          "UPSTREAM_UNREACHABLE",
+          "UPSTREAM_TIMEOUT",
           `${target.host} did not answer the sign-in at ${challenge.authPath} within ${authTimeoutMs / 1000} s`,
           { cause: error },
         ),

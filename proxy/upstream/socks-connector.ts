@@ -90,7 +90,8 @@ const replyReasons: Readonly<Record<string, string>> = {
  * server unresolved (ATYP 3, what `curl --socks5-hostname` and browsers' "remote DNS" do), so
  * names that only resolve inside the remote network (a VPC behind `ssh -D`) work. The two ways
  * to fail are kept apart, because they need different fixes:
- * - 502 SOCKS_UNREACHABLE "Cannot reach the SOCKS proxy 127.0.0.1:1080: ECONNREFUSED" (is the tunnel up?);
+ * - 502 SOCKS_UNREACHABLE "Cannot reach the SOCKS proxy 127.0.0.1:1080: ECONNREFUSED" (is the tunnel up?),
+ *   also when it accepts the connection and never answers the handshake;
  * - 502 SOCKS_REFUSED "The SOCKS proxy refused the connection to app.internal:80: host unreachable".
  *
  * @example const socket = await createSocksConnector({ endpoint: parseSocksEndpoint("127.0.0.1:1080") })("app.internal", 80)
@@ -115,6 +116,15 @@ export function createSocksConnector(options: SocksConnectorOptions): TcpConnect
     } catch (error) {
       socket.destroy();
       if (!(error instanceof SocksClientError)) throw error;
+      // A server that accepts the connection and never answers the handshake (hung, or its tunnel
+      // stalled) refused nothing: the fix is the same as for one that is down.
+      if (error.message === "Proxy connection timed out") {
+        throw new ProxyError(
+          "SOCKS_UNREACHABLE",
+          `Cannot reach the SOCKS proxy ${endpoint.host}: it accepted the connection but did not answer within ${timeoutMs / 1000} s`,
+          { cause: error },
+        );
+      }
       // The package reports a refusal as "Socks5 proxy rejected connection - HostUnreachable".
       const reply = /rejected connection - (\w+)$/.exec(error.message)?.[1];
       const reason = (reply === undefined ? undefined : replyReasons[reply]) ?? error.message;

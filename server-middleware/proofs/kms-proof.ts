@@ -112,27 +112,54 @@ function decryptionContext(bound: boolean, context: KmsProofContext): Encryption
   return bindEncryptionContext(context.encryptionContext, context.serverId);
 }
 
+/**
+ * How long kms:Decrypt, and sts:GetCallerIdentity with the token's credentials, may each take: the
+ * SDK's own default is to wait for ever, which left /auth (and the person's proxy) hanging on a
+ * stalled AWS. The same as sts.timeoutMs's default.
+ */
+export const KMS_METHOD_AWS_TIMEOUT_MS = 5000;
+
+/** Runs one AWS call with the timeout; an answer that does not come in time is `unavailable`. */
+async function withTimeout<T>(
+  call: (abortSignal: AbortSignal) => Promise<T>,
+  mapError: (error: unknown) => IamAuthError,
+  unavailable: (message: string) => IamAuthError,
+  service: string,
+): Promise<T> {
+  const abortSignal = AbortSignal.timeout(KMS_METHOD_AWS_TIMEOUT_MS);
+  try {
+    return await call(abortSignal);
+  } catch (error) {
+    if (abortSignal.aborted) {
+      throw unavailable(`AWS ${service} did not answer within ${KMS_METHOD_AWS_TIMEOUT_MS} ms`);
+    }
+    throw mapError(error);
+  }
+}
+
 async function decryptCredentials(
   ciphertext: Uint8Array,
   keyId: string,
   encryptionContext: EncryptionContext,
   kmsClient: KMSClient,
 ): Promise<SessionCredentials> {
-  let plaintext: Uint8Array | undefined;
-  try {
-    const output = await kmsClient.send(
-      new DecryptCommand({
-        CiphertextBlob: ciphertext,
-        // Naming the key makes KMS refuse a ciphertext made under any other key (IncorrectKeyException),
-        // including one under a key of the attacker's own that this server happens to be allowed to use.
-        KeyId: keyId,
-        EncryptionContext: { ...encryptionContext },
-      }),
-    );
-    plaintext = output.Plaintext;
-  } catch (error) {
-    throw mapKmsError(error);
-  }
+  const output = await withTimeout(
+    (abortSignal) =>
+      kmsClient.send(
+        new DecryptCommand({
+          CiphertextBlob: ciphertext,
+          // Naming the key makes KMS refuse a ciphertext made under any other key (IncorrectKeyException),
+          // including one under a key of the attacker's own that this server happens to be allowed to use.
+          KeyId: keyId,
+          EncryptionContext: { ...encryptionContext },
+        }),
+        { abortSignal },
+      ),
+    mapKmsError,
+    (message) => new IamAuthError("KMS_UNAVAILABLE", message),
+    "KMS",
+  );
+  const plaintext = output.Plaintext;
   if (plaintext === undefined) throw new IamAuthError("KMS_UNAVAILABLE", "AWS KMS returned no plaintext");
   const text = Buffer.from(plaintext).toString("utf8");
   // The plaintext holds a secret access key: do not leave it in the SDK's buffer.
@@ -152,9 +179,12 @@ async function getCallerIdentity(
 ): Promise<GetCallerIdentityCommandOutput> {
   const sts = createStsClient(credentials);
   try {
-    return await sts.send(new GetCallerIdentityCommand({}));
-  } catch (error) {
-    throw mapStsError(error);
+    return await withTimeout(
+      (abortSignal) => sts.send(new GetCallerIdentityCommand({}), { abortSignal }),
+      mapStsError,
+      (message) => new IamAuthError("STS_UNAVAILABLE", message),
+      "STS",
+    );
   } finally {
     sts.destroy();
   }

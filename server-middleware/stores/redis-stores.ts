@@ -3,6 +3,7 @@ import { createEventLogger, isLoggerOption, type LoggerOption } from "../operati
 import { RedisReplayStore } from "./redis-replay-store.js";
 import { RedisRevocationStore } from "./redis-revocation-store.js";
 import { describeRedisUrlProblem, redactRedisUrl } from "./redis-url.js";
+import { withReplyDeadline } from "./reply-deadline.js";
 import { DEFAULT_KEY_PREFIX, describeKeyPrefixProblem } from "./store-key.js";
 
 /** Options of `createRedisStores()`. */
@@ -14,7 +15,7 @@ export interface RedisStoresOptions {
   readonly url: string;
   /** Put before every key; give each app its own when they share a Redis. Default `"iam-auth:"`. */
   readonly keyPrefix?: string;
-  /** How long one command may take before it fails (then: 503 for sign-ins). Default 1000 ms. */
+  /** How long one command may take, to be sent and answered, before it fails (then: 503 for sign-ins). Default 1000 ms. */
   readonly commandTimeoutMs?: number;
   /** One line per connection event (lost, back). Default: stderr. */
   readonly logger?: LoggerOption;
@@ -102,9 +103,11 @@ export function createRedisStores(options: RedisStoresOptions): RedisStores {
   // The first attempt failing is an "error" event like any other; reconnection goes on.
   client.connect().catch(() => undefined);
 
+  // node-redis times a command only until it is sent: this bounds the wait for its reply too.
+  const commands = withReplyDeadline(client, commandTimeoutMs);
   return {
-    replayStore: new RedisReplayStore({ client, keyPrefix }),
-    sessionRevocation: new RedisRevocationStore({ client, keyPrefix }),
+    replayStore: new RedisReplayStore({ client: commands, keyPrefix }),
+    sessionRevocation: new RedisRevocationStore({ client: commands, keyPrefix }),
     close: async () => {
       if (client.isOpen) await client.close();
     },

@@ -7,11 +7,14 @@ export interface Fault {
   readonly action: string;
   readonly latencyMs?: number;
   readonly error?: { readonly status: number; readonly code: string; readonly message?: string };
+  /** Answer 200 with an HTML body instead of the service's XML or JSON. */
+  readonly malformed?: true;
   readonly count?: number;
 }
 
 export interface LocalAws {
   readonly url: string;
+  /** The running process (a new one after `restart()`). */
   readonly service: RunningService;
   /** Calls per action since the last reset, e.g. { "kms:Encrypt": 1 }. */
   calls(): Promise<Record<string, number>>;
@@ -20,6 +23,10 @@ export interface LocalAws {
   clearFaults(): Promise<void>;
   /** Makes an issued session (by its ASIA… access key id) expire now. */
   expireSession(accessKeyId: string): Promise<void>;
+  /** Kills the process (SIGKILL): its port is closed until `restart()`. */
+  kill(): Promise<void>;
+  /** Starts a fresh process on the same port after `kill()` (counters, faults and issued sessions are gone). */
+  restart(): Promise<void>;
   stop(): Promise<void>;
 }
 
@@ -54,13 +61,25 @@ export function awsEnvFor(localAwsUrl: string, user: DemoUser | undefined): Reco
  * knows or issues in test-logs/<suite>/aws-secrets.json for the log audit.
  */
 export async function startLocalAws(suite: string): Promise<LocalAws> {
-  const service = await startService({
-    script: "local-aws/main.js",
-    args: ["--secrets-file", join(testLogsDir, suite, "aws-secrets.json")],
-    logName: `${suite}/local-aws.log`,
-  });
+  let starts = 0;
+  const start = (port: string): Promise<RunningService> => {
+    starts += 1;
+    return startService({
+      script: "local-aws/main.js",
+      // A restarted one writes its own secrets file: both are audited.
+      args: [
+        "--port",
+        port,
+        "--secrets-file",
+        join(testLogsDir, suite, `aws-secrets${starts > 1 ? `-${starts}` : ""}.json`),
+      ],
+      logName: `${suite}/local-aws.log`,
+    });
+  };
+  let service = await start("0");
+  const url = service.url;
   const admin = async (method: string, path: string, body?: unknown): Promise<unknown> => {
-    const response = await fetch(`${service.url}/__local-aws/${path}`, {
+    const response = await fetch(`${url}/__local-aws/${path}`, {
       method,
       headers: body === undefined ? {} : { "content-type": "application/json" },
       body: body === undefined ? undefined : JSON.stringify(body),
@@ -71,13 +90,24 @@ export async function startLocalAws(suite: string): Promise<LocalAws> {
     return parsed;
   };
   return {
-    url: service.url,
-    service,
+    url,
+    get service() {
+      return service;
+    },
     calls: async () => (await admin("GET", "calls")) as Record<string, number>,
     resetCalls: async () => void (await admin("POST", "calls/reset")),
     addFault: async (fault) => void (await admin("POST", "faults", fault)),
     clearFaults: async () => void (await admin("DELETE", "faults")),
     expireSession: async (accessKeyId) => void (await admin("POST", "sessions/expire", { accessKeyId })),
+    async kill() {
+      const exited = new Promise((resolve) => service.process.once("close", resolve));
+      service.process.kill("SIGKILL");
+      await exited;
+      await service.stop();
+    },
+    async restart() {
+      service = await start(new URL(url).port);
+    },
     stop: () => service.stop(),
   };
 }

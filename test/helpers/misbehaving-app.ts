@@ -25,6 +25,8 @@ export type Misbehaviour = (typeof misbehaviours)[number];
 /** A tiny app on 127.0.0.1, port 0, misbehaving in one way on every connection. */
 export interface MisbehavingApp {
   readonly port: number;
+  /** Switches how it answers the next requests (a fault starting or ending). */
+  behave(next: Misbehaviour): void;
   close(): Promise<void>;
 }
 
@@ -47,6 +49,7 @@ export async function startMisbehavingApp(
       ? undefined
       : tls.createSecureContext({ cert: certificate.certPem, key: certificate.keyPem });
   const sockets = new Set<Socket>();
+  let current = behaviour;
   const server = net.createServer((raw) => {
     raw.on("error", () => undefined);
     sockets.add(raw);
@@ -59,13 +62,16 @@ export async function startMisbehavingApp(
       received += chunk.toString("latin1");
       if (!received.includes("\r\n\r\n")) return;
       socket.off("data", onData);
-      misbehave(behaviour, socket, () => raw.resetAndDestroy());
+      misbehave(current, socket, () => raw.resetAndDestroy());
     };
     socket.on("data", onData);
   });
   await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
   return {
     port: (server.address() as AddressInfo).port,
+    behave: (next) => {
+      current = next;
+    },
     close: () =>
       new Promise<void>((resolve) => {
         for (const socket of sockets) socket.destroy();

@@ -16,6 +16,10 @@ export interface TestRedis {
   stop(): Promise<void>;
   /** Starts it again on the same port (after stop). */
   start(): Promise<void>;
+  /** SIGSTOP: the kernel still accepts connections and takes commands, nothing answers them (a hung server). */
+  pause(): void;
+  /** SIGCONT after pause(): it answers what it was sent meanwhile. */
+  resume(): void;
   /** Stops it and removes its directory. */
   close(): Promise<void>;
 }
@@ -69,7 +73,10 @@ export async function startRedis(suite: string): Promise<TestRedis> {
     port,
     stop,
     start,
+    pause: () => void running?.process.kill("SIGSTOP"),
+    resume: () => void running?.process.kill("SIGCONT"),
     close: async () => {
+      running?.process.kill("SIGCONT");
       await stop();
       rmSync(dir, { recursive: true, force: true });
     },

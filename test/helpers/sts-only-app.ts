@@ -14,13 +14,15 @@ export function startStsOnlyApp(
   localAwsUrl: string,
   /** A known SECRET_KEY (to record for the log audit, or to sign cookies with); default a random one. */
   secretKey: string = randomBytes(32).toString("hex"),
+  /** Where to listen; default a free port. A fixed one starts it again where clients know it. */
+  port = 0,
 ): Promise<RunningService> {
   return startService({
     script: "example-server/main.js",
     env: {
       AWS_ACCOUNT_ID: demoAccount.accountId,
       SECRET_KEY: secretKey,
-      PORT: "0",
+      PORT: String(port),
       IAM_AUTH_METHODS: "sts",
       IAM_AUTH_TEST_STS_ENDPOINT: localAwsUrl,
       AWS_CONFIG_FILE: "/dev/null",

@@ -100,3 +100,50 @@ describe("isCredentialProviderError", () => {
     assert.equal(isCredentialProviderError("CredentialsProviderError"), false);
   });
 });
+
+// Issue 15's fault matrix found these answered 403 AWS_REQUEST_FAILED ("AWS refused the proxy's
+// request … renew your credentials"), as if the person's credentials were at fault.
+describe("mapAwsError when AWS itself is at fault, not the person's request", () => {
+  const encrypt = { service: "KMS", operation: "Encrypt" } as const;
+
+  it("throttling (KMS's ThrottlingException, STS's Throttling, HTTP 429): 503 AWS_THROTTLED", () => {
+    const kms = mapAwsError(createServiceError("ThrottlingException", "Rate exceeded", 400), encrypt);
+    assert.deepEqual(
+      [kms?.code, kms?.status, kms?.message],
+      ["AWS_THROTTLED", 503, "AWS KMS Encrypt failed: ThrottlingException: Rate exceeded; try again shortly"],
+    );
+    const sts = mapAwsError(createServiceError("Throttling", "Rate exceeded", 400), {
+      service: "STS",
+      operation: "GetSessionToken",
+    });
+    assert.equal(sts?.code, "AWS_THROTTLED");
+    assert.equal(mapAwsError(createServiceError("SlowDown", "slow", 429), encrypt)?.code, "AWS_THROTTLED");
+  });
+
+  it("a server error (HTTP 5xx): 502 AWS_UNAVAILABLE with AWS's code", () => {
+    const error = mapAwsError(createServiceError("KMSInternalException", "internal error", 500), encrypt);
+    assert.deepEqual(
+      [error?.code, error?.status, error?.message],
+      ["AWS_UNAVAILABLE", 502, "AWS KMS Encrypt failed (HTTP 500): KMSInternalException: internal error"],
+    );
+  });
+
+  it("an answer the SDK cannot read (HTTP 200, not JSON): 502 AWS_UNAVAILABLE, without the SDK's advice about its own fields", () => {
+    const error = mapAwsError(
+      createServiceError(
+        "SyntaxError",
+        `Unexpected token '<', "<html><bod"... is not valid JSON Deserialization error: to see the raw response, inspect the hidden field {error}.$response on this object.`,
+        200,
+      ),
+      encrypt,
+    );
+    assert.deepEqual(
+      [error?.code, error?.status, error?.message],
+      [
+        "AWS_UNAVAILABLE",
+        502,
+        "AWS KMS Encrypt failed: the answer (HTTP 200) is not one AWS KMS sends (SyntaxError)",
+      ],
+    );
+  });
+});

@@ -307,6 +307,37 @@ describe("createAwsLoginDependencies with the real AWS SDK", () => {
     );
   });
 
+  // Issue 15's fault matrix: these were 403 AWS_REQUEST_FAILED, which tells the person to renew
+  // credentials that were never at fault.
+  it("maps an STS answer of 200 that is not STS's (an HTML page) to 502 AWS_UNAVAILABLE", async () => {
+    endpoint.answers.set("GetSessionToken", { status: 200, body: "<html><body>Bad Gateway</body></html>" });
+    const result = await login(createAwsLoginDependencies({ region: "us-east-1" }));
+    assertDenied(result, "AWS_UNAVAILABLE", 502, /^AWS STS GetSessionToken failed: /);
+  });
+
+  it("maps a KMS answer of HTTP 503 to 502 AWS_UNAVAILABLE, and KMS throttling to 503 AWS_THROTTLED", async () => {
+    endpoint.answers.set("Encrypt", {
+      status: 503,
+      body: JSON.stringify({ __type: "KMSInternalException", message: "internal error" }),
+    });
+    assertDenied(
+      await login(createAwsLoginDependencies({ region: "us-east-1", timeoutMs: 1000 })),
+      "AWS_UNAVAILABLE",
+      502,
+      "AWS KMS Encrypt failed (HTTP 503): KMSInternalException: internal error",
+    );
+    endpoint.answers.set("Encrypt", {
+      status: 400,
+      body: JSON.stringify({ __type: "ThrottlingException", message: "Rate exceeded" }),
+    });
+    assertDenied(
+      await login(createAwsLoginDependencies({ region: "us-east-1" })),
+      "AWS_THROTTLED",
+      503,
+      "AWS KMS Encrypt failed: ThrottlingException: Rate exceeded; try again shortly",
+    );
+  });
+
   it("maps a refused connection to 502 AWS_UNREACHABLE", async () => {
     const closed = net.createServer();
     const port = await listenOnLoopback(closed);

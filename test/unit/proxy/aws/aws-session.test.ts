@@ -42,8 +42,8 @@ describe("createAwsSession", () => {
       assert.deepEqual(
         results.map((result) => result.status === "rejected" && (result.reason as Error).message),
         [
-          "AWS STS GetCallerIdentity failed: Throttling: Rate exceeded",
-          "AWS STS GetCallerIdentity failed: Throttling: Rate exceeded",
+          "AWS STS GetCallerIdentity failed: Throttling: Rate exceeded; try again shortly",
+          "AWS STS GetCallerIdentity failed: Throttling: Rate exceeded; try again shortly",
         ],
       );
       assert.equal(failing.calls.getCallerIdentity, 1);

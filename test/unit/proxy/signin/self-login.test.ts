@@ -367,14 +367,17 @@ describe("signing in on the client's behalf (loginFlow: proxy, the default)", ()
       assert.equal(response.body, "The app refused the sign-in at /auth (HTTP 500)\n");
     });
 
-    it("gives up on an /auth that does not answer: 502 saying so", async () => {
+    // Issue 15's fault matrix: this was 502 UPSTREAM_UNREACHABLE, where every other answer that did
+    // not come in time is 504 UPSTREAM_TIMEOUT.
+    it("gives up on an /auth that does not answer: 504 UPSTREAM_TIMEOUT saying so", async () => {
       await startProxy({ authTimeoutMs: 100 });
       protectedApp(app, { auth: () => undefined });
       const response = await get("/");
-      assert.equal(response.status, 502);
+      assert.equal(response.status, 504);
+      assert.equal(response.headers["iam-auth-proxy-error"], "UPSTREAM_TIMEOUT");
       assert.equal(
         response.body,
-        `UPSTREAM_UNREACHABLE: ${app.host} did not answer the sign-in at /auth within 0.1 s\n`,
+        `UPSTREAM_TIMEOUT: ${app.host} did not answer the sign-in at /auth within 0.1 s\n`,
       );
     });
 

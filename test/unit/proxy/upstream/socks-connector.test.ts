@@ -111,7 +111,9 @@ describe("createSocksConnector", () => {
     });
   });
 
-  it("gives up on a SOCKS server that never answers the handshake", async () => {
+  // Issue 15's fault matrix: this was SOCKS_REFUSED "refused the connection to app…", sending
+  // the person to look at the app when the SOCKS server (a stopped ssh -D) is the trouble.
+  it("gives up on a SOCKS server that never answers the handshake: SOCKS_UNREACHABLE, not a refusal", async () => {
     const held = new Set<net.Socket>();
     const silent = net.createServer((socket) => {
       socket.on("error", () => undefined);
@@ -124,8 +126,8 @@ describe("createSocksConnector", () => {
         timeoutMs: 200,
       });
       await assert.rejects(connect("app.vpc.internal", 80), {
-        code: "SOCKS_REFUSED",
-        message: "The SOCKS proxy refused the connection to app.vpc.internal:80: Proxy connection timed out",
+        code: "SOCKS_UNREACHABLE",
+        message: `Cannot reach the SOCKS proxy 127.0.0.1:${port}: it accepted the connection but did not answer within 0.2 s`,
       });
     } finally {
       for (const socket of held) socket.destroy();
