@@ -35,6 +35,8 @@ export interface ResponseFlow {
 // Body bytes held for a consumer that has not attached yet before the app's connection is paused:
 // a Readable's default highWaterMark.
 const HELD_BYTES_LIMIT = 16 * 1024;
+// A complete body up to this size goes to the client as one string with the head (see relayBodyTo).
+const JOINED_BODY_BYTES = 16 * 1024;
 
 /**
  * The response to one request sent with undici's dispatch(): the head as IncomingMessage has it
@@ -115,6 +117,10 @@ export class DispatchedResponse extends Readable implements UpstreamResponse {
       const last = held.pop();
       for (const chunk of held) client.write(chunk);
       if (last === undefined) client.end();
+      // node:http joins a latin1 string body to the head it has not sent yet, one buffer and one
+      // write(2); a Buffer body would go as a second chunk of a writev. latin1 keeps every byte.
+      else if (held.length === 0 && last.length <= JOINED_BODY_BYTES)
+        client.end(last.toString("latin1"), "latin1");
       else client.end(last);
       return;
     }

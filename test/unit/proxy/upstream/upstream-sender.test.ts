@@ -301,7 +301,7 @@ describe("UpstreamResponse.relayBodyTo", () => {
       body: undefined,
     });
 
-  it("ends the client with a body that arrived with the head, in one call", async () => {
+  it("ends the client with a small body that arrived with the head, in one call, as a latin1 string (joined to the head)", async () => {
     app.set((_req, res) => res.end("small body\n"));
     const response = await get();
     await new Promise((resolve) => setTimeout(resolve, 20));
@@ -313,7 +313,7 @@ describe("UpstreamResponse.relayBodyTo", () => {
       destroyed: false,
     };
     response.relayBodyTo(client as unknown as Writable);
-    assert.deepEqual(calls, [["end", "small body\n"]]);
+    assert.deepEqual(calls, [["end", "small body\n", "latin1"]]);
     assert.equal(response.complete, true);
   });
 
@@ -343,6 +343,29 @@ describe("UpstreamResponse.relayBodyTo", () => {
     await appSawClose;
     assert.equal(response.complete, false);
     assert.equal(response.destroyed, true);
+  });
+
+  it("keeps every byte of a binary body joined to the head", async () => {
+    const bytes = Buffer.from(Array.from({ length: 256 }, (_, i) => i));
+    app.set((_req, res) => res.end(bytes));
+    const proxyish = http.createServer((_req, res) => {
+      void get().then((response) => {
+        res.writeHead(200, { "content-length": bytes.length });
+        setTimeout(() => response.relayBodyTo(res), 20);
+      });
+    });
+    proxyish.listen(0, "127.0.0.1");
+    await once(proxyish, "listening");
+    try {
+      const { port } = proxyish.address() as net.AddressInfo;
+      const received = await fetch(`http://127.0.0.1:${port}/`).then(async (r) =>
+        Buffer.from(await r.arrayBuffer()),
+      );
+      assert.deepEqual(received, bytes);
+    } finally {
+      proxyish.closeAllConnections();
+      proxyish.close();
+    }
   });
 
   it("still reads through the stream interface what arrived before the first read", async () => {
