@@ -190,6 +190,8 @@ function throughputFigures(id: string, app: string, results: Record<string, Load
       label: `Forward, ${app}, ${CONNECTIONS} conns: req/s, ours ÷ direct`,
       ours,
       reference: { name: "direct", value: rps("direct"), unit: "req/s" },
+      // Issue 16: a signed-in app through the proxy at 0.90 of the app alone.
+      ...(id === "example" ? { target: { subject: "ratio", comparison: ">=", limit: 0.9 } as const } : {}),
     }),
     measuredFigure({
       id: `forward.${id}.cpu-per-request`,

@@ -151,6 +151,7 @@ export const httpsInterceptBenchmark: Benchmark = {
           label: `Intercepted HTTPS (--host), minimal app, ${CONNECTIONS} conns: req/s, ours ÷ direct HTTPS`,
           ours: { value: ours.requestsPerSecond, unit: "req/s" },
           reference: { name: "direct", value: direct.requestsPerSecond, unit: "req/s" },
+          target: { subject: "ratio", comparison: ">=", limit: 0.8 },
         }),
         measuredFigure({
           id: "intercept.cpu-per-request",

@@ -153,8 +153,8 @@ function figuresOf(results: Record<Method, MethodResults>): Figure[] {
                 target: {
                   subject: "value",
                   comparison: "<=",
-                  limit: series.awsRoundTripMs + 10,
-                  description: "1 AWS round trip + 10 ms",
+                  limit: series.awsRoundTripMs + 5,
+                  description: "1 AWS round trip + 5 ms",
                 },
               }
             : {}),

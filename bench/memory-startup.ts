@@ -116,7 +116,7 @@ export const memoryStartupBenchmark: Benchmark = {
           label: `Proxy RSS with ${IDLE_CONNECTIONS.toLocaleString("en-US")} idle keep-alive client connections`,
           ours: { value: oursMemory.rssMb, unit: "MB" },
           reference: { name: peerName, value: peerMemory.rssMb, unit: "MB" },
-          target: { subject: "value", comparison: "<=", limit: 120 },
+          target: { subject: "ratio", comparison: "<=", limit: 1.1 },
         }),
         measuredFigure({
           id: "startup.listening",

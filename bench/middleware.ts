@@ -117,6 +117,7 @@ export const middlewareBenchmark: Benchmark = {
           label: "Middleware: app CPU time per request, Express + iamAuth ÷ Express alone",
           ours: { value: cpu("iam-auth"), unit: "µs" },
           reference: { name: "Express alone", value: cpu("none"), unit: "µs" },
+          target: { subject: "ratio", comparison: "<=", limit: 1.05 },
         }),
       ],
       details: results,

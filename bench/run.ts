@@ -14,6 +14,7 @@ import { join } from "node:path";
 import { repoRoot } from "../test/helpers/service.js";
 import type { Benchmark, BenchmarkOutcome } from "./benchmark.js";
 import { connectTunnelBenchmark } from "./connect-tunnel.js";
+import { forwardNginxBenchmark } from "./forward-nginx.js";
 import { forwardProxyBenchmark } from "./forward-proxy.js";
 import { gatewayBenchmark } from "./gateway.js";
 import { httpsInterceptBenchmark } from "./https-intercept.js";
@@ -28,6 +29,7 @@ import { withTimeout } from "./with-timeout.js";
 
 const benchmarks: Record<BenchmarkName, Benchmark> = {
   forward: forwardProxyBenchmark,
+  "forward-nginx": forwardNginxBenchmark,
   connect: connectTunnelBenchmark,
   intercept: httpsInterceptBenchmark,
   middleware: middlewareBenchmark,

@@ -1,6 +1,7 @@
 /** The benchmarks `npm run bench` knows, in the order they run. */
 export const benchmarkNames = [
   "forward",
+  "forward-nginx",
   "connect",
   "intercept",
   "middleware",

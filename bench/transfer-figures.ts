@@ -103,6 +103,7 @@ export function transferFigures(input: TransferFigureInput): Figure[] {
           label: socatLabels.vsSocat,
           ours,
           reference: { name: SOCAT, value: rate("socat"), unit: "MB/s" },
+          target: { subject: "ratio", comparison: ">=", limit: 0.95 },
         }),
         measuredFigure({
           id: `connect.${direction}.socat-vs-direct`,

@@ -116,14 +116,16 @@ function dispatchRequest(
   reject: (error: Error) => void,
 ): void {
   const { target, body, client } = upstream;
-  const headers: OutgoingHttpHeaders = { ...upstream.headers };
+  // The caller's headers go as they are unless the body's framing changes them: the same object
+  // may be sent again (a replay after a sign-in), so it is copied, not changed.
+  const given = upstream.headers;
+  const hadBody = given["content-length"] !== undefined || given["transfer-encoding"] !== undefined;
   // undici frames the body itself: it refuses a Transfer-Encoding field.
-  delete headers["transfer-encoding"];
+  let headers = given["transfer-encoding"] === undefined ? given : withoutTransferEncoding(given);
   let payload: Buffer | Readable | null = null;
   if (body?.kind === "complete") {
-    const hadBody =
-      upstream.headers["content-length"] !== undefined || upstream.headers["transfer-encoding"] !== undefined;
     if (body.bytes.length > 0 || hadBody) {
+      if (headers === given) headers = { ...given };
       headers["content-length"] = String(body.bytes.length);
       payload = body.bytes;
     }
@@ -201,6 +203,13 @@ function dispatchRequest(
     // undici refuses a request it cannot send (a header it does not allow): no request went out.
     reject(error as Error);
   }
+}
+
+/** A copy of `headers` without Transfer-Encoding: undici frames the body itself and refuses the field. */
+function withoutTransferEncoding(headers: OutgoingHttpHeaders): OutgoingHttpHeaders {
+  const copy = { ...headers };
+  delete copy["transfer-encoding"];
+  return copy;
 }
 
 /** The origin undici keeps a pool of connections for: scheme, host and port, IPv6 literals in brackets. */

@@ -56,27 +56,32 @@ describe("firstRequestFigures", () => {
   const newHosts = [host("a", 10, 15, 10.5), host("b", 12, 40, 12), host("c", 11, 20, 10)];
   const figures = firstRequestFigures({ firstAfterStart: timing(311), newHosts });
 
-  it("holds the first request to a new host to at most 20 ms more than to a cached host", () => {
-    const figure = measured(figures, "intercept.new-host.extra");
-    assert.deepEqual(figure.ours, { value: 9, unit: "ms" });
-    assert.deepEqual(figure.target, { subject: "value", comparison: "<=", limit: 20 });
+  it("holds the first request to a new host to at most 5 ms more than to a cached host", () => {
+    const fast = firstRequestFigures({
+      firstAfterStart: timing(311),
+      newHosts: [host("a", 10, 13, 10), host("b", 10, 15, 10)],
+    });
+    const figure = measured(fast, "intercept.new-host.extra");
+    assert.deepEqual(figure.ours, { value: 4, unit: "ms" });
+    assert.deepEqual(figure.target, { subject: "value", comparison: "<=", limit: 5 });
     assert.equal(figure.met, true);
   });
 
-  it("when a new host costs more than 20 ms extra, counts the target as missed", () => {
-    const slow = firstRequestFigures({
-      firstAfterStart: timing(311),
-      newHosts: [host("a", 10, 31, 10), host("b", 10, 35, 10)],
-    });
-    assert.equal(measured(slow, "intercept.new-host.extra").met, false);
+  it("when a new host costs more than 5 ms extra, counts the target as missed", () => {
+    const figure = measured(figures, "intercept.new-host.extra");
+    assert.deepEqual(figure.ours, { value: 9, unit: "ms" });
+    assert.equal(figure.met, false);
   });
 
   it("reports the second request to the same host against a cached host", () => {
     assert.equal(measured(figures, "intercept.same-host-again.extra").ours.value, 0);
   });
 
-  it("reports the first request after start against the median cached-host request", () => {
-    assert.equal(measured(figures, "intercept.first-after-start.extra").ours.value, 300);
+  it("holds the first request after start to at most 50 ms more than the median cached-host request", () => {
+    const figure = measured(figures, "intercept.first-after-start.extra");
+    assert.equal(figure.ours.value, 300);
+    assert.deepEqual(figure.target, { subject: "value", comparison: "<=", limit: 50 });
+    assert.equal(figure.met, false);
   });
 
   it("compares a fresh connection to a cached host with one straight to the app", () => {

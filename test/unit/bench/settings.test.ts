@@ -41,7 +41,7 @@ describe("readBenchSettings", () => {
         assert.ok(error instanceof BenchSettingsError);
         assert.equal(error.code, "BENCH_SETTINGS_INVALID");
         assert.deepEqual(error.problems, [
-          'BENCH_ONLY: comma-separated names from forward, connect, intercept, middleware, login, memory, local-user, gateway (unknown: "speed")',
+          'BENCH_ONLY: comma-separated names from forward, forward-nginx, connect, intercept, middleware, login, memory, local-user, gateway (unknown: "speed")',
           'BENCH_DURATION_SECONDS: must be a number from 0.5 to 120 (got "0")',
           'BENCH_ROUNDS: must be an integer from 1 to 10 (got "1.5")',
         ]);

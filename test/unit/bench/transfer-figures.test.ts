@@ -81,10 +81,11 @@ describe("transferFigures", () => {
       assert.equal(figure.met, false);
     });
 
-    it("reports ours ÷ socat and socat ÷ direct without a target", () => {
+    it("holds ours ÷ socat to ≥ 0.95 and reports socat ÷ direct without a target", () => {
       const vsSocat = measured(figures, "connect.upload.vs-socat");
       assert.equal(vsSocat.ratio, 450 / 900);
-      assert.equal(vsSocat.met, undefined);
+      assert.deepEqual(vsSocat.target, { subject: "ratio", comparison: ">=", limit: 0.95 });
+      assert.equal(vsSocat.met, false);
       const socatVsDirect = measured(figures, "connect.download.socat-vs-direct");
       assert.equal(socatVsDirect.ours.value, 1600);
       assert.equal(socatVsDirect.ratio, 0.8);

@@ -3,6 +3,7 @@ import { once } from "node:events";
 import http, { type IncomingMessage, type ServerResponse } from "node:http";
 import https from "node:https";
 import net from "node:net";
+import { Writable } from "node:stream";
 import { after, afterEach, before, describe, it } from "node:test";
 import {
   createUpstreamConnections,
@@ -260,6 +261,118 @@ describe("createUpstreamSender (undici) to a plain-HTTP app", () => {
     });
     await assert.rejects(readBody(response));
     assert.equal(response.complete, false);
+  });
+});
+
+/** A client response that takes each chunk after a turn of the event loop, recording what it got. */
+function slowClient(highWaterMark: number): Writable & { readonly received: () => Buffer } {
+  const chunks: Buffer[] = [];
+  const sink = new Writable({
+    highWaterMark,
+    write(chunk: Buffer, _encoding, callback) {
+      chunks.push(chunk);
+      setImmediate(callback);
+    },
+  });
+  return Object.assign(sink, { received: () => Buffer.concat(chunks) });
+}
+
+describe("UpstreamResponse.relayBodyTo", () => {
+  const server = http.createServer();
+  let app: Awaited<ReturnType<typeof startApp>>;
+  let connections: UpstreamConnections;
+  let send: UpstreamSender;
+  before(async () => {
+    app = await startApp(server);
+    connections = createUpstreamConnections();
+    send = createUpstreamSender(connections.dispatcher);
+  });
+  after(() => {
+    connections.destroy();
+    server.closeAllConnections();
+    server.close();
+  });
+  const get = (): Promise<UpstreamResponse> =>
+    send({
+      target: plainTarget(app.port),
+      method: "GET",
+      path: "/",
+      headers: { host: "x" },
+      body: undefined,
+    });
+
+  it("ends the client with a small body that arrived with the head, in one call, as a latin1 string (joined to the head)", async () => {
+    app.set((_req, res) => res.end("small body\n"));
+    const response = await get();
+    await new Promise((resolve) => setTimeout(resolve, 20));
+    const calls: unknown[][] = [];
+    const client = {
+      write: (...args: unknown[]) => calls.push(["write", ...args]) > 0,
+      end: (...args: unknown[]) => (calls.push(["end", ...args.map(String)]), client),
+      once: () => client,
+      destroyed: false,
+    };
+    response.relayBodyTo(client as unknown as Writable);
+    assert.deepEqual(calls, [["end", "small body\n", "latin1"]]);
+    assert.equal(response.complete, true);
+  });
+
+  it("relays a body bigger than the client takes at once, pausing the app until the client drains", async () => {
+    const body = Buffer.alloc(2_000_000, "y");
+    app.set((_req, res) => res.end(body));
+    const response = await get();
+    const client = slowClient(1024);
+    response.relayBodyTo(client);
+    await once(client, "finish");
+    assert.equal(client.received().length, body.length);
+    assert.equal(response.complete, true);
+  });
+
+  it("closes the app's connection when the client goes away before the body ended", async () => {
+    let appSawClose: Promise<unknown> = Promise.resolve();
+    app.set((req, res) => {
+      appSawClose = once(req.socket, "close");
+      res.writeHead(200, { "content-length": 1_000_000 });
+      res.write("x".repeat(1000));
+    });
+    const response = await get();
+    const client = slowClient(16 * 1024);
+    response.relayBodyTo(client);
+    await new Promise((resolve) => setTimeout(resolve, 20));
+    client.destroy();
+    await appSawClose;
+    assert.equal(response.complete, false);
+    assert.equal(response.destroyed, true);
+  });
+
+  it("keeps every byte of a binary body joined to the head", async () => {
+    const bytes = Buffer.from(Array.from({ length: 256 }, (_, i) => i));
+    app.set((_req, res) => res.end(bytes));
+    const proxyish = http.createServer((_req, res) => {
+      void get().then((response) => {
+        res.writeHead(200, { "content-length": bytes.length });
+        setTimeout(() => response.relayBodyTo(res), 20);
+      });
+    });
+    proxyish.listen(0, "127.0.0.1");
+    await once(proxyish, "listening");
+    try {
+      const { port } = proxyish.address() as net.AddressInfo;
+      const received = await fetch(`http://127.0.0.1:${port}/`).then(async (r) =>
+        Buffer.from(await r.arrayBuffer()),
+      );
+      assert.deepEqual(received, bytes);
+    } finally {
+      proxyish.closeAllConnections();
+      proxyish.close();
+    }
+  });
+
+  it("still reads through the stream interface what arrived before the first read", async () => {
+    app.set((_req, res) => res.end("read later\n"));
+    const response = await get();
+    await new Promise((resolve) => setTimeout(resolve, 20));
+    assert.equal(await readBody(response), "read later\n");
   });
 });
 
