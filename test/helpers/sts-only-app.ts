@@ -14,6 +14,8 @@ export function startStsOnlyApp(
   localAwsUrl: string,
   /** A known SECRET_KEY (to record for the log audit, or to sign cookies with); default a random one. */
   secretKey: string = randomBytes(32).toString("hex"),
+  /** More variables, e.g. { MAX_CONNECTIONS: "5" }. */
+  env: Readonly<Record<string, string>> = {},
 ): Promise<RunningService> {
   return startService({
     script: "example-server/main.js",
@@ -26,6 +28,7 @@ export function startStsOnlyApp(
       AWS_CONFIG_FILE: "/dev/null",
       AWS_SHARED_CREDENTIALS_FILE: "/dev/null",
       AWS_EC2_METADATA_DISABLED: "true",
+      ...env,
     },
     logName: `${suite}/example-server.log`,
   });
