@@ -6,10 +6,16 @@ import type { SoakResult } from "./soak.js";
 
 const number = new Intl.NumberFormat("en-GB", { maximumFractionDigits: 0 });
 
-/** Errors of a target's measured load: failed sign-ins, and requests answered wrongly or not at all (a request may count twice: a 401 is also the wrong body). */
+/**
+ * Errors of a target's measured load: failed sign-ins, and requests answered wrongly or not at
+ * all. A non-2xx answer is also the wrong body (autocannon counts it in both), so the larger of
+ * the two counts is taken, not their sum.
+ */
 export function countErrors(result: SoakResult): number {
   const { signIns, requests } = result;
-  return signIns.attempted - signIns.succeeded + requests.non2xx + requests.mismatches + requests.errors;
+  return (
+    signIns.attempted - signIns.succeeded + Math.max(requests.non2xx, requests.mismatches) + requests.errors
+  );
 }
 
 /**
