@@ -34,9 +34,11 @@ export function totalCalls(counts: CallCounts): number {
 export async function countLoginCalls(aws: BenchAws, proxy: string, page: string): Promise<LoginCalls> {
   await aws.resetCalls();
   const phases: CallCounts[] = [];
-  const result = await signInThroughProxy(proxy, page, async () => {
-    phases.push(await aws.calls());
-    await aws.resetCalls();
+  const result = await signInThroughProxy(proxy, page, {
+    afterResponse: async () => {
+      phases.push(await aws.calls());
+      await aws.resetCalls();
+    },
   });
   const [byProxy, byServer, afterwards] = phases;
   if (result.status !== 200 || result.requests !== 3 || afterwards === undefined) {

@@ -119,3 +119,34 @@ export async function waitForChildrenToExit(pid: number, timeoutMs = 3000): Prom
     await new Promise((resolve) => setTimeout(resolve, 20));
   }
 }
+
+/**
+ * How many file descriptors a running process has open: the entries of /proc/<pid>/fd (Linux;
+ * readable for processes of the same user).
+ *
+ * @example await countOpenFds(proxy.process.pid!)
+ */
+export async function countOpenFds(pid: number): Promise<number> {
+  return (await readdir(`/proc/${pid}/fd`)).length;
+}
+
+/**
+ * Polls the open descriptors of `pid` every 100 ms until there are at most `atMost`, or
+ * `timeoutMs` passed; resolves with the last count either way (`settled` says which). Sockets of
+ * connections that just ended close on the peers' idle timeouts, so a count read at once can be high.
+ *
+ * @example const { count, settled } = await waitForOpenFds(pid, baseline, 30_000)
+ */
+export async function waitForOpenFds(
+  pid: number,
+  atMost: number,
+  timeoutMs: number,
+): Promise<{ readonly count: number; readonly settled: boolean }> {
+  const deadline = performance.now() + timeoutMs;
+  for (;;) {
+    const count = await countOpenFds(pid);
+    if (count <= atMost) return { count, settled: true };
+    if (performance.now() >= deadline) return { count, settled: false };
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+}

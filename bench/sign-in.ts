@@ -1,3 +1,4 @@
+import type { Agent } from "node:http";
 import { CookieJar, httpRequest, resolveLocation, type HttpResult } from "../test/helpers/http-client.js";
 import { withTimeout } from "./with-timeout.js";
 
@@ -18,24 +19,37 @@ export interface SignInResult {
 const MAX_REDIRECTS = 4;
 const REQUEST_TIMEOUT_MS = 15_000;
 
+/** How signInThroughProxy sends its requests. */
+export interface SignInOptions {
+  /** Runs after each response, before the next request (e.g. to read AWS counters between the proxy's part and the app's part of a redirect-flow sign-in). */
+  readonly afterResponse?: (index: number, response: HttpResult) => Promise<void>;
+  /** The connections to the proxy, e.g. one kept alive per client as a browser keeps it; default a new connection per request. */
+  readonly agent?: Agent;
+  /** Sent with every request besides Accept and the cookies, e.g. an X-Forwarded-For. */
+  readonly headers?: Readonly<Record<string, string>>;
+}
+
 /**
  * Asks for `url` through the HTTP proxy `proxy` as a client with no cookie, following
  * redirects with a cookie jar (as a browser would) until an answer that is not a redirect.
- * `afterResponse` runs after each response, before the next request (e.g. to read AWS counters
- * between the proxy's part and the app's part of a redirect-flow sign-in).
  *
  * @example const { status, requests, cookie } = await signInThroughProxy(proxy.url, `${app.url}/`)
  */
 export async function signInThroughProxy(
   proxy: string,
   url: string,
-  afterResponse?: (index: number, response: HttpResult) => Promise<void>,
+  options: SignInOptions = {},
 ): Promise<SignInResult> {
+  const { afterResponse, agent, headers } = options;
   const jar = new CookieJar();
   let next = url;
   for (let index = 0; index <= MAX_REDIRECTS; index += 1) {
     const response = await withTimeout(
-      httpRequest(next, { proxy, headers: { accept: "text/plain", ...jar.header() } }),
+      httpRequest(next, {
+        proxy,
+        headers: { accept: "text/plain", ...headers, ...jar.header() },
+        ...(agent === undefined ? {} : { agent }),
+      }),
       REQUEST_TIMEOUT_MS,
       `GET ${next} through ${proxy}`,
     );

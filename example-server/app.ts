@@ -43,6 +43,9 @@ export interface ExampleAppDependencies {
 export function createExampleApp(config: ExampleConfig, dependencies: ExampleAppDependencies = {}): Express {
   const app = express();
   app.disable("x-powered-by");
+  // Behind a load balancer, whose X-Forwarded-For names each client: the failed sign-in limit
+  // and the audit log's `remote` are then per person, not per balancer.
+  app.set("trust proxy", config.trustProxy ?? false);
   const { kms, sts } = config;
   const { health, ...middlewareDependencies } = dependencies;
   if (health !== undefined) app.use((req, res, next) => void (health.answer(req, res) || next()));

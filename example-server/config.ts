@@ -36,6 +36,8 @@ export interface ExampleConfig {
   readonly redisUrl?: string | undefined;
   readonly host: string;
   readonly port: number;
+  /** TRUST_PROXY: Express's `trust proxy`; default false. */
+  readonly trustProxy?: boolean | string;
 }
 
 /** A start-up AWS lookup (DescribeKey, GetCallerIdentity) failed. */
@@ -101,6 +103,7 @@ export async function resolveExampleConfig(
     redisUrl: env.redisUrl,
     host: env.host,
     port: env.port,
+    trustProxy: env.trustProxy,
   });
 }
 

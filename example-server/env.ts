@@ -1,5 +1,12 @@
 import { normalizeAuthority } from "../protocol/index.js";
-import { LOG_FORMATS, parseBindAddress, type BindAddress, type LogFormat } from "../gateway/index.js";
+import {
+  LOG_FORMATS,
+  parseBindAddress,
+  type BindAddress,
+  type LogFormat,
+  type ServerLimits,
+} from "../gateway/index.js";
+import { readServerEnv } from "./env-server.js";
 import {
   describeOptionProblem,
   describeRedisUrlProblem,
@@ -68,6 +75,10 @@ export interface ExampleEnv {
   readonly logFormat: LogFormat;
   /** SHUTDOWN_TIMEOUT (seconds, default 10), in ms: how long SIGTERM waits for requests in flight. */
   readonly shutdownTimeoutMs: number;
+  /** HEADERS_TIMEOUT, REQUEST_TIMEOUT, KEEP_ALIVE_TIMEOUT (seconds) and MAX_CONNECTIONS: see env-server.ts. */
+  readonly serverLimits: ServerLimits;
+  /** TRUST_PROXY: Express's `trust proxy`; default false. */
+  readonly trustProxy: boolean | string;
 }
 
 /** The environment is incomplete or invalid; `problems` has one line per variable, saying what to set. */
@@ -96,7 +107,9 @@ type Env = Readonly<Record<string, string | undefined>>;
  * AWS_DEFAULT_REGION / AWS_REGION, SECRET_KEY, KMS_KEY_ID, KMS_SALT), HOST and PORT, and the
  * STS method's (IAM_AUTH_METHODS, IAM_AUTH_SERVER_ID, IAM_AUTH_TEST_STS_ENDPOINT, ALLOWED_ACCOUNTS,
  * ALLOWED_PRINCIPALS), IAM_AUTH_KMS_ACCEPT_UNBOUND, and IAM_AUTH_PATH, HELP_URL and PROXY_ADDRESS (checked as
- * the middleware checks authPath, helpUrl and proxyAddress), and REDIS_URL. Reports every missing or invalid variable at once; never shows SECRET_KEY.
+ * the middleware checks authPath, helpUrl and proxyAddress), REDIS_URL, and the server's own
+ * (HEADERS_TIMEOUT, REQUEST_TIMEOUT, KEEP_ALIVE_TIMEOUT, MAX_CONNECTIONS, TRUST_PROXY: env-server.ts).
+ * Reports every missing or invalid variable at once; never shows SECRET_KEY.
  * An empty variable counts as unset.
  *
  * @example readExampleEnv({ AWS_ACCOUNT_ID: "111122223333", SECRET_KEY: "…" }) // STS only, no AWS credentials needed
@@ -179,6 +192,8 @@ export function readExampleEnv(env: Env): ExampleEnv {
     );
   }
 
+  const server = readServerEnv(read, problems);
+
   if (problems.length > 0) throw new ExampleConfigError(problems);
   return Object.freeze({
     accountId,
@@ -199,6 +214,8 @@ export function readExampleEnv(env: Env): ExampleEnv {
     metricsBind,
     logFormat: logFormat as LogFormat,
     shutdownTimeoutMs: Math.round(shutdownSeconds * 1000),
+    serverLimits: server.serverLimits,
+    trustProxy: server.trustProxy,
   });
 }
 

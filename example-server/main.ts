@@ -25,6 +25,11 @@
  *   METRICS_BIND                host:port of a separate server for /metrics (Prometheus), /healthz and /readyz (default: none)
  *   LOG_FORMAT                  json (default: one JSON object per line, pino) or text
  *   SHUTDOWN_TIMEOUT            seconds SIGTERM waits for requests in flight (default 10)
+ *   HEADERS_TIMEOUT (15), REQUEST_TIMEOUT (300; 0: none), KEEP_ALIVE_TIMEOUT (5)  seconds a client may take
+ *                               to send a request's head, a whole request, or stay idle between requests
+ *   MAX_CONNECTIONS             client connections open at once; more are closed unanswered (default 1000)
+ *   TRUST_PROXY                 Express's trust proxy, e.g. loopback or 10.0.0.0/8: whose X-Forwarded-For
+ *                               names the client (default: no one's)
  * AWS credentials and AWS_ENDPOINT_URL are the SDK's; STS only with AWS_ACCOUNT_ID needs none.
  *
  * Logs `listening url=http://<host>:<port>` once ready, then one audit event per sign-in,
@@ -34,13 +39,14 @@
  * when the start-up AWS lookups fail; SIGTERM / SIGINT stop accepting, let requests in flight
  * finish (up to SHUTDOWN_TIMEOUT) and exit 0.
  */
-import { createServer } from "node:http";
 import type { AddressInfo } from "node:net";
 import { KMSClient } from "@aws-sdk/client-kms";
 import { STSClient } from "@aws-sdk/client-sts";
 import { Registry, collectDefaultMetrics } from "prom-client";
 import {
+  answerClientErrors,
   createHealth,
+  createLimitedServer,
   createJsonLogger,
   logCommandEvent,
   startMetricsServer,
@@ -102,7 +108,8 @@ async function main(): Promise<void> {
       exit(1, formatLogLine("start-failed", { reason: `METRICS_BIND: ${(error as Error).message}` }));
     }
   }
-  const server = createServer();
+  const server = createLimitedServer(env.serverLimits);
+  answerClientErrors(server, { log: (code) => logCommandEvent(eventLogger, "client-error", { code }) });
   const connections = watchConnections(server);
   server.on("error", (error) => exit(1, formatLogLine("start-failed", { reason: error.message })));
   server.listen(config.port, config.host, () => {

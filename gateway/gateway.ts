@@ -1,10 +1,4 @@
-import {
-  Agent as HttpAgent,
-  ServerResponse,
-  createServer,
-  type IncomingMessage,
-  type Server,
-} from "node:http";
+import { Agent as HttpAgent, ServerResponse, type IncomingMessage, type Server } from "node:http";
 import { Agent as HttpsAgent } from "node:https";
 import type { Duplex } from "node:stream";
 import type { Socket } from "node:net";
@@ -30,7 +24,11 @@ import {
 } from "./identity-headers.js";
 import { createGatewayMetrics, statusClassOf, upstreamErrorLabel } from "./metrics.js";
 import { resolveGatewayOptions, type GatewayOptions } from "./options.js";
+import { answerClientErrors, applyServerLimits, createLimitedServer } from "./server-limits.js";
 import { skipsAuth } from "./skip-auth.js";
+
+/** The field naming the code of every answer the gateway makes itself (never on the app's). */
+const GATEWAY_ERROR_HEADER = "Iam-Auth-Gateway-Error";
 
 /** Where the gateway serves the assertion's public keys. */
 export const JWKS_PATH = "/.well-known/iam-auth/jwks.json";
@@ -75,18 +73,22 @@ const forwardedHeaders = [
  * through without a session and without identity headers.
  *
  * `server`: an HTTP server to serve on (it may already listen: the command line learns its
- * port, and so the server-id, before the sign-in options exist); default a new one.
+ * port, and so the server-id, before the sign-in options exist); default a new one. Either way it
+ * gets `serverLimits` and answers requests Node's parser rejects with a one-line 400 (408, 431).
  *
  * @example
  * const gateway = await createGateway({ upstream: "http://127.0.0.1:8000", iamAuth: { accountId, sessionSecrets, sts: { serverId } } });
  * gateway.server.listen(4180, "127.0.0.1");
  */
-export async function createGateway(
-  options: GatewayOptions,
-  server: Server = createServer(),
-): Promise<Gateway> {
+export async function createGateway(options: GatewayOptions, given?: Server): Promise<Gateway> {
   const resolved = resolveGatewayOptions(options);
   const log = createEventLogger(resolved.logger, () => new Date());
+  const server = given ?? createLimitedServer(resolved.serverLimits);
+  applyServerLimits(server, resolved.serverLimits);
+  answerClientErrors(server, {
+    errorHeader: GATEWAY_ERROR_HEADER,
+    log: (code) => log("client-error", { code }),
+  });
   const registry = resolved.metrics?.registry ?? new Registry();
   const metrics = createGatewayMetrics(registry);
   const connections = watchConnections(server);
@@ -303,7 +305,7 @@ function sendGatewayError(res: ServerResponse, status: number, code: string, mes
     "Content-Length": Buffer.byteLength(body),
     "Cache-Control": "no-store",
     "X-Content-Type-Options": "nosniff",
-    "Iam-Auth-Gateway-Error": code,
+    [GATEWAY_ERROR_HEADER]: code,
   });
   res.end(res.req?.method === "HEAD" ? undefined : body);
 }
@@ -317,6 +319,6 @@ function writeRawError(socket: Duplex, status: number, code: string, message: st
   const reason = status === 502 ? "Bad Gateway" : "Error";
   socket.end(
     `HTTP/1.1 ${status} ${reason}\r\nContent-Type: text/plain; charset=utf-8\r\nContent-Length: ${Buffer.byteLength(body)}\r\n` +
-      `Cache-Control: no-store\r\nIam-Auth-Gateway-Error: ${code}\r\nConnection: close\r\n\r\n${body}`,
+      `Cache-Control: no-store\r\n${GATEWAY_ERROR_HEADER}: ${code}\r\nConnection: close\r\n\r\n${body}`,
   );
 }

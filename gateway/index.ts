@@ -11,3 +11,11 @@ export { startMetricsServer, METRICS_PATH, type MetricsServer } from "./metrics.
 export { watchConnections, type GracefulCloser } from "./graceful-close.js";
 export { parseBindAddress, formatHostPort, type BindAddress } from "./bind-address.js";
 export { createJsonLogger, logCommandEvent, LOG_FORMATS, type LogFormat } from "./json-logger.js";
+export {
+  answerClientErrors,
+  applyServerLimits,
+  checkServerLimits,
+  createLimitedServer,
+  DEFAULT_SERVER_LIMITS,
+  type ServerLimits,
+} from "./server-limits.js";

@@ -12,6 +12,7 @@ import {
   DEFAULT_IDENTITY_HEADERS,
   type IdentityHeaderNames,
 } from "./identity-headers.js";
+import { checkServerLimits, type ServerLimits } from "./server-limits.js";
 import { parseSkipAuthRule, type SkipAuthRule } from "./skip-auth.js";
 
 /** createGateway's options. */
@@ -42,6 +43,12 @@ export interface GatewayOptions {
   readonly trustProxy?: boolean | string;
   /** How long the app may take to answer, ms. Default 60,000. */
   readonly upstreamTimeoutMs?: number;
+  /**
+   * Bounds on the gateway's clients: `headersTimeoutMs` (default 15,000), `requestTimeoutMs`
+   * (300,000; 0 for none; answers, streams and websockets are never cut by it),
+   * `keepAliveTimeoutMs` (5,000), `maxConnections` (1,000). See `DEFAULT_SERVER_LIMITS`.
+   */
+  readonly serverLimits?: Partial<ServerLimits>;
   /**
    * A `redis://` or `rediss://` URL: used proofs and signed-out sessions are kept there, shared by
    * every gateway instance given the same URL (see README "Several instances: Redis"). Default
@@ -74,6 +81,7 @@ export interface ResolvedGatewayOptions {
   readonly skipAuth: readonly SkipAuthRule[];
   readonly trustProxy: boolean | string;
   readonly upstreamTimeoutMs: number;
+  readonly serverLimits: ServerLimits;
   readonly redisUrl: string | undefined;
   readonly redisKeyPrefix: string | undefined;
   readonly logger: LoggerOption;
@@ -88,6 +96,7 @@ const knownOptions = new Set([
   "skipAuth",
   "trustProxy",
   "upstreamTimeoutMs",
+  "serverLimits",
   "redisUrl",
   "redisKeyPrefix",
   "logger",
@@ -152,6 +161,17 @@ export function resolveGatewayOptions(options: GatewayOptions): ResolvedGatewayO
   if (!Number.isInteger(upstreamTimeoutMs) || upstreamTimeoutMs < 1) {
     problems.push(`upstreamTimeoutMs: must be a positive integer (got ${JSON.stringify(upstreamTimeoutMs)})`);
   }
+  const serverLimits = checkServerLimits(
+    options.serverLimits ?? {},
+    {
+      headersTimeoutMs: "serverLimits.headersTimeoutMs",
+      requestTimeoutMs: "serverLimits.requestTimeoutMs",
+      keepAliveTimeoutMs: "serverLimits.keepAliveTimeoutMs",
+      maxConnections: "serverLimits.maxConnections",
+    },
+    "ms",
+    problems,
+  );
   const { redisUrl, redisKeyPrefix } = options;
   if (redisUrl !== undefined) {
     const problem = describeRedisUrlProblem("redisUrl", redisUrl);
@@ -187,6 +207,7 @@ export function resolveGatewayOptions(options: GatewayOptions): ResolvedGatewayO
     skipAuth: Object.freeze(skipAuth),
     trustProxy,
     upstreamTimeoutMs,
+    serverLimits,
     redisUrl,
     redisKeyPrefix,
     logger: options.logger ?? ((line: string) => void process.stderr.write(`${line}\n`)),

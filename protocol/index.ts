@@ -8,6 +8,7 @@ export {
 } from "./auth-query.js";
 export { AUTH_PATH_PARAM, MAX_AUTH_PATH_LENGTH, checkAuthPath } from "./auth-path.js";
 export { decodeStrictBase64, encodeBase64 } from "./base64.js";
+export { describeClientError, formatPlainTextResponse, type ClientErrorAnswer } from "./client-error.js";
 export {
   findIamChallenge,
   formatIamChallenge,

@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 import { readFileSync, realpathSync } from "node:fs";
-import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
+import type { IncomingMessage, ServerResponse } from "node:http";
 import { fileURLToPath } from "node:url";
 import { parse as parseYaml } from "yaml";
 import yargs from "yargs";
@@ -16,6 +16,7 @@ import { reportProcessWarnings } from "../../protocol/index.js";
 import { createJsonLogger, LOG_FORMATS, logCommandEvent, type LogFormat } from "../json-logger.js";
 import { startMetricsServer, type MetricsServer } from "../metrics.js";
 import type { GatewayOptions } from "../options.js";
+import { checkServerLimits, createLimitedServer, DEFAULT_SERVER_LIMITS } from "../server-limits.js";
 
 const PROGRAM = "iam-auth-gateway";
 /** Shortest session secret accepted: 32 bytes, the size of the HMAC-SHA256 key cookie-session signs with. */
@@ -142,6 +143,22 @@ function buildParser() {
           default: 10,
           describe: "seconds SIGTERM waits for requests in flight before cutting them",
         },
+        "headers-timeout": {
+          type: "number",
+          describe: `seconds a client may take to send a request's head; default ${DEFAULT_SERVER_LIMITS.headersTimeoutMs / 1000}`,
+        },
+        "request-timeout": {
+          type: "number",
+          describe: `seconds a client may take to send a whole request, body included (0: no bound; answers are never cut); default ${DEFAULT_SERVER_LIMITS.requestTimeoutMs / 1000}`,
+        },
+        "keep-alive-timeout": {
+          type: "number",
+          describe: `seconds an idle kept-alive client connection stays open; default ${DEFAULT_SERVER_LIMITS.keepAliveTimeoutMs / 1000}`,
+        },
+        "max-connections": {
+          type: "number",
+          describe: `most client connections open at once (websockets included); more are closed unanswered; default ${DEFAULT_SERVER_LIMITS.maxConnections}`,
+        },
         "test-sts-endpoint": {
           type: "string",
           hidden: true,
@@ -249,6 +266,22 @@ export async function main(
       `--shutdown-timeout: must be a number of seconds from more than 0 to 3600 (got ${JSON.stringify(args["shutdown-timeout"])})`,
     );
   }
+  const serverLimits = checkServerLimits(
+    {
+      headersTimeoutMs: args["headers-timeout"],
+      requestTimeoutMs: args["request-timeout"],
+      keepAliveTimeoutMs: args["keep-alive-timeout"],
+      maxConnections: args["max-connections"],
+    },
+    {
+      headersTimeoutMs: "--headers-timeout",
+      requestTimeoutMs: "--request-timeout",
+      keepAliveTimeoutMs: "--keep-alive-timeout",
+      maxConnections: "--max-connections",
+    },
+    "s",
+    problems,
+  );
   const logger = createJsonLogger((str("log-format") ?? "json") as LogFormat, 2);
   // Node's own warnings (e.g. Node 24's DEP0060 for http-proxy's util._extend) as one event each
   // in the log's own format, not Node's free-form lines among the JSON ones.
@@ -303,6 +336,7 @@ export async function main(
       ...(assertionKey === undefined ? {} : { privateKeyPem: assertionKey }),
     },
     skipAuth: list("skip-auth"),
+    serverLimits,
     ...(redisUrl === undefined ? {} : { redisUrl }),
     ...(redisKeyPrefix === undefined ? {} : { redisKeyPrefix }),
     ...(str("trust-proxy") === undefined
@@ -318,7 +352,7 @@ export async function main(
 
   // Listen first: the server-id defaults to the address really bound (port 0 picks one).
   // Requests that arrive before the gateway is ready wait in a queue.
-  const server = createServer();
+  const server = createLimitedServer(serverLimits);
   const early: [IncomingMessage, ServerResponse][] = [];
   const queue = (req: IncomingMessage, res: ServerResponse): void => void early.push([req, res]);
   server.on("request", queue);

@@ -1,7 +1,7 @@
 import type { IncomingHttpHeaders, IncomingMessage, OutgoingHttpHeaders, ServerResponse } from "node:http";
 import type { Duplex, Readable } from "node:stream";
 import { STATUS_CODES } from "node:http";
-import { READ_ONLY_PAGE_CONTENT_SECURITY_POLICY } from "../../protocol/index.js";
+import { formatPlainTextResponse, READ_ONLY_PAGE_CONTENT_SECURITY_POLICY } from "../../protocol/index.js";
 import type { ProxyError } from "../common/errors.js";
 import { formatProxyErrorLine, isBrowserRequest, renderProxyErrorPage } from "./proxy-error-page.js";
 
@@ -238,17 +238,8 @@ export function writeRawPlainText(socket: Duplex, status: number, message: strin
     socket.destroy();
     return;
   }
-  const body = Buffer.from(`${message}\n`, "utf8");
-  socket.end(
-    `HTTP/1.1 ${status} ${STATUS_CODES[status] ?? "Error"}\r\n` +
-      (code === undefined ? "" : `${PROXY_ERROR_HEADER}: ${code}\r\n`) +
-      "Content-Type: text/plain; charset=utf-8\r\n" +
-      `Content-Length: ${body.length}\r\n` +
-      "Cache-Control: no-store\r\n" +
-      "X-Content-Type-Options: nosniff\r\n" +
-      "Connection: close\r\n\r\n" +
-      body.toString("utf8"),
-  );
+  const fields: Record<string, string> = code === undefined ? {} : { [PROXY_ERROR_HEADER]: code };
+  socket.end(formatPlainTextResponse(status, message, fields, STATUS_CODES[status] ?? "Error"));
 }
 
 /**

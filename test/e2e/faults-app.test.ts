@@ -52,7 +52,7 @@ describe("an app that breaks and comes back, behind the proxy and behind the gat
     aws = await startLocalAws(suite);
     appPort = await freePort();
     [app, other, switchable, behindGateway] = await Promise.all([
-      startStsOnlyApp(suite, aws.url, appSecret, appPort),
+      startStsOnlyApp(suite, aws.url, appSecret, { PORT: String(appPort) }),
       startStsOnlyApp(`${suite}/other`, aws.url),
       startMisbehavingApp("ok"),
       startMisbehavingApp("ok"),
@@ -118,10 +118,10 @@ describe("an app that breaks and comes back, behind the proxy and behind the gat
       );
       await assertOthersServed();
       await aws.resetCalls();
-      app = await startStsOnlyApp(suite, aws.url, appSecret, appPort);
+      app = await startStsOnlyApp(suite, aws.url, appSecret, { PORT: String(appPort) });
       restarted = true;
     } finally {
-      if (!restarted) app = await startStsOnlyApp(suite, aws.url, appSecret, appPort);
+      if (!restarted) app = await startStsOnlyApp(suite, aws.url, appSecret, { PORT: String(appPort) });
     }
     await eventually(
       "the app answers through the proxy again",

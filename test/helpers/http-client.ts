@@ -1,4 +1,4 @@
-import { request, type IncomingHttpHeaders } from "node:http";
+import { request, type Agent, type IncomingHttpHeaders } from "node:http";
 
 export interface HttpResult {
   readonly status: number;
@@ -12,6 +12,8 @@ export interface RequestOptions {
   readonly body?: string;
   /** Send the request in absolute-form to this HTTP proxy instead of directly. */
   readonly proxy?: string;
+  /** The connections to use, e.g. a keep-alive Agent; default a new connection for this request alone. */
+  readonly agent?: Agent;
 }
 
 /** One HTTP request with Node's own client; never follows redirects. */
@@ -26,7 +28,7 @@ export function httpRequest(target: string, options: RequestOptions = {}): Promi
         method: options.method ?? "GET",
         path: options.proxy === undefined ? `${url.pathname}${url.search}` : url.href,
         headers: { host: url.host, ...options.headers },
-        agent: false,
+        agent: options.agent ?? false,
       },
       (res) => {
         const chunks: Buffer[] = [];

@@ -14,20 +14,21 @@ export function startStsOnlyApp(
   localAwsUrl: string,
   /** A known SECRET_KEY (to record for the log audit, or to sign cookies with); default a random one. */
   secretKey: string = randomBytes(32).toString("hex"),
-  /** Where to listen; default a free port. A fixed one starts it again where clients know it. */
-  port = 0,
+  /** More variables, e.g. { MAX_CONNECTIONS: "5" }, or { PORT: "4321" } to start again where clients know it. */
+  env: Readonly<Record<string, string>> = {},
 ): Promise<RunningService> {
   return startService({
     script: "example-server/main.js",
     env: {
       AWS_ACCOUNT_ID: demoAccount.accountId,
       SECRET_KEY: secretKey,
-      PORT: String(port),
+      PORT: "0",
       IAM_AUTH_METHODS: "sts",
       IAM_AUTH_TEST_STS_ENDPOINT: localAwsUrl,
       AWS_CONFIG_FILE: "/dev/null",
       AWS_SHARED_CREDENTIALS_FILE: "/dev/null",
       AWS_EC2_METADATA_DISABLED: "true",
+      ...env,
     },
     logName: `${suite}/example-server.log`,
   });

@@ -67,6 +67,7 @@ describe("resolveExampleConfig", () => {
       redisUrl: undefined,
       host: "127.0.0.1",
       port: 3000,
+      trustProxy: false,
     });
   });
 

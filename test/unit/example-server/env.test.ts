@@ -1,6 +1,7 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import { defaultServerId, ExampleConfigError, readExampleEnv } from "../../../example-server/env.js";
+import { DEFAULT_SERVER_LIMITS } from "../../../gateway/index.js";
 
 const SECRET = "example-test-secret-0123456789abcdef";
 const complete = {
@@ -47,6 +48,8 @@ describe("readExampleEnv", () => {
       metricsBind: undefined,
       logFormat: "json",
       shutdownTimeoutMs: 10_000,
+      serverLimits: DEFAULT_SERVER_LIMITS,
+      trustProxy: false,
     });
   });
 
@@ -196,6 +199,8 @@ describe("readExampleEnv: the STS method and access rules", () => {
       metricsBind: undefined,
       logFormat: "json",
       shutdownTimeoutMs: 10_000,
+      serverLimits: DEFAULT_SERVER_LIMITS,
+      trustProxy: false,
     });
   });
 
@@ -347,5 +352,53 @@ describe("REDIS_URL", () => {
     assertProblems({ ...complete, REDIS_URL: "http://:hunter2@cache:6379" }, [
       'REDIS_URL: must be a redis:// or rediss:// (TLS) URL such as redis://127.0.0.1:6379 or rediss://:PASSWORD@cache.example.com:6380/0 (got "http://:***@cache:6379/")',
     ]);
+  });
+});
+
+describe("readExampleEnv: the server's own limits and TRUST_PROXY", () => {
+  const base = { AWS_ACCOUNT_ID: "111122223333", SECRET_KEY: "s".repeat(32) };
+
+  it("without them, bounds clients by the defaults and trusts no one's X-Forwarded-*", () => {
+    const env = readExampleEnv(base);
+    assert.deepEqual(env.serverLimits, {
+      headersTimeoutMs: 15_000,
+      requestTimeoutMs: 300_000,
+      keepAliveTimeoutMs: 5_000,
+      maxConnections: 1_000,
+    });
+    assert.equal(env.trustProxy, false);
+  });
+
+  it("reads HEADERS_TIMEOUT, REQUEST_TIMEOUT, KEEP_ALIVE_TIMEOUT in seconds, MAX_CONNECTIONS and TRUST_PROXY", () => {
+    const env = readExampleEnv({
+      ...base,
+      HEADERS_TIMEOUT: "2",
+      REQUEST_TIMEOUT: "0",
+      KEEP_ALIVE_TIMEOUT: "30",
+      MAX_CONNECTIONS: "5",
+      TRUST_PROXY: "loopback",
+    });
+    assert.deepEqual(env.serverLimits, {
+      headersTimeoutMs: 2_000,
+      requestTimeoutMs: 0,
+      keepAliveTimeoutMs: 30_000,
+      maxConnections: 5,
+    });
+    assert.equal(env.trustProxy, "loopback");
+    assert.equal(readExampleEnv({ ...base, TRUST_PROXY: "true" }).trustProxy, true);
+  });
+
+  it("reports each bad one, naming the variable and the value", () => {
+    assert.throws(
+      () => readExampleEnv({ ...base, HEADERS_TIMEOUT: "ten", MAX_CONNECTIONS: "0" }),
+      (error: unknown) => {
+        assert.ok(error instanceof ExampleConfigError);
+        assert.deepEqual(error.problems, [
+          'HEADERS_TIMEOUT: must be seconds from 1 to 600 (got "ten")',
+          "MAX_CONNECTIONS: must be a whole number of connections from 1 to 1000000 (got 0)",
+        ]);
+        return true;
+      },
+    );
   });
 });

@@ -67,3 +67,40 @@ describe("iam-auth-gateway --redis-url", () => {
     }
   });
 });
+
+describe("iam-auth-gateway's client limits", () => {
+  let dir: string;
+  let base: string[];
+  before(() => {
+    dir = mkdtempSync(join(tmpdir(), "iam-auth-gateway-cli-"));
+    const secretFile = join(dir, "secret");
+    writeFileSync(secretFile, randomBytes(32).toString("hex"));
+    base = ["--upstream", "http://127.0.0.1:8000", "--account", "111122223333"];
+    base.push("--session-secret-file", secretFile);
+  });
+  after(() => rmSync(dir, { recursive: true, force: true }));
+
+  it("when a limit is out of range, exits 2 naming each flag and value", async () => {
+    const { code, err } = await run([...base, "--headers-timeout", "0", "--max-connections", "-1"]);
+    assert.equal(code, 2);
+    assert.equal(
+      err,
+      "iam-auth-gateway: --headers-timeout: must be seconds from 1 to 600 (got 0)\n" +
+        "iam-auth-gateway: --max-connections: must be a whole number of connections from 1 to 1000000 (got -1)\n" +
+        "Run iam-auth-gateway --help to see the options.\n",
+    );
+  });
+
+  it("reads IAM_AUTH_GATEWAY_HEADERS_TIMEOUT and IAM_AUTH_GATEWAY_REQUEST_TIMEOUT like the flags", async () => {
+    process.env.IAM_AUTH_GATEWAY_HEADERS_TIMEOUT = "60";
+    process.env.IAM_AUTH_GATEWAY_REQUEST_TIMEOUT = "30";
+    try {
+      const { code, err } = await run(base);
+      assert.equal(code, 2);
+      assert.match(err, /^iam-auth-gateway: --headers-timeout: must not be longer than --request-timeout/);
+    } finally {
+      delete process.env.IAM_AUTH_GATEWAY_HEADERS_TIMEOUT;
+      delete process.env.IAM_AUTH_GATEWAY_REQUEST_TIMEOUT;
+    }
+  });
+});
