@@ -1,4 +1,10 @@
-import { Agent as HttpAgent, ServerResponse, type IncomingMessage, type Server } from "node:http";
+import {
+  Agent as HttpAgent,
+  ServerResponse,
+  type ClientRequest,
+  type IncomingMessage,
+  type Server,
+} from "node:http";
 import { Agent as HttpsAgent } from "node:https";
 import type { Duplex } from "node:stream";
 import type { Socket } from "node:net";
@@ -129,11 +135,39 @@ export async function createGateway(options: GatewayOptions, given?: Server): Pr
   // http-proxy answers its own proxyTimeout by aborting the request, which then fails as
   // ECONNRESET: remember which requests it timed out, so they get 504, not "could not be reached".
   const timedOut = new WeakSet<IncomingMessage>();
-  proxy.on("proxyReq", (proxyReq, req) => proxyReq.once("timeout", () => timedOut.add(req)));
+  // The request to the app of each client request, to tell a reused kept-alive connection.
+  const sentOn = new WeakMap<IncomingMessage, ClientRequest>();
+  const retried = new WeakSet<IncomingMessage>();
+  proxy.on("proxyReq", (proxyReq, req) => {
+    sentOn.set(req, proxyReq);
+    proxyReq.once("timeout", () => timedOut.add(req));
+  });
   proxy.on("proxyRes", (proxyRes) =>
     metrics.proxied.inc({ status_class: statusClassOf(proxyRes.statusCode ?? 0) }),
   );
   proxy.on("error", (error: NodeJS.ErrnoException, req, target) => {
+    // The app closed an idle kept-alive connection just as this request went out on it (the
+    // race every keep-alive client has): a request that can be sent again safely is, once, on a
+    // new connection. One with a body, or not idempotent, could have reached the app: it is not.
+    if (
+      target instanceof ServerResponse &&
+      !target.headersSent &&
+      error.code === "ECONNRESET" &&
+      sentOn.get(req)?.reusedSocket === true &&
+      !timedOut.has(req) &&
+      !retried.has(req) &&
+      canSendAgain(req)
+    ) {
+      retried.add(req);
+      log("upstream", {
+        outcome: "retried",
+        code: error.code,
+        path: req.url?.split("?")[0],
+        requestId: req.headers[REQUEST_ID_HEADER] as string | undefined,
+      });
+      proxy.web(req, target);
+      return;
+    }
     metrics.upstreamErrors.inc({ code: upstreamErrorLabel(error.code) });
     log("upstream", {
       outcome: "failed",
@@ -284,6 +318,14 @@ export async function createGateway(options: GatewayOptions, given?: Server): Pr
       return finished;
     },
   };
+}
+
+/** Whether a request to the app may be sent twice: an idempotent method (RFC 9110 §9.2.2) without a body. */
+function canSendAgain(req: IncomingMessage): boolean {
+  const method = req.method ?? "";
+  if (method !== "GET" && method !== "HEAD" && method !== "OPTIONS") return false;
+  const length = req.headers["content-length"];
+  return req.headers["transfer-encoding"] === undefined && (length === undefined || length === "0");
 }
 
 /** Removes the named cookies from the request's Cookie header: the app has no use for the gateway's session. */
