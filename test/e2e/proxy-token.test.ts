@@ -1,21 +1,16 @@
 import assert from "node:assert/strict";
 import { execFile } from "node:child_process";
-import { rmSync } from "node:fs";
 import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
 import { demoAccount } from "../../local-aws/demo-account.js";
-import {
-  startHeaderEchoApp,
-  valuesOf,
-  writeSessionSecret,
-  type EchoedRequest,
-} from "../helpers/header-echo-app.js";
+import { startGatewayProcess, type GatewayProcess } from "../helpers/gateway-process.js";
+import { startHeaderEchoApp, valuesOf, type EchoedRequest } from "../helpers/header-echo-app.js";
 import { startKmsOnlyApp } from "../helpers/kms-only-app.js";
 import { awsEnvFor, startLocalAws, type LocalAws } from "../helpers/local-aws.js";
-import { repoRoot, startService, type RunningService } from "../helpers/service.js";
+import { repoRoot, type RunningService } from "../helpers/service.js";
 import { startStsOnlyApp } from "../helpers/sts-only-app.js";
 
 /*
@@ -25,7 +20,7 @@ import { startStsOnlyApp } from "../helpers/sts-only-app.js";
  */
 
 const suite = "proxy-token";
-const { users, accountId } = demoAccount;
+const { users } = demoAccount;
 const mainJs = join(repoRoot, "dist", "proxy", "cli", "main.js");
 
 interface Ran {
@@ -55,10 +50,9 @@ describe("iam-auth-proxy token: a one-time proof for curl -H (real processes)", 
   let stsApp: RunningService;
   let kmsApp: RunningService;
   let pythonApp: RunningService;
-  let gateway: RunningService;
-  let customGateway: RunningService;
+  let gateway: GatewayProcess;
+  let customGateway: GatewayProcess;
   let publicServer: Server;
-  let secretDir: string;
   const demoEnv = (): Record<string, string> => awsEnvFor(aws.url, users.demo);
   const token = (args: readonly string[], env = demoEnv()): Promise<Ran> =>
     run(process.execPath, [mainJs, "token", ...args], env);
@@ -78,28 +72,15 @@ describe("iam-auth-proxy token: a one-time proof for curl -H (real processes)", 
     stsApp = await startStsOnlyApp(suite, aws.url);
     kmsApp = await startKmsOnlyApp(suite, aws.url);
     pythonApp = await startHeaderEchoApp(suite);
-    const secret = writeSessionSecret();
-    secretDir = secret.dir;
-    const gatewayArgs = [
-      "--bind",
-      "127.0.0.1:0",
-      "--upstream",
-      pythonApp.url,
-      "--account",
-      accountId,
-      "--session-secret-file",
-      secret.file,
-      "--test-sts-endpoint",
-      aws.url,
-    ];
-    gateway = await startService({
-      script: "gateway/cli/main.js",
-      args: gatewayArgs,
+    gateway = await startGatewayProcess({
+      upstream: pythonApp.url,
+      stsEndpoint: aws.url,
       logName: `${suite}/gateway.log`,
     });
-    customGateway = await startService({
-      script: "gateway/cli/main.js",
-      args: [...gatewayArgs, "--proof-header", "X-Iam-Proof"],
+    customGateway = await startGatewayProcess({
+      upstream: pythonApp.url,
+      stsEndpoint: aws.url,
+      args: ["--proof-header", "X-Iam-Proof"],
       logName: `${suite}/gateway-custom-header.log`,
     });
     publicServer = createServer((_req, res) => res.end("public\n"));
@@ -110,7 +91,6 @@ describe("iam-auth-proxy token: a one-time proof for curl -H (real processes)", 
     publicServer?.close();
     await Promise.all([gateway, customGateway, pythonApp, kmsApp, stsApp].map((service) => service?.stop()));
     await aws?.stop();
-    if (secretDir !== undefined) rmSync(secretDir, { recursive: true, force: true });
   });
 
   it('curl -H "$(iam-auth-proxy token URL)" URL gets the page as the person, with one STS check', async () => {

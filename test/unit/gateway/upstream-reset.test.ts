@@ -2,7 +2,8 @@ import assert from "node:assert/strict";
 import net, { type AddressInfo, type Socket } from "node:net";
 import { after, before, describe, it } from "node:test";
 import { request } from "undici";
-import { createGateway, type Gateway } from "../../../gateway/index.js";
+import type { Gateway } from "../../../gateway/index.js";
+import { startPublicPathGateway } from "./public-path-gateway.js";
 
 // The soak (issue 15) saw 2 of 200,000 requests answered 502 "(ECONNRESET)": the gateway sent a
 // request on a kept-alive connection just as the app closed it for being idle. This app makes that
@@ -31,18 +32,9 @@ describe("the gateway when the app resets a kept-alive connection as a request g
       });
     });
     await new Promise<void>((resolve) => app.listen(0, "127.0.0.1", resolve));
-    gateway = await createGateway({
-      upstream: `http://127.0.0.1:${(app.address() as AddressInfo).port}`,
-      skipAuth: ["/public"],
-      iamAuth: {
-        accountId: "111122223333",
-        sessionSecrets: ["s".repeat(40)],
-        sts: { serverId: "127.0.0.1:1" },
-      },
-      logger: () => undefined,
-    });
-    await new Promise<void>((resolve) => gateway.server.listen(0, "127.0.0.1", resolve));
-    gatewayUrl = `http://127.0.0.1:${(gateway.server.address() as AddressInfo).port}`;
+    ({ gateway, url: gatewayUrl } = await startPublicPathGateway(
+      `http://127.0.0.1:${(app.address() as AddressInfo).port}`,
+    ));
   });
   after(async () => {
     await gateway.close();

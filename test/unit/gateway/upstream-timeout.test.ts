@@ -1,7 +1,8 @@
 import assert from "node:assert/strict";
 import net, { type AddressInfo, type Socket } from "node:net";
 import { after, before, describe, it } from "node:test";
-import { createGateway, type Gateway } from "../../../gateway/index.js";
+import type { Gateway } from "../../../gateway/index.js";
+import { startPublicPathGateway } from "./public-path-gateway.js";
 
 // Issue 15's fault matrix: an app that stalls inside its response head was answered
 // "502 UPSTREAM_UNREACHABLE … could not be reached (ECONNRESET)" once upstreamTimeoutMs passed
@@ -22,19 +23,7 @@ describe("the gateway when the app stalls its response head past upstreamTimeout
     });
     await new Promise<void>((resolve) => app.listen(0, "127.0.0.1", resolve));
     appOrigin = `http://127.0.0.1:${(app.address() as AddressInfo).port}`;
-    gateway = await createGateway({
-      upstream: appOrigin,
-      upstreamTimeoutMs: 200,
-      skipAuth: ["/public"],
-      iamAuth: {
-        accountId: "111122223333",
-        sessionSecrets: ["s".repeat(40)],
-        sts: { serverId: "127.0.0.1:1" },
-      },
-      logger: () => undefined,
-    });
-    await new Promise<void>((resolve) => gateway.server.listen(0, "127.0.0.1", resolve));
-    gatewayUrl = `http://127.0.0.1:${(gateway.server.address() as AddressInfo).port}`;
+    ({ gateway, url: gatewayUrl } = await startPublicPathGateway(appOrigin, { upstreamTimeoutMs: 200 }));
   });
   after(async () => {
     await gateway.close();
