@@ -1,3 +1,5 @@
+import { readNameList, readNumberVariable, type NumberVariable } from "./env-settings.js";
+
 /** The benchmarks `npm run bench` knows, in the order they run. */
 export const benchmarkNames = [
   "forward",
@@ -43,12 +45,8 @@ export class BenchSettingsError extends Error {
   }
 }
 
-interface NumberRule {
-  readonly variable: string;
+interface NumberRule extends NumberVariable {
   readonly fallback: number;
-  readonly min: number;
-  readonly max: number;
-  readonly integer: boolean;
 }
 
 const numberRules = {
@@ -67,26 +65,9 @@ const numberRules = {
  */
 export function readBenchSettings(env: Readonly<Record<string, string | undefined>>): BenchSettings {
   const problems: string[] = [];
-  const read = (rule: NumberRule): number => {
-    const text = env[rule.variable];
-    if (text === undefined || text.trim() === "") return rule.fallback;
-    const value = Number(text);
-    const kind = rule.integer ? "an integer" : "a number";
-    if (
-      !Number.isFinite(value) ||
-      (rule.integer && !Number.isInteger(value)) ||
-      value < rule.min ||
-      value > rule.max
-    ) {
-      problems.push(
-        `${rule.variable}: must be ${kind} from ${rule.min} to ${rule.max} (got ${JSON.stringify(text)})`,
-      );
-      return rule.fallback;
-    }
-    return value;
-  };
+  const read = (rule: NumberRule): number => readNumberVariable(env, rule, problems) ?? rule.fallback;
   const settings: BenchSettings = {
-    only: readOnly(env.BENCH_ONLY, problems),
+    only: readNameList(env, "BENCH_ONLY", benchmarkNames, problems) ?? benchmarkNames,
     durationSeconds: read(numberRules.durationSeconds),
     warmupSeconds: read(numberRules.warmupSeconds),
     rounds: read(numberRules.rounds),
@@ -96,18 +77,4 @@ export function readBenchSettings(env: Readonly<Record<string, string | undefine
   };
   if (problems.length > 0) throw new BenchSettingsError(problems);
   return Object.freeze(settings);
-}
-
-function readOnly(text: string | undefined, problems: string[]): readonly BenchmarkName[] {
-  if (text === undefined || text.trim() === "") return benchmarkNames;
-  const words = text.split(",").map((word) => word.trim().toLowerCase());
-  const unknown = words.filter((word) => !(benchmarkNames as readonly string[]).includes(word));
-  if (unknown.length > 0) {
-    problems.push(
-      `BENCH_ONLY: comma-separated names from ${benchmarkNames.join(", ")} (unknown: ${unknown.map((w) => JSON.stringify(w)).join(", ")})`,
-    );
-    return benchmarkNames;
-  }
-  // In the standard order, whatever order they were given in, each once.
-  return Object.freeze(benchmarkNames.filter((name) => words.includes(name)));
 }

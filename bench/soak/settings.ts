@@ -1,3 +1,5 @@
+import { readNameList, readNumberVariable, type NumberVariable } from "../env-settings.js";
+
 /*
  * How `npm run soak` is sized, read once from SOAK_* environment variables (as `npm run bench`
  * reads BENCH_*). test/e2e/soak.test.ts builds small settings of its own with soakSettings().
@@ -58,13 +60,6 @@ export class SoakSettingsError extends Error {
   }
 }
 
-interface NumberRule {
-  readonly variable: string;
-  readonly min: number;
-  readonly max: number;
-  readonly integer: boolean;
-}
-
 const rules = {
   signIns: { variable: "SOAK_SIGN_INS", min: 1, max: 1_000_000, integer: true },
   requests: { variable: "SOAK_REQUESTS", min: 1, max: 100_000_000, integer: true },
@@ -74,7 +69,7 @@ const rules = {
   rssGrowthPercent: { variable: "SOAK_RSS_GROWTH_PERCENT", min: 0, max: 1000, integer: false },
   rssSlackMegabytes: { variable: "SOAK_RSS_SLACK_MB", min: 0, max: 10_000, integer: false },
   settleSeconds: { variable: "SOAK_SETTLE_SECONDS", min: 1, max: 600, integer: false },
-} as const satisfies Record<string, NumberRule>;
+} as const satisfies Record<string, NumberVariable>;
 
 /**
  * Settings with the defaults of `npm run soak` for whatever `overrides` leaves out; the warm-up
@@ -106,35 +101,12 @@ export function soakSettings(overrides: Partial<SoakSettings> = {}): SoakSetting
 export function readSoakSettings(env: Readonly<Record<string, string | undefined>>): SoakSettings {
   const problems: string[] = [];
   const overrides: { -readonly [K in keyof SoakSettings]?: SoakSettings[K] } = {};
-  for (const [key, rule] of Object.entries(rules) as [keyof typeof rules, NumberRule][]) {
-    const text = env[rule.variable];
-    if (text === undefined || text.trim() === "") continue;
-    const value = Number(text);
-    if (
-      !Number.isFinite(value) ||
-      (rule.integer && !Number.isInteger(value)) ||
-      value < rule.min ||
-      value > rule.max
-    ) {
-      problems.push(
-        `${rule.variable}: must be ${rule.integer ? "an integer" : "a number"} from ${rule.min} to ${rule.max} (got ${JSON.stringify(text)})`,
-      );
-      continue;
-    }
-    overrides[key] = value;
+  for (const [key, rule] of Object.entries(rules) as [keyof typeof rules, NumberVariable][]) {
+    const value = readNumberVariable(env, rule, problems);
+    if (value !== undefined) overrides[key] = value;
   }
-  const only = env.SOAK_ONLY;
-  if (only !== undefined && only.trim() !== "") {
-    const words = only.split(",").map((word) => word.trim().toLowerCase());
-    const unknown = words.filter((word) => !(soakTargetNames as readonly string[]).includes(word));
-    if (unknown.length > 0) {
-      problems.push(
-        `SOAK_ONLY: comma-separated names from ${soakTargetNames.join(", ")} (unknown: ${unknown.map((w) => JSON.stringify(w)).join(", ")})`,
-      );
-    } else {
-      overrides.targets = Object.freeze(soakTargetNames.filter((name) => words.includes(name)));
-    }
-  }
+  const targets = readNameList(env, "SOAK_ONLY", soakTargetNames, problems);
+  if (targets !== undefined) overrides.targets = targets;
   if (problems.length > 0) throw new SoakSettingsError(problems);
   return soakSettings(overrides);
 }
