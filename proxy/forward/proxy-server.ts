@@ -57,7 +57,7 @@ export function createProxyServer(options: ProxyServerOptions = {}): ProxyServer
   const session = createAwsSession(history.observeCredentials(config.login), config.clock);
   const connections = createUpstreamConnections({ socks: config.socks, extraCa: config.upstreamCa });
   const openSockets = new Set<Duplex>();
-  const send = createUpstreamSender(connections.dispatcher, { headTimeoutMs: config.upstreamTimeoutMs });
+  const send = createUpstreamSender(connections, { headTimeoutMs: config.upstreamTimeoutMs });
   const exchange = createAppExchange({
     session,
     method: config.method,
@@ -135,12 +135,9 @@ export function createProxyServer(options: ProxyServerOptions = {}): ProxyServer
           servers.length === 0 && !server.listening ? server : createProxyHttpServer();
         const bound = await listenOnBindAddress(config.bind, next, logger);
         for (const listener of bound) servers.push(listener.server as Server);
-        // What the first forwarded or intercepted request would otherwise wait for (~100 ms and a few
-        // hundred ms), loaded once the proxy is listening, after the caller has had its answer.
-        setImmediate(() => {
-          connections.dispatcher.preload();
-          issuer?.prepare();
-        });
+        // What the first intercepted request would otherwise wait for (a few hundred ms), made
+        // once the proxy is listening, after the caller has had its answer.
+        setImmediate(() => issuer?.prepare());
         return Object.freeze(bound.map((listener) => listener.url));
       })();
       return listening;

@@ -60,7 +60,7 @@ export function createReverseProxy(options: ReverseProxyOptions): ReverseProxy {
   const exchange = createAppExchange({
     session,
     method: config.method,
-    send: createUpstreamSender(connections.dispatcher, { headTimeoutMs: config.upstreamTimeoutMs }),
+    send: createUpstreamSender(connections, { headTimeoutMs: config.upstreamTimeoutMs }),
     loginFlow: config.loginFlow,
     // Reverse mode serves only the apps the person named with --upstream: it signs in to each,
     // with either proof.

@@ -1,13 +1,14 @@
-import type { IncomingMessage, OutgoingHttpHeaders, ServerResponse } from "node:http";
+import type { OutgoingHttpHeaders, ServerResponse } from "node:http";
 import { isIP } from "node:net";
-import { Readable } from "node:stream";
-import type { Dispatcher } from "undici";
 import type { RequestBody } from "../http/request-body.js";
 import { ProxyError } from "../common/errors.js";
-import { describeUpstreamFailure, errorCode } from "./failure.js";
-import type { LazyDispatcher } from "./lazy-dispatcher.js";
+import { describeUpstreamFailure } from "./failure.js";
 import type { ForwardTarget } from "../http/request-target.js";
-import { DispatchedResponse, type UpstreamResponse } from "./upstream-response.js";
+import type { AppConnector } from "./app-connection.js";
+import { AppConnection, type ConnectionPool } from "./connection-pool.js";
+import { writeRequestHead, type RequestFraming } from "./request-head.js";
+import type { UpstreamResponse } from "./upstream-response.js";
+import { UpstreamExchange, type PreparedRequest } from "./upstream-exchange.js";
 
 /** One request to an app. */
 export interface UpstreamRequest {
@@ -60,166 +61,156 @@ export function checkUpstreamTimeoutMs(value: number | undefined, problems: stri
 
 export interface UpstreamSenderOptions {
   /**
-   * How long an app may take to send its whole response head once the request is sent, in ms;
-   * then 504 UPSTREAM_TIMEOUT. The body is never timed: a long poll or an event stream goes on
-   * for as long as the client wants it. Default 30000.
+   * How long an app may leave its response head unfinished once the request is sent (no byte
+   * for this long), in ms; then 504 UPSTREAM_TIMEOUT. The body is never timed: a long poll or an
+   * event stream goes on for as long as the client wants it. Default 30000.
    */
   readonly headTimeoutMs?: number;
 }
 
+/** Where the sender gets connections: kept-alive ones, and new ones (direct or SOCKS, TLS for https). */
+export interface SenderConnections {
+  readonly pool: ConnectionPool;
+  readonly connect: AppConnector;
+}
+
+// RFC 9110 §9.2.2: only these may be sent again when a kept-alive connection turns out closed.
+const IDEMPOTENT_METHODS: ReadonlySet<string> = new Set(["GET", "HEAD", "OPTIONS", "TRACE", "PUT", "DELETE"]);
+// RFC 9110 §8.6: a request whose method gives its content a meaning says how long it is, even when empty.
+const METHODS_WITH_CONTENT: ReadonlySet<string> = new Set(["POST", "PUT", "PATCH"]);
+
 /**
- * Creates THE sender every mode uses, for plain requests and websocket upgrades alike: undici's
- * dispatch() over `dispatcher` (an undici Agent keeping connections to each app alive, direct or
- * through SOCKS, TLS verified; see createUpstreamConnections). A complete body goes with a
- * Content-Length (a chunked request body is re-framed, so it can be sent more than once); a
- * streaming one is sent chunked unless the client gave its length. Aborting `signal`, or the
- * `client` response closing unfinished, aborts the request.
+ * Creates THE sender every mode uses, for plain requests and websocket upgrades alike, over
+ * connections kept alive per app (see ConnectionPool): it writes the request head itself
+ * (writeRequestHead) and reads only what relaying needs (ResponseReader: the head and the
+ * body's framing). A complete body goes with a Content-Length (a chunked request body is
+ * re-framed, so it can be sent more than once); a streaming one is sent chunked unless the
+ * client gave its length. A request on a kept-alive connection the app had already closed
+ * (nothing came back) is sent once more on a new connection when its method is idempotent and
+ * its body complete. Aborting `signal`, or the `client` response closing unfinished, aborts the
+ * request.
  *
- * @example const response = await createUpstreamSender(connections.dispatcher)({ target, method: "GET", path: "/", headers, body: undefined }, signal)
+ * @example const response = await createUpstreamSender(connections)({ target, method: "GET", path: "/", headers, body: undefined }, signal)
  */
 export function createUpstreamSender(
-  dispatcher: LazyDispatcher,
+  connections: SenderConnections,
   options: UpstreamSenderOptions = {},
 ): UpstreamSender {
   const headTimeoutMs = options.headTimeoutMs ?? DEFAULT_UPSTREAM_TIMEOUT_MS;
+  const { pool, connect } = connections;
   return (upstream, signal) =>
     new Promise((resolve, reject) => {
+      const { target, client } = upstream;
+      let request: PreparedRequest;
+      try {
+        request = prepareRequest(upstream);
+      } catch (error) {
+        // writeRequestHead's ProxyError (REQUEST_INVALID): nothing was sent.
+        reject(error instanceof Error ? error : new Error(String(error)));
+        return;
+      }
+      const origin = originKey(target);
+      let exchange: UpstreamExchange | undefined;
+      let settled = false;
+      let stopped: Error | undefined;
       const fail = (error: Error): void => {
-        if (signal?.aborted === true) reject(error);
-        else reject(toSendFailure(error, upstream.target, headTimeoutMs));
+        if (settled) return;
+        settled = true;
+        signal?.removeEventListener("abort", onSignal);
+        reject(signal?.aborted === true ? error : describeUpstreamFailure(error, target));
       };
-      const agent = dispatcher.get();
-      if (agent instanceof Promise)
-        agent.then((loaded) => dispatchRequest(loaded, upstream, signal, headTimeoutMs, resolve, fail), fail);
-      else dispatchRequest(agent, upstream, signal, headTimeoutMs, resolve, fail);
+      const stop = (reason: Error): void => {
+        stopped ??= reason;
+        if (exchange === undefined) fail(reason);
+        else exchange.abort(reason);
+      };
+      const onSignal = (): void => stop(new Error("The request to the app was aborted"));
+      if (signal?.aborted === true) {
+        onSignal();
+        return;
+      }
+      signal?.addEventListener("abort", onSignal, { once: true });
+      // After the response was relayed in full this does nothing.
+      client?.once("close", () => {
+        if (!client.writableFinished) stop(new Error("The client went away"));
+      });
+      const replayable =
+        IDEMPOTENT_METHODS.has(upstream.method) && request.body.kind !== "stream" && !request.upgrade;
+      const run = (connection: AppConnection, reused: boolean): void => {
+        exchange = new UpstreamExchange(connection, pool, request, headTimeoutMs, {
+          resolve(response) {
+            settled = true;
+            signal?.removeEventListener("abort", onSignal);
+            resolve(response);
+          },
+          reject(error, unanswered) {
+            if (
+              reused &&
+              unanswered &&
+              replayable &&
+              stopped === undefined &&
+              !(error instanceof ProxyError)
+            ) {
+              // The app closed the kept-alive connection as the request went out: a new one.
+              exchange = undefined;
+              openNew();
+            } else {
+              fail(error);
+            }
+          },
+        });
+        exchange.start();
+      };
+      const openNew = (): void => {
+        connect(target).then((socket) => {
+          const connection = new AppConnection(socket, origin, pool);
+          if (stopped !== undefined) connection.destroy();
+          else run(connection, false);
+        }, fail);
+      };
+      const idle = pool.take(origin);
+      if (idle === undefined) openNew();
+      else run(idle, true);
     });
 }
 
-/** What a request failed with, as the client is told it: the head timeout named, the rest mapped once. */
-function toSendFailure(error: Error, target: UpstreamRequest["target"], headTimeoutMs: number): ProxyError {
-  if (errorCode(error) === "UND_ERR_HEADERS_TIMEOUT") {
-    return new ProxyError(
-      "UPSTREAM_TIMEOUT",
-      `${target.host} did not send its response head within ${headTimeoutMs / 1000} s (the upstream timeout)`,
-      { cause: error },
-    );
-  }
-  return describeUpstreamFailure(error, target);
-}
-
-function dispatchRequest(
-  agent: Dispatcher,
-  upstream: UpstreamRequest,
-  signal: AbortSignal | undefined,
-  headTimeoutMs: number,
-  resolve: (response: UpstreamResponse) => void,
-  reject: (error: Error) => void,
-): void {
-  const { target, body, client } = upstream;
-  // The caller's headers go as they are unless the body's framing changes them: the same object
-  // may be sent again (a replay after a sign-in), so it is copied, not changed.
-  const given = upstream.headers;
-  const hadBody = given["content-length"] !== undefined || given["transfer-encoding"] !== undefined;
-  // undici frames the body itself: it refuses a Transfer-Encoding field.
-  let headers = given["transfer-encoding"] === undefined ? given : withoutTransferEncoding(given);
-  let payload: Buffer | Readable | null = null;
-  if (body?.kind === "complete") {
-    if (body.bytes.length > 0 || hadBody) {
-      if (headers === given) headers = { ...given };
-      headers["content-length"] = String(body.bytes.length);
-      payload = body.bytes;
+/** The request as it goes on the wire: framing chosen from the body, head written (and checked) once. */
+function prepareRequest(upstream: UpstreamRequest): PreparedRequest {
+  const { body, headers } = upstream;
+  const given = headers["content-length"];
+  const hadBody = given !== undefined || headers["transfer-encoding"] !== undefined;
+  let framing: RequestFraming = { kind: "none" };
+  let prepared: PreparedRequest["body"] = { kind: "none" };
+  if (body?.kind === "complete" || body === undefined) {
+    const bytes = body?.bytes ?? Buffer.alloc(0);
+    if (bytes.length > 0 || hadBody || METHODS_WITH_CONTENT.has(upstream.method)) {
+      framing = { kind: "length", bytes: bytes.length };
+      prepared = bytes.length > 0 ? { kind: "bytes", bytes } : { kind: "none" };
     }
-  } else if (body?.kind === "streaming") {
-    payload = Readable.from(streamBody(body.head, body.rest), { objectMode: false });
+  } else {
+    // node:http has checked the client's Content-Length: the body that comes has exactly that many bytes.
+    const length = typeof given === "string" && /^\d+$/.test(given) ? Number(given) : undefined;
+    framing = length === undefined ? { kind: "chunked" } : { kind: "length", bytes: length };
+    prepared = { kind: "stream", head: body.head, rest: body.rest, chunked: length === undefined };
   }
-  let controller: Dispatcher.DispatchController | undefined;
-  let response: DispatchedResponse | undefined;
-  const abort = (reason: Error): void => controller?.abort(reason);
-  const onSignal = (): void => abort(new Error("The request to the app was aborted"));
-  signal?.addEventListener("abort", onSignal, { once: true });
-  // After the response was relayed in full this does nothing.
-  client?.once("close", () => {
-    if (!client.writableFinished) abort(new Error("The client went away"));
-  });
-  const handler: Dispatcher.DispatchHandler = {
-    onRequestStart(started) {
-      controller = started;
-      if (signal?.aborted === true) onSignal();
-    },
-    onRequestUpgrade(started, statusCode, _headers, socket) {
-      signal?.removeEventListener("abort", onSignal);
-      // undici has removed its own listeners: an error before the caller takes it must not crash the proxy.
-      socket.on("error", () => socket.destroy());
-      const upgraded = new DispatchedResponse(
-        statusCode,
-        "Switching Protocols",
-        (started.rawHeaders as Buffer[] | null | undefined) ?? [],
-        started,
-        socket,
-      );
-      upgraded.finish();
-      resolve(upgraded);
-    },
-    onResponseStart(started, statusCode, _headers, statusMessage) {
-      // 1xx (100 Continue, 103 Early Hints): the final response is still to come.
-      if (statusCode < 200) return;
-      response = new DispatchedResponse(
-        statusCode,
-        statusMessage ?? "",
-        (started.rawHeaders as Buffer[] | null | undefined) ?? [],
-        started,
-      );
-      resolve(response);
-    },
-    onResponseData(started, chunk) {
-      if (response?.deliver(chunk) === false) started.pause();
-    },
-    onResponseEnd() {
-      signal?.removeEventListener("abort", onSignal);
-      response?.finish();
-    },
-    onResponseError(_started, error) {
-      signal?.removeEventListener("abort", onSignal);
-      if (response === undefined) reject(error);
-      else response.fail(error);
-    },
+  return {
+    method: upstream.method,
+    head: writeRequestHead(
+      upstream.method,
+      upstream.path,
+      headers,
+      framing,
+      upstream.upgrade,
+      upstream.target.host,
+    ),
+    body: prepared,
+    upgrade: upstream.upgrade !== undefined,
+    host: upstream.target.host,
   };
-  try {
-    agent.dispatch(
-      {
-        origin: originFor(target),
-        path: upstream.path,
-        method: upstream.method,
-        headers: headers as Record<string, string | string[]>,
-        body: payload,
-        upgrade: upstream.upgrade ?? null,
-        headersTimeout: headTimeoutMs,
-        // Forwarding must not cut a slow body, a long poll or an event stream short: the client decides.
-        bodyTimeout: 0,
-      },
-      handler,
-    );
-  } catch (error) {
-    // undici refuses a request it cannot send (a header it does not allow): no request went out.
-    reject(error as Error);
-  }
 }
 
-/** A copy of `headers` without Transfer-Encoding: undici frames the body itself and refuses the field. */
-function withoutTransferEncoding(headers: OutgoingHttpHeaders): OutgoingHttpHeaders {
-  const copy = { ...headers };
-  delete copy["transfer-encoding"];
-  return copy;
-}
-
-/** The origin undici keeps a pool of connections for: scheme, host and port, IPv6 literals in brackets. */
-function originFor(target: UpstreamRequest["target"]): string {
+/** The pool's key: scheme, host and port, IPv6 literals in brackets. */
+function originKey(target: UpstreamRequest["target"]): string {
   const host = isIP(target.hostname) === 6 ? `[${target.hostname}]` : target.hostname;
   return `${target.scheme ?? "http"}://${host}:${target.port}`;
-}
-
-/** The bytes of a streaming body: what was read before, then the rest of the client's request. */
-async function* streamBody(head: readonly Buffer[], rest: IncomingMessage): AsyncGenerator<Buffer> {
-  yield* head;
-  for await (const chunk of rest) yield chunk as Buffer;
 }

@@ -1,17 +1,16 @@
-import { connect, isIP, type Socket } from "node:net";
+import { connect, type Socket } from "node:net";
 import type { Writable } from "node:stream";
-import { connect as connectTls, createSecureContext, rootCertificates, type SecureContext } from "node:tls";
+import { createSecureContext, rootCertificates } from "node:tls";
 import { createSocksConnector, type SocksEndpoint, type TcpConnector } from "./socks-connector.js";
-import type { buildConnector } from "undici";
-import { LazyDispatcher } from "./lazy-dispatcher.js";
+import { createAppConnector, type AppConnector } from "./app-connection.js";
+import { ConnectionPool } from "./connection-pool.js";
 
 /** How the proxy reaches apps: directly, or all through one SOCKS5 server. */
 export interface UpstreamConnections {
-  /**
-   * Keep-alive connections for forwarded requests, plain HTTP and HTTPS (undici; see
-   * createUpstreamSender). TLS is verified like the https agent's.
-   */
-  readonly dispatcher: LazyDispatcher;
+  /** Kept-alive connections to apps for requests, plain HTTP and HTTPS (see createUpstreamSender). */
+  readonly pool: ConnectionPool;
+  /** Opens a new connection for requests: TCP (direct or SOCKS), TLS verified on top for https. */
+  readonly connect: AppConnector;
   /** A raw TCP connection to an app (through the SOCKS server when there is one). */
   readonly openTunnel: TcpConnector;
   /** The app side of a blind CONNECT tunnel (see TunnelUpstream). */
@@ -48,9 +47,9 @@ export interface UpstreamConnectionOptions {
 }
 
 /**
- * Creates the agents and the tunnel opener the proxy forwards with. With a SOCKS server, every
- * connection to an app (requests, /auth, replays, CONNECT tunnels, TLS to HTTPS apps) goes
- * through it, host names unresolved; the agents then also suit the AWS SDK's requestHandler.
+ * Creates the connections the proxy forwards on: a pool of kept-alive ones for requests and the
+ * tunnel opener. With a SOCKS server, every connection to an app (requests, /auth, replays,
+ * CONNECT tunnels, TLS to HTTPS apps) goes through it, host names unresolved.
  *
  * @example const upstream = createUpstreamConnections({ socks: parseSocksEndpoint("127.0.0.1:1080") })
  */
@@ -61,17 +60,11 @@ export function createUpstreamConnections(options: UpstreamConnectionOptions = {
   // honours NODE_EXTRA_CA_CERTS) is left alone. One secure context for every connection: given as
   // `ca`, the ~150 certificates would be parsed again for each new connection and joined into the
   // agent's pool key on every request.
-  const tls: { secureContext?: SecureContext } =
+  const secureContext =
     options.extraCa === undefined || options.extraCa.length === 0
-      ? {}
-      : { secureContext: createSecureContext({ ca: [...rootCertificates, ...options.extraCa] }) };
-  const dispatcher = new LazyDispatcher((undici) => ({
-    connect:
-      options.socks === undefined
-        ? // Undici's own connector: TCP with no Nagle delay, TLS verified with SNI, sessions resumed.
-          undici.buildConnector(tls)
-        : connectThroughTunnel(openTunnel, tls),
-  }));
+      ? undefined
+      : createSecureContext({ ca: [...rootCertificates, ...options.extraCa] });
+  const pool = new ConnectionPool();
   const openTunnelUpstream: TunnelUpstreamConnector =
     options.socks === undefined
       ? connectRelaying
@@ -80,12 +73,17 @@ export function createUpstreamConnections(options: UpstreamConnectionOptions = {
           return { socket, relayTo: (client) => void socket.pipe(client) };
         };
   return Object.freeze({
-    dispatcher,
+    pool,
+    connect: createAppConnector({
+      openTcp: openTunnel,
+      timeTcpConnect: options.socks === undefined,
+      secureContext,
+    }),
     openTunnel,
     openTunnelUpstream,
     destroy() {
       // Connections still open are closed; requests on them fail, which the forwarding code reports.
-      dispatcher.destroy();
+      pool.destroy();
     },
   });
 }
@@ -168,41 +166,4 @@ function connectRelaying(hostname: string, port: number, signal?: AbortSignal): 
       });
     });
   });
-}
-
-/**
- * An undici connector over connections `openTunnel` opens (the SOCKS server): TLS on top for
- * https origins, verified against the host name with SNI (none for IP literals, RFC 6066 §3).
- */
-function connectThroughTunnel(
-  openTunnel: TcpConnector,
-  tls: { readonly secureContext?: SecureContext },
-): buildConnector.connector {
-  return (options, callback) => {
-    const host = options.hostname.replace(/^\[|\]$/g, "");
-    const https = options.protocol === "https:";
-    const port = Number(options.port === "" ? (https ? 443 : 80) : options.port);
-    openTunnel(host, port).then(
-      (socket) => {
-        socket.setNoDelay(true);
-        if (!https) {
-          callback(null, socket);
-          return;
-        }
-        const servername = options.servername ?? (isIP(host) === 0 ? host : undefined);
-        const secure = connectTls({
-          socket,
-          ...(servername === undefined ? {} : { servername }),
-          ...tls,
-        });
-        const onError = (error: Error): void => callback(error, null);
-        secure.once("error", onError);
-        secure.once("secureConnect", () => {
-          secure.off("error", onError);
-          callback(null, secure);
-        });
-      },
-      (error: Error) => callback(error, null),
-    );
-  };
 }

@@ -24,7 +24,7 @@ export type UpstreamResponse = Readable &
 /** What relayBodyTo writes into: the client's response (node:http's ServerResponse). */
 export type RelaySink = Pick<Writable, "write" | "end" | "once" | "destroyed">;
 
-/** What the response needs of the request it belongs to (undici's DispatchController). */
+/** What the response needs of the request it belongs to (the exchange on the app's connection). */
 export interface ResponseFlow {
   /** Reading more of the body resumes the connection after pause(). */
   resume(): void;
@@ -39,18 +39,18 @@ const HELD_BYTES_LIMIT = 16 * 1024;
 const JOINED_BODY_BYTES = 16 * 1024;
 
 /**
- * The response to one request sent with undici's dispatch(): the head as IncomingMessage has it
- * (`rawHeaders` as strings, `headersDistinct` built on first use), the body handed in by the
- * dispatch handler. Destroying it before the body ended aborts the request.
+ * The response to one request to an app: the head as IncomingMessage has it (`rawHeaders` as
+ * strings, `headersDistinct` built on first use), the body handed in by the exchange reading
+ * the app's connection (see UpstreamExchange). Destroying it before the body ended aborts the
+ * request.
  *
  * The body is held in a plain list until a consumer comes: relayBodyTo() writes it straight into
  * the client's response (the forwarding path: a small body usually arrives with the head, so the
  * client gets head and body in one write), and a read through the stream interface (read(),
  * 'data', pipe(), async iteration) switches to a Readable's own buffering for good.
  */
-export class DispatchedResponse extends Readable implements UpstreamResponse {
+export class RelayedResponse extends Readable implements UpstreamResponse {
   complete = false;
-  readonly rawHeaders: string[];
   #failed = false;
   #headersDistinct: NodeJS.Dict<string[]> | undefined;
   /** Chunks not yet taken by a consumer; undefined once one has attached. */
@@ -62,15 +62,12 @@ export class DispatchedResponse extends Readable implements UpstreamResponse {
   constructor(
     readonly statusCode: number,
     readonly statusMessage: string,
-    rawHeaders: readonly (Buffer | string)[],
+    /** Names and values in turn; values are octets (RFC 9110 §5.5), one latin1 character each, as node:http has them. */
+    readonly rawHeaders: string[],
     private readonly flow: ResponseFlow,
     readonly upgraded?: Duplex,
   ) {
     super();
-    // Field values are octets (RFC 9110 §5.5): latin1 keeps every byte as one character, as node:http does.
-    this.rawHeaders = rawHeaders.map((field) =>
-      typeof field === "string" ? field : field.toString("latin1"),
-    );
   }
 
   get headersDistinct(): NodeJS.Dict<string[]> {
@@ -84,7 +81,7 @@ export class DispatchedResponse extends Readable implements UpstreamResponse {
     return fields;
   }
 
-  /** Called by the dispatch handler with each chunk of the body; false: pause the connection. */
+  /** Called by the exchange with each chunk of the body; false: pause the connection. */
   deliver(chunk: Buffer): boolean {
     if (this.#sink !== undefined) return this.#writeToSink(this.#sink, chunk);
     if (this.#held === undefined) return this.push(chunk);
@@ -93,7 +90,7 @@ export class DispatchedResponse extends Readable implements UpstreamResponse {
     return this.#heldBytes < HELD_BYTES_LIMIT;
   }
 
-  /** Called by the dispatch handler when the body has arrived in full. */
+  /** Called by the exchange when the body has arrived in full. */
   finish(): void {
     this.complete = true;
     if (this.#sink !== undefined) this.#sink.end();
@@ -101,7 +98,7 @@ export class DispatchedResponse extends Readable implements UpstreamResponse {
     // Otherwise the end is passed on when a consumer attaches.
   }
 
-  /** Called by the dispatch handler when the request failed mid-body: the stream errors with it. */
+  /** Called by the exchange when the request failed mid-body: the stream errors with it. */
   fail(error: Error): void {
     this.#failed = true;
     this.destroy(error);

@@ -118,7 +118,7 @@ describe("a sign-in the app refuses (createSelfLogin, sendSignInRefusal)", () =>
   before(async () => {
     app = await startRecordingApp();
     connections = createUpstreamConnections();
-    send = createUpstreamSender(connections.dispatcher);
+    send = createUpstreamSender(connections);
   });
   after(async () => {
     connections.destroy();

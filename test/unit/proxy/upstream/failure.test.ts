@@ -2,6 +2,8 @@ import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import { ProxyError } from "../../../../proxy/common/errors.js";
 import { describeUpstreamFailure } from "../../../../proxy/upstream/failure.js";
+import { ResponseSyntaxError } from "../../../../proxy/upstream/response-reader.js";
+import { ConnectionClosedError } from "../../../../proxy/upstream/upstream-exchange.js";
 
 const failure = (code: string | undefined, message: string, name = "Error"): Error =>
   Object.assign(new Error(message), { code, name });
@@ -25,11 +27,18 @@ describe("describeUpstreamFailure", () => {
       "Cannot reach app.example.com: ENOTFOUND",
     ],
     [
-      "a connection closed before a complete response (undici's SocketError)",
-      failure("UND_ERR_SOCKET", "other side closed", "SocketError"),
+      "a connection the app closed before a complete response",
+      new ConnectionClosedError(undefined),
       "UPSTREAM_UNREACHABLE",
       502,
-      "Cannot reach app.example.com: the connection closed before a complete response (other side closed)",
+      "Cannot reach app.example.com: the connection closed before a complete response",
+    ],
+    [
+      "a connection that failed before a complete response, naming the socket error",
+      new ConnectionClosedError(failure("ECONNRESET", "read ECONNRESET")),
+      "UPSTREAM_UNREACHABLE",
+      502,
+      "Cannot reach app.example.com: the connection failed before a complete response (ECONNRESET)",
     ],
     [
       "an untrusted certificate, and what to do",
@@ -53,39 +62,25 @@ describe("describeUpstreamFailure", () => {
       "The TLS handshake with app.example.com:443 failed: EPROTO (is it an HTTPS server?)",
     ],
     [
-      "a response that is not HTTP (llhttp's error, without a code)",
-      failure(undefined, "Expected HTTP/", "HTTPParserError"),
+      "a response that is not HTTP",
+      new ResponseSyntaxError("STATUS_LINE_INVALID", "the response does not start with HTTP/"),
       "UPSTREAM_BAD_RESPONSE",
       502,
-      "app.example.com sent a response the proxy cannot read: malformed HTTP (Expected HTTP/)",
+      "app.example.com sent a response the proxy cannot read: STATUS_LINE_INVALID (the response does not start with HTTP/)",
     ],
     [
-      "a response with an obs-fold header (llhttp's error, with a code)",
-      failure("HPE_INVALID_HEADER_TOKEN", "Invalid header value char", "HTTPParserError"),
+      "a response with an obs-fold header",
+      new ResponseSyntaxError("HEADER_LINE_INVALID", "a header line is folded (obs-fold)"),
       "UPSTREAM_BAD_RESPONSE",
       502,
-      "app.example.com sent a response the proxy cannot read: HPE_INVALID_HEADER_TOKEN (Invalid header value char)",
+      "app.example.com sent a response the proxy cannot read: HEADER_LINE_INVALID (a header line is folded (obs-fold))",
     ],
     [
       "response headers too large",
-      failure("UND_ERR_HEADERS_OVERFLOW", "Headers Overflow Error", "HeadersOverflowError"),
+      new ResponseSyntaxError("HEAD_TOO_LARGE", "the response head is larger than 16384 bytes"),
       "UPSTREAM_BAD_RESPONSE",
       502,
-      "app.example.com sent a response the proxy cannot read: UND_ERR_HEADERS_OVERFLOW (Headers Overflow Error)",
-    ],
-    [
-      "a protocol switch nobody asked for",
-      failure("UND_ERR_SOCKET", "bad upgrade", "SocketError"),
-      "UPSTREAM_BAD_RESPONSE",
-      502,
-      "app.example.com sent a response the proxy cannot read: UND_ERR_SOCKET (bad upgrade)",
-    ],
-    [
-      "a request undici will not send",
-      failure("UND_ERR_INVALID_ARG", "invalid expect header", "InvalidArgumentError"),
-      "REQUEST_INVALID",
-      400,
-      "The request cannot be forwarded to app.example.com: invalid expect header",
+      "app.example.com sent a response the proxy cannot read: HEAD_TOO_LARGE (the response head is larger than 16384 bytes)",
     ],
     [
       "an error without a code (never a 500: the app caused it)",

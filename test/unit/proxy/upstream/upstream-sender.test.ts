@@ -57,7 +57,7 @@ describe("createUpstreamSender (undici) to a plain-HTTP app", () => {
   before(async () => {
     app = await startApp(server);
     connections = createUpstreamConnections();
-    send = createUpstreamSender(connections.dispatcher);
+    send = createUpstreamSender(connections);
   });
   after(() => {
     connections.destroy();
@@ -285,7 +285,7 @@ describe("UpstreamResponse.relayBodyTo", () => {
   before(async () => {
     app = await startApp(server);
     connections = createUpstreamConnections();
-    send = createUpstreamSender(connections.dispatcher);
+    send = createUpstreamSender(connections);
   });
   after(() => {
     connections.destroy();
@@ -397,7 +397,7 @@ describe("createUpstreamSender (undici) to an HTTPS app", () => {
   async function getSecurePage(options: UpstreamConnectionOptions): Promise<string> {
     const connections = createUpstreamConnections(options);
     try {
-      const response = await createUpstreamSender(connections.dispatcher)({
+      const response = await createUpstreamSender(connections)({
         target: { scheme: "https", hostname: "localhost", port, host: `localhost:${port}` },
         method: "GET",
         path: "/",
@@ -476,7 +476,7 @@ describe("createUpstreamSender: an app that misbehaves", () => {
   let send: UpstreamSender;
   before(() => {
     connections = createUpstreamConnections();
-    send = createUpstreamSender(connections.dispatcher, { headTimeoutMs: 200 });
+    send = createUpstreamSender(connections, { headTimeoutMs: 200 });
   });
   after(() => connections.destroy());
 
@@ -560,7 +560,7 @@ describe("createUpstreamSender: upgrades", () => {
     await once(server, "listening");
     port = (server.address() as net.AddressInfo).port;
     connections = createUpstreamConnections();
-    send = createUpstreamSender(connections.dispatcher);
+    send = createUpstreamSender(connections);
   });
   after(() => {
     connections.destroy();
