@@ -183,7 +183,7 @@ function notesOf(results: Record<Method, MethodResults>): string[] {
   const requests = results.sts.latency["0ms"]?.requestsPerLogin;
   notes.push(
     requests === 1
-      ? "Login: a login is one GET through the proxy without a cookie that returns the protected page (the proxy completes the sign-in itself), timed until the page arrives; an untimed sign-out between logins empties the proxy's cookie jar."
+      ? "Login: a login is one GET through the proxy without a cookie that returns the protected page (the proxy completes the sign-in itself), timed until the page arrives; an untimed sign-out between logins empties the proxy's cookie jar. The client keeps one connection to the proxy alive, as a browser does (a new connection's cost is the local-user rows')."
       : `Login: the proxy still answers with a 302 to /auth: a login here is ${requests ?? "?"} requests (the redirect followed, then the page), all timed together.`,
     "Login: AWS calls are split by phase with the proxy's redirect flow (--login-flow redirect): calls made before its 302 are the proxy's, calls during /auth the server's. One local AWS serves both (two would not share the sessions KMS tokens carry).",
     `Login: logins/s use the redirect flow too: with the default flow, concurrent sign-ins to one app through one proxy share a single sign-in, so ${CONCURRENCY} clients would measure one login and ${CONCURRENCY - 1} replays.`,

@@ -150,3 +150,25 @@ export async function waitForOpenFds(
     await new Promise((resolve) => setTimeout(resolve, 100));
   }
 }
+
+/**
+ * How many TCP sockets in TIME_WAIT the machine has (the `tw` of `/proc/net/sockstat`), or
+ * undefined where there is no such file. The local-user check reads `/proc/net/tcp`, which lists
+ * them all, so what it costs a new connection grows with this number; benchmarks that open a
+ * connection per request (the peer, http-proxy without keep-alive) leave tens of thousands.
+ *
+ * @example await readTimeWaitSockets() // 13670
+ */
+export async function readTimeWaitSockets(): Promise<number | undefined> {
+  try {
+    return parseTimeWaitSockets(await readFile("/proc/net/sockstat", "utf8"));
+  } catch {
+    return undefined;
+  }
+}
+
+/** The `tw` count on the `TCP:` line of `/proc/net/sockstat` text. */
+export function parseTimeWaitSockets(text: string): number | undefined {
+  const match = /^TCP:.*\btw (\d+)/m.exec(text);
+  return match === null ? undefined : Number(match[1]);
+}

@@ -8,6 +8,7 @@
  *
  *   BENCH_ONLY=forward,login BENCH_DURATION_SECONDS=3 npm run bench
  */
+import { readTimeWaitSockets } from "./proc.js";
 import { mkdirSync, writeFileSync } from "node:fs";
 import { availableParallelism, cpus, loadavg } from "node:os";
 import { join } from "node:path";
@@ -43,6 +44,8 @@ interface BenchmarkRecord extends BenchmarkOutcome {
   readonly name: BenchmarkName;
   readonly title: string;
   readonly seconds: number;
+  /** TCP sockets in TIME_WAIT on the machine when it started (see readTimeWaitSockets). */
+  readonly timeWaitAtStart: number | undefined;
   readonly error?: string;
 }
 
@@ -64,6 +67,7 @@ async function runOne(name: BenchmarkName, settings: BenchSettings): Promise<Ben
   const processes = new ProcessGroup(name);
   const progress = (message: string): void => void process.stderr.write(`bench ${name}: ${message}\n`);
   const started = performance.now();
+  const timeWaitAtStart = await readTimeWaitSockets();
   progress(benchmark.title);
   const seconds = (): number => Math.round(performance.now() - started) / 1000;
   try {
@@ -72,7 +76,7 @@ async function runOne(name: BenchmarkName, settings: BenchSettings): Promise<Ben
       timeLimitMs(settings),
       `the ${name} benchmark`,
     );
-    return { name, title: benchmark.title, seconds: seconds(), ...outcome };
+    return { name, title: benchmark.title, seconds: seconds(), timeWaitAtStart, ...outcome };
   } catch (error) {
     const reason = error instanceof Error ? error.message : String(error);
     progress(`could not run: ${reason}`);
@@ -86,6 +90,7 @@ async function runOne(name: BenchmarkName, settings: BenchSettings): Promise<Ben
       name,
       title: benchmark.title,
       seconds: seconds(),
+      timeWaitAtStart,
       figures: [failed],
       details: {},
       error: reason,
@@ -93,6 +98,21 @@ async function runOne(name: BenchmarkName, settings: BenchSettings): Promise<Ben
   } finally {
     await processes.stopAll();
   }
+}
+
+/**
+ * One note line: the TIME_WAIT sockets each benchmark started with. The local-user check's cost
+ * per new connection grows with them (it reads /proc/net/tcp), and the benchmarks that open a
+ * connection per request leave many for the ones after them: the figures with new connections
+ * (intercepted HTTPS's first requests, login latency, local-user) are read against it.
+ */
+function describeTimeWait(records: readonly BenchmarkRecord[]): string {
+  const counts = records
+    .filter((record) => record.timeWaitAtStart !== undefined)
+    .map((record) => `${record.name} ${(record.timeWaitAtStart as number).toLocaleString("en-US")}`);
+  return counts.length === 0
+    ? "- TCP sockets in TIME_WAIT: not known (no /proc/net/sockstat)."
+    : `- TCP sockets in TIME_WAIT on the machine at each benchmark's start (the local-user check reads /proc/net/tcp, which lists them, on every new client connection): ${counts.join(", ")}.`;
 }
 
 function oneLine(text: string): string {
@@ -141,6 +161,7 @@ async function main(): Promise<number> {
       "process, so absolute numbers are low and only comparable within one run; the ratios are the figures.",
     "",
     ...records.flatMap((record) => (record.notes ?? []).map((note) => `- ${note}`)),
+    describeTimeWait(records),
     "",
   ];
   const summary =

@@ -25,7 +25,7 @@
  * | `UPSTREAM_CERTIFICATE_INVALID` | 502    | an HTTPS app's certificate is not trusted, expired or for another name |
  * | `UPSTREAM_TLS_FAILED`          | 502    | the TLS handshake with an HTTPS app failed for another reason          |
  * | `UPSTREAM_BAD_RESPONSE`        | 502    | the app answered with something that is not readable HTTP/1.1          |
- * | `UPSTREAM_TIMEOUT`             | 504    | the app did not send its response head within --upstream-timeout       |
+ * | `UPSTREAM_TIMEOUT`             | 504    | the app went silent for --upstream-timeout before its head was complete |
  * | `SOCKS_UNREACHABLE`            | 502    | the --socks-proxy server could not be reached                          |
  * | `SOCKS_REFUSED`                | 502    | the SOCKS server refused (or failed) the connection to the app         |
  * | `INTERCEPT_FAILED`             | 502    | the proxy could not make a certificate for an intercepted host         |

@@ -83,6 +83,11 @@ export class AppConnection {
 const DEFAULT_IDLE_MS = 4_000;
 // A server's own Keep-Alive timeout is trusted minus this margin, for the same race.
 const IDLE_MARGIN_MS = 1_000;
+// Idle connections kept per app. A burst of clients (a page's requests, a script's parallel
+// calls) would otherwise leave one idle connection per request in flight, each a socket and its
+// buffers on both sides, for 4 s; this many cover a steady load of as many concurrent requests
+// (nginx's `keepalive` is a cap of the same kind; Go's default is 2).
+const MAX_IDLE_PER_ORIGIN = 64;
 
 /**
  * Idle keep-alive connections to apps, by origin; the most recently used is taken first (it is
@@ -118,7 +123,8 @@ export class ConnectionPool {
 
   /**
    * Puts a connection whose response has ended back, to be closed after it has been idle for
-   * DEFAULT_IDLE_MS, or for less when the app said it keeps it for less (`Keep-Alive: timeout=N`).
+   * DEFAULT_IDLE_MS, or for less when the app said it keeps it for less (`Keep-Alive: timeout=N`);
+   * closed at once when MAX_IDLE_PER_ORIGIN connections to its app are idle already.
    */
   keep(connection: AppConnection, keepAliveSeconds: number | undefined): void {
     const idleMs =
@@ -133,6 +139,10 @@ export class ConnectionPool {
     connection.socket.setTimeout(idleMs);
     let idle = this.#idle.get(connection.origin);
     if (idle === undefined) this.#idle.set(connection.origin, (idle = []));
+    if (idle.length >= MAX_IDLE_PER_ORIGIN) {
+      connection.destroy();
+      return;
+    }
     idle.push(connection);
   }
 

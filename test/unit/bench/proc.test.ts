@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
-import { parseProcStat } from "../../../bench/proc.js";
+import { parseProcStat, parseTimeWaitSockets } from "../../../bench/proc.js";
 
 describe("parseProcStat", () => {
   it("reads the parent pid and the CPU times of the process and of its waited-for children", () => {
@@ -17,5 +17,17 @@ describe("parseProcStat", () => {
 
   it("when the line is cut short, throws instead of returning NaN", () => {
     assert.throws(() => parseProcStat("12 (node) R 3 12"), /no number in field 14/);
+  });
+});
+
+describe("parseTimeWaitSockets", () => {
+  it("reads the tw count from the TCP line of /proc/net/sockstat", () => {
+    const text =
+      "sockets: used 312\nTCP: inuse 9 orphan 0 tw 13670 alloc 40 mem 3\nUDP: inuse 0 mem 0\nUDPLITE: inuse 0\n";
+    assert.equal(parseTimeWaitSockets(text), 13670);
+  });
+
+  it("says undefined for text without a TCP line", () => {
+    assert.equal(parseTimeWaitSockets("sockets: used 312\nUDP: inuse 0 mem 0\n"), undefined);
   });
 });
