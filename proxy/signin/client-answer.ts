@@ -182,8 +182,8 @@ export function answerUpgradeFailure(client: Duplex, error: unknown, log: Failur
 
 function toClientError(error: unknown, log: FailureLog): ProxyError {
   const { host } = log.target;
-  // A ProxyError, or a socket or undici error (it has a code) from reading an app's response after
-  // its head (a sign-in's /auth answer cut short): what the app did, mapped once. Anything else is ours.
+  // A ProxyError, or a socket or sender error (it has a code: ResponseSyntaxError, ConnectionClosedError)
+  // from reading an app's response after its head (a sign-in's /auth answer cut short): what the app did, mapped once. Anything else is ours.
   if (error instanceof ProxyError || errorCode(error) !== undefined) {
     const failure = describeUpstreamFailure(error, log.target);
     logUpstreamFailure(log.logger, log.event, host, failure);

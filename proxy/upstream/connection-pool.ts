@@ -117,7 +117,7 @@ export class ConnectionPool {
       connection = idle.pop();
     }
     if (idle.length === 0) this.#idle.delete(origin);
-    if (connection !== undefined) connection.socket.setTimeout(0);
+    // Its idle timer is left running: the request taking it sets its own head timeout at once.
     return connection;
   }
 

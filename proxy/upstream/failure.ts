@@ -70,7 +70,7 @@ export function logUpstreamFailure(
   });
 }
 
-/** The `code` of a Node or undici error (`ECONNRESET`, `UND_ERR_SOCKET`, …), if it has one. */
+/** The `code` of a Node error or of the sender's own (`ECONNRESET`, `UPSTREAM_CLOSED`, `HEADER_LINE_INVALID`, …), if it has one. */
 export function errorCode(error: unknown): string | undefined {
   const code = (error as { code?: unknown } | null | undefined)?.code;
   return typeof code === "string" ? code : undefined;

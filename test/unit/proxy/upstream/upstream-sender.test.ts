@@ -49,7 +49,7 @@ const plainTarget = (port: number) => ({
   host: `127.0.0.1:${port}`,
 });
 
-describe("createUpstreamSender (undici) to a plain-HTTP app", () => {
+describe("createUpstreamSender to a plain-HTTP app", () => {
   const server = http.createServer();
   let app: Awaited<ReturnType<typeof startApp>>;
   let connections: UpstreamConnections;
@@ -376,7 +376,7 @@ describe("UpstreamResponse.relayBodyTo", () => {
   });
 });
 
-describe("createUpstreamSender (undici) to an HTTPS app", () => {
+describe("createUpstreamSender to an HTTPS app", () => {
   let ca: TestCa;
   let server: https.Server;
   let port: number;
